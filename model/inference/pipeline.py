@@ -1,0 +1,51 @@
+"""Model-backed translations: score image -> notation, audio -> MIDI.
+
+Until weights are installed these check their input (so a photo without music is told so) and then
+raise :class:`model.errors.ModelUnavailableError` naming where weights were looked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from model.errors import BadInputError
+from model.inference.weights import find_weights
+from model.io.types import Audio, Midi, Notation, ScoreImage
+from model.progress import Reporter
+
+
+@dataclass
+class ModelOptions:
+    device: str = "auto"          # auto | cpu | cuda | mps
+    weights: Optional[str] = None
+
+
+def check_score_pages(image: ScoreImage, report: Reporter) -> list[int]:
+    """Indices of pages with at least one staff; BadInputError if none has any."""
+    from model.omr.staves import detect_staves
+
+    pages = []
+    for i in range(image.page_count):
+        report(i, image.page_count, "finding staves")
+        staves, _ = detect_staves(image.page(i))
+        if staves:
+            pages.append(i)
+    if not pages:
+        raise BadInputError("no music staves found in the image; is this a score?", image.source)
+    return pages
+
+
+def recognise_image(image: ScoreImage, options: ModelOptions, report: Reporter) -> Notation:
+    """Optical music recognition of every page into one score."""
+    check_score_pages(image, report)
+    find_weights(options.weights)
+    raise NotImplementedError("score recognition arrives with the model")  # pragma: no cover
+
+
+def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> Midi:
+    """Piano transcription of a recording into MIDI."""
+    if audio.duration < 0.05:
+        raise BadInputError("the recording is too short to transcribe", audio.source)
+    find_weights(options.weights)
+    raise NotImplementedError("transcription arrives with the model")  # pragma: no cover

@@ -1,0 +1,74 @@
+"""Where model weights are found, in one explicit order.
+
+1. an explicit path (``--weights`` or the app's setting);
+2. the ``UNIMT_WEIGHTS`` environment variable;
+3. the user's data folder (``~/.local/share/unimt/weights``, or the platform's equivalent);
+4. the weights shipped inside the package (``model/weights/``).
+
+A weights folder is self-describing: ``config.json`` (model and tokenizer configuration, vocabulary)
+and ``model.safetensors``. Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from model.errors import BadInputError, ModelUnavailableError
+
+PACKAGED_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+WEIGHT_FILES = ("config.json", "model.safetensors")
+
+
+def user_weights_dir() -> Path:
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData/Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library/Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share"))
+    return base / "unimt" / "weights"
+
+
+def is_weights_dir(path: Path) -> bool:
+    return path.is_dir() and all((path / f).is_file() for f in WEIGHT_FILES)
+
+
+def candidate_dirs(explicit: Optional[str | Path] = None) -> list[Path]:
+    out = []
+    if explicit:
+        out.append(Path(explicit).expanduser())
+    env = os.environ.get("UNIMT_WEIGHTS")
+    if env:
+        out.append(Path(env).expanduser())
+    out.append(user_weights_dir())
+    out.append(PACKAGED_WEIGHTS)
+    return out
+
+
+def find_weights(explicit: Optional[str | Path] = None) -> Path:
+    """The weights folder to use, or ModelUnavailableError saying where we looked."""
+    if explicit:
+        p = Path(explicit).expanduser()
+        if p.is_file() and p.name == "model.safetensors":
+            p = p.parent
+        if not is_weights_dir(p):
+            raise BadInputError(f"not a unimt weights folder (needs {' and '.join(WEIGHT_FILES)})", p)
+        return p
+    looked = candidate_dirs()
+    for p in looked:
+        if is_weights_dir(p):
+            return p
+    raise ModelUnavailableError(
+        "this translation needs the unimt model, and no weights are installed (looked in "
+        + ", ".join(str(p) for p in looked) + "); pass --weights DIR or set UNIMT_WEIGHTS")
+
+
+def weights_available(explicit: Optional[str | Path] = None) -> bool:
+    try:
+        find_weights(explicit)
+        return True
+    except (ModelUnavailableError, BadInputError):
+        return False

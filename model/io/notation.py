@@ -1,0 +1,164 @@
+"""Notation: MusicXML (.musicxml, .xml) and compressed MusicXML (.mxl), read safely and written.
+
+Reading guards against hostile files before music21 sees them: XML entity declarations (external
+entities, entity-expansion bombs) are refused, and .mxl archives are checked for zip bombs.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from model.errors import BadInputError, UnimtError
+from model.io.atomic import atomic_path
+from model.io.formats import MAX_XML_BYTES
+from model.io.types import Notation
+
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_RATIO = 200  # uncompressed / compressed, per entry
+
+_CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
+<container>
+  <rootfiles>
+    <rootfile full-path="score.musicxml" media-type="application/vnd.recordare.musicxml+xml"/>
+  </rootfiles>
+</container>
+"""
+
+
+def _read_limited(fh, limit: int, path: Path, what: str) -> bytes:
+    data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise BadInputError(f"{what} is larger than {limit // 1024**2} MiB; refused", path)
+    return data
+
+
+def read_mxl_bytes(path: Path) -> bytes:
+    """The MusicXML inside an .mxl archive, with zip-bomb checks."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BadInputError(f"not a valid .mxl archive ({exc})", path) from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise BadInputError(f"the .mxl archive has {len(infos)} entries; refused", path)
+        total = sum(i.file_size for i in infos)
+        if total > MAX_XML_BYTES:
+            raise BadInputError(
+                f"the .mxl archive would unpack to {total / 1024**2:.0f} MiB (a zip bomb?); refused", path)
+        for info in infos:
+            if info.compress_size and info.file_size / info.compress_size > MAX_ZIP_RATIO and info.file_size > 10**6:
+                raise BadInputError(f"the .mxl entry {info.filename!r} is compressed suspiciously well "
+                                    "(a zip bomb?); refused", path)
+        names = [i.filename for i in infos]
+        root = None
+        if "META-INF/container.xml" in names:
+            try:
+                from defusedxml import ElementTree as SafeET
+
+                with zf.open("META-INF/container.xml") as fh:
+                    container = SafeET.fromstring(_read_limited(fh, 10**6, path, "container.xml"))
+                for el in container.iter():
+                    if el.tag.endswith("rootfile") and el.get("full-path"):
+                        root = el.get("full-path")
+                        break
+            except UnimtError:
+                raise
+            except Exception:
+                root = None
+        if root is None or root not in names:
+            candidates = [n for n in names if not n.startswith("META-INF/")
+                          and PurePosixPath(n).suffix.lower() in (".xml", ".musicxml")]
+            if not candidates:
+                raise BadInputError("the .mxl archive holds no MusicXML file", path)
+            root = candidates[0]
+        try:
+            with zf.open(root) as fh:
+                return _read_limited(fh, MAX_XML_BYTES, path, "the MusicXML inside the archive")
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise BadInputError(f"the .mxl archive is corrupt ({exc})", path) from None
+
+
+def check_musicxml_bytes(data: bytes, path: Path | None):
+    """Parse XML safely: refuse entity declarations and anything that is not MusicXML; return the root."""
+    from defusedxml import DefusedXmlException
+    from defusedxml import ElementTree as SafeET
+
+    try:
+        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise BadInputError(f"the XML declares entities ({type(exc).__name__}); refused for safety", path) from None
+    except SafeET.ParseError as exc:
+        raise BadInputError(f"not well-formed XML ({exc})", path) from None
+    tag = root.tag.rsplit("}", 1)[-1]
+    if tag == "score-timewise":
+        raise BadInputError("timewise MusicXML is not supported; export it as partwise MusicXML", path)
+    if tag != "score-partwise":
+        raise BadInputError(f"not MusicXML: the root element is <{tag}>", path)
+    if root.find("part") is None:
+        raise BadInputError("the MusicXML has no parts", path)
+    return root
+
+
+def read_notation(path: Path, fmt: str) -> Notation:
+    """Read .musicxml/.xml/.mxl into a music21 Score."""
+    if fmt == "mxl":
+        data = read_mxl_bytes(path)
+    else:
+        with open(path, "rb") as fh:
+            data = _read_limited(fh, MAX_XML_BYTES, path, "the MusicXML file")
+    return Notation(parse_musicxml_bytes(data, path), source=path)
+
+
+def parse_musicxml_bytes(data: bytes, path: Path | None = None):
+    """Safely parse MusicXML bytes into a music21 Score."""
+    from music21 import stream
+    from music21.musicxml.xmlToM21 import MusicXMLImporter
+
+    root = check_musicxml_bytes(data, path)
+    try:
+        importer = MusicXMLImporter()
+        importer.xmlRoot = root
+        importer.xmlRootToScore(root, importer.stream)
+        score = importer.stream
+    except Exception as exc:
+        raise BadInputError(f"music21 cannot read this MusicXML ({type(exc).__name__}: {exc})", path) from None
+    if isinstance(score, stream.Opus):
+        scores = list(score.scores)
+        if not scores:
+            raise BadInputError("the MusicXML holds no score", path)
+        score = scores[0]
+    if not isinstance(score, stream.Score):
+        wrapped = stream.Score()
+        wrapped.insert(0, score)
+        score = wrapped
+    if not score.parts:
+        raise BadInputError("the MusicXML has no parts", path)
+    return score
+
+
+def musicxml_bytes(notation: Notation) -> bytes:
+    """Serialise a score as MusicXML 4 text (what notation editors import)."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    try:
+        return GeneralObjectExporter(notation.score).parse()
+    except Exception as exc:
+        raise UnimtError(f"cannot write this score as MusicXML ({type(exc).__name__}: {exc})") from None
+
+
+def write_notation(notation: Notation, path: Path, fmt: str) -> list[Path]:
+    data = musicxml_bytes(notation)
+    with atomic_path(path) as tmp:
+        if fmt == "mxl":
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as zf:
+                zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.recordare.musicxml")
+                zf.writestr("META-INF/container.xml", _CONTAINER, compress_type=zipfile.ZIP_DEFLATED)
+                zf.writestr("score.musicxml", data, compress_type=zipfile.ZIP_DEFLATED)
+            tmp.write_bytes(buf.getvalue())
+        else:
+            tmp.write_bytes(data)
+    return [path]

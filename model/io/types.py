@@ -1,0 +1,114 @@
+"""The four in-memory modality objects that readers return and writers take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import numpy as np
+
+
+class Modality(str, Enum):
+    IMAGE = "image"
+    NOTATION = "notation"
+    MIDI = "midi"
+    AUDIO = "audio"
+
+    @property
+    def label(self) -> str:
+        return {"image": "score image", "notation": "MusicXML score", "midi": "MIDI", "audio": "audio"}[self.value]
+
+
+@dataclass
+class ScoreImage:
+    """Pages of a score as grayscale uint8 arrays (H, W), rendered lazily (a PDF can be long).
+
+    Attributes:
+        page_count: number of pages.
+        dpi: resolution the pages are rendered at (72 px per inch is PDF's own unit).
+        source: the file it came from, if any.
+        render_page: callable ``i -> np.ndarray`` giving page ``i`` (0-based).
+        svg_pages: the SVG text of each page when the image was engraved here (for vector output).
+    """
+
+    page_count: int
+    render_page: Callable[[int], np.ndarray]
+    dpi: int = 150
+    source: Optional[Path] = None
+    svg_pages: Optional[list[str]] = None
+    modality: Modality = field(default=Modality.IMAGE, init=False)
+
+    @classmethod
+    def from_arrays(cls, pages: list[np.ndarray], dpi: int = 150, source: Optional[Path] = None,
+                    svg_pages: Optional[list[str]] = None) -> "ScoreImage":
+        pages = [np.ascontiguousarray(p, dtype=np.uint8) for p in pages]
+        return cls(len(pages), lambda i: pages[i], dpi, source, svg_pages)
+
+    def page(self, i: int) -> np.ndarray:
+        if not 0 <= i < self.page_count:
+            raise IndexError(f"page {i + 1} of {self.page_count}")
+        return self.render_page(i)
+
+    def pages(self) -> Iterator[np.ndarray]:
+        for i in range(self.page_count):
+            yield self.page(i)
+
+
+@dataclass
+class Notation:
+    """A symbolic score (a music21 ``stream.Score``)."""
+
+    score: Any
+    source: Optional[Path] = None
+    modality: Modality = field(default=Modality.NOTATION, init=False)
+
+
+@dataclass
+class Midi:
+    """A MIDI performance or rendition (a ``pretty_midi.PrettyMIDI``)."""
+
+    pm: Any
+    source: Optional[Path] = None
+    modality: Modality = field(default=Modality.MIDI, init=False)
+
+    @property
+    def duration(self) -> float:
+        return float(self.pm.get_end_time())
+
+
+@dataclass
+class Audio:
+    """Audio as float32 samples in [-1, 1], shape (n,) for mono or (n, channels)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    source: Optional[Path] = None
+    modality: Modality = field(default=Modality.AUDIO, init=False)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / float(self.sample_rate)
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.samples.ndim == 1 else int(self.samples.shape[1])
+
+    def mono(self, sample_rate: Optional[int] = None) -> np.ndarray:
+        """Downmixed (and, if asked, resampled) float32 mono samples, as the model wants them."""
+        x = self.samples if self.samples.ndim == 1 else self.samples.mean(axis=1)
+        x = x.astype(np.float32, copy=False)
+        if sample_rate is not None and sample_rate != self.sample_rate:
+            x = resample(x, self.sample_rate, sample_rate)
+        return x
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Polyphase resampling of a 1-D signal."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(int(sr_in), int(sr_out))
+    return resample_poly(x, sr_out // g, sr_in // g).astype(np.float32)

@@ -1,0 +1,75 @@
+"""Run a route of the translation graph on a loaded object: any modality to any other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from model.engrave import EngraveOptions
+from model.graph import AUDIO, IMAGE, MIDI, NOTATION, Edge, route
+from model.inference.pipeline import ModelOptions
+from model.io.types import Modality
+from model.progress import ProgressFn, Reporter, StopFn, as_reporter
+
+
+@dataclass
+class TranslateOptions:
+    """Everything a translation may need; defaults suit a musician's laptop."""
+
+    soundfont: Optional[str] = None
+    engrave: EngraveOptions = field(default_factory=EngraveOptions)
+    image_dpi: int = 150
+    model: ModelOptions = field(default_factory=ModelOptions)
+
+
+def _step(edge: Edge, obj, options: TranslateOptions, report: Reporter):
+    if edge.src is NOTATION and edge.dst is IMAGE:
+        from model.engrave import notation_to_image
+
+        return notation_to_image(obj, options.engrave, options.image_dpi, report)
+    if edge.src is NOTATION and edge.dst is MIDI:
+        from model.perform import notation_to_midi
+
+        return notation_to_midi(obj)
+    if edge.src is MIDI and edge.dst is AUDIO:
+        from model.synth import midi_to_audio
+
+        return midi_to_audio(obj, options.soundfont, progress=report)
+    if edge.src is MIDI and edge.dst is NOTATION:
+        from model.quantize import midi_to_notation
+
+        return midi_to_notation(obj, progress=report)
+    if edge.src is IMAGE and edge.dst is NOTATION:
+        from model.inference.pipeline import recognise_image
+
+        return recognise_image(obj, options.model, report)
+    if edge.src is AUDIO and edge.dst is MIDI:
+        from model.inference.pipeline import transcribe_audio
+
+        return transcribe_audio(obj, options.model, report)
+    raise ValueError(f"no implementation for {edge}")  # pragma: no cover
+
+
+def translate(obj, target: Modality, options: Optional[TranslateOptions] = None,
+              progress: Optional[ProgressFn] = None, should_stop: Optional[StopFn] = None):
+    """Translate a loaded object into ``target`` along the graph's route.
+
+    Args:
+        obj: a ScoreImage, Notation, Midi or Audio (from :func:`model.io.load` or another translation).
+        target: the modality wanted.
+        options: soundfont, engraving layout, model device and weights.
+        progress: ``progress(done, total, message)`` callback.
+        should_stop: returns True to cancel; the work then raises :class:`model.errors.Cancelled`.
+    """
+    options = options or TranslateOptions()
+    steps = route(obj.modality, target)
+    for i, edge in enumerate(steps):
+        def step_progress(done, total, message, _i=i):
+            if progress is not None:
+                frac = (done / total) if total else 0.0
+                progress(int(1000 * (_i + frac) / len(steps)), 1000, message or edge.name)
+
+        report = as_reporter(step_progress, should_stop)
+        report.check()
+        obj = _step(edge, obj, options, report)
+    return obj
