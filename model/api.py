@@ -1,0 +1,27 @@
+"""The small public API the desktop app (and scripts) use to reach the model package.
+
+Everything here is plain Python: no Qt. Long calls take ``progress(done, total, message)`` and
+``should_stop()`` callables and raise :class:`Cancelled` when stopped.
+"""
+
+from __future__ import annotations
+
+from model.engrave import FONTS, EngraveOptions, engrave_svg, notation_to_image
+from model.errors import BadInputError, Cancelled, MissingDependencyError, ModelUnavailableError, UnimtError
+from model.graph import describe, needs_model, route, supported_pairs
+from model.inference.pipeline import ModelOptions
+from model.inference.weights import find_weights, weights_available
+from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
+from model.io.notation import musicxml_bytes
+from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
+from model.perform import notation_to_midi
+from model.synth import find_soundfont, midi_to_audio
+from model.translate import TranslateOptions, translate
+
+__all__ = [
+    "FONTS", "READ_FORMATS", "WRITE_FORMATS", "Audio", "BadInputError", "Cancelled", "EngraveOptions", "Midi",
+    "MissingDependencyError", "ModelOptions", "ModelUnavailableError", "Modality", "Notation", "ScoreImage",
+    "TranslateOptions", "UnimtError", "describe", "engrave_svg", "find_soundfont", "find_weights", "load",
+    "midi_to_audio", "modality_of", "musicxml_bytes", "needs_model", "notation_to_image", "notation_to_midi",
+    "output_format", "route", "save", "supported_pairs", "translate", "weights_available",
+]
