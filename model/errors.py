@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -32,3 +33,13 @@ class MissingDependencyError(UnimtError):
 
 class Cancelled(Exception):
     """Raised inside long work when the caller asked to stop."""
+
+
+def reason(exc: BaseException) -> str:
+    """A short, one-line reason from a library exception (its first line, or its type)."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    text = lines[0] if lines else ""
+    text = re.sub(r"^Error opening '[^']*':\s*", "", text)
+    if not text:
+        return type(exc).__name__
+    return text[:200]

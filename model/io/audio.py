@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import BadInputError
+from model.errors import BadInputError, reason
 from model.io.atomic import atomic_path
 from model.io.formats import MAX_AUDIO_SECONDS
 from model.io.types import Audio
@@ -35,7 +35,10 @@ def read_audio(path: Path) -> Audio:
     except BadInputError:
         raise
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise BadInputError(f"cannot decode the audio ({_reason(exc)})", path) from None
+        why = reason(exc)
+        if "does not exist" in why or "unimplemented format" in why:
+            why = "unrecognised or corrupt audio data"
+        raise BadInputError(f"cannot decode the audio ({why})", path) from None
     if not blocks:
         raise BadInputError("contains no audio (0 seconds)", path)
     samples = np.concatenate(blocks, axis=0)
@@ -47,10 +50,6 @@ def read_audio(path: Path) -> Audio:
         samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
     return Audio(np.ascontiguousarray(samples), int(sr), source=path)
 
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def write_audio(audio: Audio, path: Path, fmt: str) -> list[Path]:

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from model.errors import BadInputError
+from model.errors import BadInputError, reason
 from model.io.atomic import atomic_path
 from model.io.formats import MAX_IMAGE_PIXELS, MAX_PDF_PAGES
 from model.io.types import ScoreImage
@@ -33,7 +33,7 @@ def _to_gray(img) -> np.ndarray:
 
 def read_raster(path: Path) -> ScoreImage:
     """Read a PNG, JPEG or (multi-page) TIFF."""
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    from PIL import Image, ImageSequence
 
     Image.MAX_IMAGE_PIXELS = None  # we apply our own, clearer limit below
     try:
@@ -55,8 +55,10 @@ def read_raster(path: Path) -> ScoreImage:
             dpi = img.info.get("dpi", (DEFAULT_DPI, DEFAULT_DPI))[0] or DEFAULT_DPI
     except BadInputError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise BadInputError(f"cannot read the image: {_reason(exc)}", path) from None
+    except MemoryError:
+        raise BadInputError("not enough memory to read the image", path) from None
+    except Exception as exc:  # PIL raises many types for damaged files
+        raise BadInputError(f"cannot read the image: {reason(exc)}", path) from None
     return ScoreImage.from_arrays(pages, dpi=int(round(float(dpi))), source=path)
 
 
@@ -68,9 +70,9 @@ def read_pdf(path: Path, dpi: int = DEFAULT_DPI) -> ScoreImage:
         doc = pymupdf.open(path, filetype="pdf")
         n = doc.page_count
     except Exception as exc:  # PyMuPDF raises its own types for corrupt files
-        raise BadInputError(f"cannot read the PDF: {_reason(exc)}", path) from None
+        raise BadInputError(f"cannot read the PDF: {reason(exc)}", path) from None
     if n == 0:
-        raise BadInputError("the PDF has no pages", path)
+        raise BadInputError("the PDF is damaged or empty: no pages could be read", path)
     if n > MAX_PDF_PAGES:
         doc.close()
         raise BadInputError(f"the PDF has {n} pages; unimt reads at most {MAX_PDF_PAGES}", path)
@@ -88,18 +90,13 @@ def read_pdf(path: Path, dpi: int = DEFAULT_DPI) -> ScoreImage:
             pix = page.get_pixmap(dpi=page_dpi, colorspace=pymupdf.csGRAY, alpha=False)
             return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, : pix.width].copy()
         except Exception as exc:
-            raise BadInputError(f"cannot render page {i + 1}: {_reason(exc)}", path) from None
+            raise BadInputError(f"cannot render page {i + 1}: {reason(exc)}", path) from None
 
-    try:
-        render(0)  # a corrupt first page should fail at load time, not later
-    except BadInputError:
-        raise
+    first = render(0)  # a corrupt first page should fail at load time, not later
+    if getattr(doc, "is_repaired", False) and int(first.min()) >= 250:
+        raise BadInputError("the PDF is damaged (truncated or corrupt): its first page is blank", path)
     return ScoreImage(n, render, dpi, path)
 
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 # --- writers --------------------------------------------------------------------------------

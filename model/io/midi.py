@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from model.errors import BadInputError
+from model.errors import BadInputError, reason
 from model.io.atomic import atomic_path
 from model.io.formats import MAX_MIDI_BYTES
 from model.io.types import Midi
@@ -20,7 +20,7 @@ def read_midi_bytes(data: bytes, path: Path | None = None) -> Midi:
     try:
         mf = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        raise BadInputError(f"corrupt or truncated MIDI ({exc})", path) from None
+        raise BadInputError(f"corrupt or truncated MIDI ({reason(exc)})", path) from None
     if mf.type == 2:
         raise BadInputError("MIDI type 2 (independent sequences) is not supported", path)
     pretty_midi.pretty_midi.MAX_TICK = max(pretty_midi.pretty_midi.MAX_TICK, MAX_TICK)

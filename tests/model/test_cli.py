@@ -1,0 +1,199 @@
+"""``unimt convert``: every route, and bad input answered with one line, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+import zlib
+
+import numpy as np
+import pytest
+
+
+def unimt(*args, timeout=120):
+    exe = shutil.which("unimt")
+    cmd = [exe] if exe else [sys.executable, "-m", "model.cli"]
+    t = time.monotonic()
+    proc = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+    proc.seconds = time.monotonic() - t
+    return proc
+
+
+def test_help_lists_every_pair():
+    out = unimt("convert", "--help").stdout
+    for a in ("image", "notation", "midi", "audio"):
+        for b in ("image", "notation", "midi", "audio"):
+            if a != b:
+                assert f"{a} -> {b}" in " ".join(out.split()), (a, b)
+
+
+@pytest.mark.parametrize("src,dst", [
+    ("musicxml", "mid"), ("mxl", "wav"), ("musicxml", "pdf"), ("mid", "musicxml"), ("mid", "flac"),
+    ("mid", "png"), ("pdf", "png"), ("wav", "flac"), ("musicxml", "mxl"),
+])
+def test_exact_routes(files, tmp_path, src, dst):
+    out = tmp_path / f"out.{dst}"
+    proc = unimt("convert", files[src], out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists() and out.stat().st_size > 0
+    assert proc.stderr == ""
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_systems_option_writes_one_png_per_system(files, tmp_path):
+    proc = unimt("convert", files["musicxml"], tmp_path / "sys.png", "--systems", "--font", "Leland")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sys-1.png", "sys-2.png"]
+
+
+@pytest.mark.parametrize("src,dst", [("png", "musicxml"), ("wav", "mid"), ("pdf", "wav")])
+def test_model_directions_say_weights_are_missing(files, tmp_path, src, dst, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    from model.inference.weights import weights_available
+
+    if weights_available():
+        pytest.skip("weights are installed; the model directions are tested with the model")
+    proc = unimt("convert", files[src], tmp_path / f"out.{dst}")
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "no weights are installed" in proc.stderr
+    assert str(files[src]) in proc.stderr
+
+
+def test_refuses_to_overwrite_its_input(files, tmp_path):
+    src = tmp_path / "in.mid"
+    shutil.copy(files["mid"], src)
+    proc = unimt("convert", src, src)
+    assert proc.returncode == 1 and "never overwrites its input" in proc.stderr
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+def _truncate(path, dst, keep=0.3):
+    data = path.read_bytes()
+    dst.write_bytes(data[: max(16, int(len(data) * keep))])
+    return dst
+
+
+def _corrupt(path, dst):
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(0)
+    start = min(64, len(data) // 4)
+    data[start:] = rng.integers(0, 256, len(data) - start, dtype=np.uint8).tobytes()
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def _photo(path):
+    from PIL import Image
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(1)
+    rgb = np.stack([gaussian_filter(rng.random((600, 800)), s) for s in (8, 15, 30)], axis=-1)
+    rgb = (255 * (rgb - rgb.min()) / np.ptp(rgb)).astype(np.uint8)
+    Image.fromarray(rgb).save(path, quality=85)
+    return path
+
+
+def _zip_bomb(path):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("score.musicxml", "w", force_zip64=True) as fh:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(260):
+                fh.write(chunk)
+    return path
+
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE score-partwise [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<score-partwise version="4.0"><part-list><score-part id="P1"><part-name>&xxe;</part-name></score-part>
+</part-list><part id="P1"><measure number="1"/></part></score-partwise>"""
+
+LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE score-partwise [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">
+<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">]>
+<score-partwise version="4.0"><part-list><score-part id="P1"><part-name>&h;</part-name></score-part>
+</part-list><part id="P1"><measure number="1"/></part></score-partwise>"""
+
+
+def _pdf_10000(path):
+    import pymupdf
+
+    doc = pymupdf.open()
+    for _ in range(10_000):
+        doc.new_page(width=200, height=200)
+    doc.save(path)
+    return path
+
+
+def _huge_png(path):
+    from PIL import Image
+
+    Image.new("1", (30000, 30000), 1).save(path)
+    return path
+
+
+def _zero_wav(path):
+    import soundfile as sf
+
+    sf.write(path, np.zeros((0, 1), np.float32), 44100)
+    return path
+
+
+BAD = {
+    "truncated.png": lambda f, d: _truncate(f["png"], d / "truncated.png"),
+    "truncated.jpg": lambda f, d: _truncate(f["jpg"], d / "truncated.jpg", 0.01),
+    "truncated.tif": lambda f, d: _truncate(f["tif"], d / "truncated.tif"),
+    "truncated.pdf": lambda f, d: _truncate(f["pdf"], d / "truncated.pdf", 0.2),
+    "truncated.musicxml": lambda f, d: _truncate(f["musicxml"], d / "truncated.musicxml"),
+    "truncated.mxl": lambda f, d: _truncate(f["mxl"], d / "truncated.mxl"),
+    "truncated.mid": lambda f, d: _truncate(f["mid"], d / "truncated.mid", 0.5),
+    "truncated.wav": lambda f, d: _truncate(f["wav"], d / "truncated.wav", 0.00001),
+    "truncated.flac": lambda f, d: _truncate(f["flac"], d / "truncated.flac", 0.00002),
+    "corrupt.ogg": lambda f, d: _corrupt(f["ogg"], d / "corrupt.ogg"),
+    "corrupt.mp3": lambda f, d: _corrupt(f["mp3"], d / "corrupt.mp3"),
+    "corrupt.mid": lambda f, d: _corrupt(f["mid"], d / "corrupt.mid"),
+    "corrupt.png": lambda f, d: _corrupt(f["png"], d / "corrupt.png"),
+    "corrupt.pdf": lambda f, d: _corrupt(f["pdf"], d / "corrupt.pdf"),
+    "corrupt.mxl": lambda f, d: _corrupt(f["mxl"], d / "corrupt.mxl"),
+    "png-named.mid": lambda f, d: (d / "png-named.mid").write_bytes(f["png"].read_bytes()) and d / "png-named.mid",
+    "empty.musicxml": lambda f, d: (d / "empty.musicxml").write_bytes(b"") or d / "empty.musicxml",
+    "empty.wav": lambda f, d: (d / "empty.wav").write_bytes(b"") or d / "empty.wav",
+    "photo.jpg": lambda f, d: _photo(d / "photo.jpg"),
+    "silence.wav": lambda f, d: _zero_wav(d / "silence.wav"),
+    "bomb.mxl": lambda f, d: _zip_bomb(d / "bomb.mxl"),
+    "xxe.musicxml": lambda f, d: (d / "xxe.musicxml").write_text(XXE) and d / "xxe.musicxml",
+    "laughs.musicxml": lambda f, d: (d / "laughs.musicxml").write_text(LAUGHS) and d / "laughs.musicxml",
+    "long.pdf": lambda f, d: _pdf_10000(d / "long.pdf"),
+    "huge.png": lambda f, d: _huge_png(d / "huge.png"),
+    "notxml.musicxml": lambda f, d: (d / "notxml.musicxml").write_text("hello, not xml") and d / "notxml.musicxml",
+}
+
+TARGET = {"image": "out.musicxml", "notation": "out.wav", "midi": "out.musicxml", "audio": "out.mid"}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_one_line_exit_1_nothing_written(files, tmp_path, name):
+    from model.io import modality_of
+
+    src_dir = tmp_path / "in"
+    src_dir.mkdir()
+    bad = BAD[name](files, src_dir)
+    digest = hashlib.sha256(bad.read_bytes()).hexdigest()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / TARGET[modality_of(bad).value]
+    proc = unimt("convert", bad, out, timeout=60)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("unimt: error: ") and str(bad) in lines[0]
+    assert "Traceback" not in proc.stderr and "unexpected failure" not in proc.stderr
+    assert list(out_dir.iterdir()) == []
+    assert hashlib.sha256(bad.read_bytes()).hexdigest() == digest
+    assert proc.seconds < 30
