@@ -1,0 +1,107 @@
+"""``unimt bench``: how fast the exact translations run on this machine.
+
+Engrave a page (Verovio SVG, then PNG at 150 dpi and vector PDF), synthesise one minute of piano MIDI
+(FluidSynth), and read a 20-page PDF (PyMuPDF, every page at 150 dpi).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional, TextIO
+
+
+def _timed(fn, repeat: int = 3) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, result
+
+
+def one_minute_of_piano(seed: int = 0):
+    """A deterministic minute of two-handed piano MIDI (melody, chords, pedal)."""
+    import numpy as np
+    import pretty_midi
+
+    rng = np.random.default_rng(seed)
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    piano = pretty_midi.Instrument(program=0, name="Piano")
+    t = 0.0
+    while t < 60.0:
+        for k in range(4):
+            p = int(rng.integers(60, 84))
+            piano.notes.append(pretty_midi.Note(int(rng.integers(50, 100)), p, t + k * 0.25, t + k * 0.25 + 0.24))
+        root = int(rng.integers(36, 52))
+        for p in (root, root + 7, root + 12):
+            piano.notes.append(pretty_midi.Note(int(rng.integers(40, 80)), p, t, t + 0.95))
+        piano.control_changes.append(pretty_midi.ControlChange(64, 127, t + 0.02))
+        piano.control_changes.append(pretty_midi.ControlChange(64, 0, t + 0.98))
+        t += 1.0
+    pm.instruments.append(piano)
+    return pm
+
+
+def run_io_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None) -> int:
+    import sys
+
+    from music21 import corpus
+
+    from model.engrave import EngraveOptions, engrave_svg, svg_to_array, svg_to_pdf_bytes
+    from model.io import load
+    from model.io.notation import musicxml_bytes
+    from model.io.types import Midi, Notation
+    from model.synth import find_soundfont, midi_to_audio
+
+    out = out or sys.stdout
+    results: dict[str, object] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    score = Notation(corpus.parse("joplin/maple_leaf_rag"))
+    xml = musicxml_bytes(score)
+    t_svg, svgs = _timed(lambda: engrave_svg(xml, EngraveOptions()), 3)
+    t_png, _ = _timed(lambda: svg_to_array(svgs[0], 150), 3)
+    t_pdf, _ = _timed(lambda: svg_to_pdf_bytes(svgs[0]), 3)
+    results["engrave_page"] = {
+        "score": "joplin/maple_leaf_rag", "pages": len(svgs),
+        "verovio_all_pages_s": round(t_svg, 3), "verovio_per_page_s": round(t_svg / len(svgs), 3),
+        "png_150dpi_s": round(t_png, 3), "pdf_page_s": round(t_pdf, 3),
+        "page_to_png_s": round(t_svg / len(svgs) + t_png, 3),
+    }
+    midi = Midi(one_minute_of_piano())
+    sf = find_soundfont()
+    t_syn, audio = _timed(lambda: midi_to_audio(midi, sf), 2)
+    results["synthesise_minute"] = {
+        "soundfont": sf.name, "audio_s": round(audio.duration, 2), "seconds": round(t_syn, 3),
+        "x_real_time": round(audio.duration / t_syn, 1),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        import pymupdf
+
+        pdf_path = Path(tmp) / "twenty.pdf"
+        doc = pymupdf.open()
+        page_pdf = pymupdf.open(stream=svg_to_pdf_bytes(svgs[0]), filetype="pdf")
+        for _ in range(20):
+            doc.insert_pdf(page_pdf)
+        doc.save(pdf_path)
+
+        def read_all(dpi):
+            img = load(pdf_path, dpi=dpi)
+            return [img.page(i).shape for i in range(img.page_count)]
+
+        t150, shapes = _timed(lambda: read_all(150), 2)
+        t300, _ = _timed(lambda: read_all(300), 1)
+        results["read_pdf_20_pages"] = {
+            "pages": len(shapes), "page_px_150dpi": list(shapes[0]),
+            "seconds_150dpi": round(t150, 3), "seconds_300dpi": round(t300, 3),
+        }
+    for key, val in results.items():
+        print(f"{key}: {val}", file=out)
+    if json_out:
+        Path(json_out).write_text(json.dumps(results, indent=2))
+    return 0
