@@ -16,7 +16,7 @@ from model.errors import UnimtError
 from model.io.types import Midi, Notation
 
 TICKS_PER_QUARTER = 960
-DEFAULT_BPM = 100.0
+DEFAULT_BPM = 120.0  # the MIDI default, and music21's
 DEFAULT_VELOCITY = 80
 
 
