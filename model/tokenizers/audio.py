@@ -1,0 +1,121 @@
+"""Audio -> frames: log-mel features for transcription, and the interface a learned codec will fill.
+
+The mel filterbank follows librosa's defaults (Slaney mel scale, area normalisation); the STFT runs in
+torch (``torch.stft``), so no torchaudio is needed. 16 kHz, 10 ms hop: one frame per MIDI time step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from model.tokenizers.base import Tokenizer, TokenSequence
+
+
+@dataclass
+class MelConfig:
+    sample_rate: int = 16000
+    n_fft: int = 2048
+    hop_length: int = 160       # 10 ms
+    n_mels: int = 229           # as Onsets and Frames
+    fmin: float = 30.0
+    fmax: float = 8000.0
+    log_floor: float = 1e-5
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.sample_rate / self.hop_length
+
+
+def _hz_to_mel(f: np.ndarray) -> np.ndarray:
+    f = np.asarray(f, dtype=np.float64)
+    f_sp = 200.0 / 3
+    mels = f / f_sp
+    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, np.log(6.4) / 27.0
+    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, mels)
+
+
+def _mel_to_hz(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float64)
+    f_sp = 200.0 / 3
+    freqs = f_sp * m
+    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, np.log(6.4) / 27.0
+    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), freqs)
+
+
+@lru_cache(maxsize=8)
+def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """(n_mels, n_fft // 2 + 1) triangular filters, Slaney-normalised (librosa.filters.mel defaults)."""
+    fft_freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
+    mel_pts = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_pts)
+    ramps = mel_pts[:, None] - fft_freqs[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_pts[2:n_mels + 2] - mel_pts[:n_mels]))[:, None]
+    return weights.astype(np.float32)
+
+
+def log_mel(samples: np.ndarray, config: MelConfig | None = None) -> np.ndarray:
+    """Log-mel frames (T, n_mels) of mono float32 samples already at ``config.sample_rate``."""
+    import torch
+
+    config = config or MelConfig()
+    x = torch.as_tensor(np.ascontiguousarray(samples, dtype=np.float32))
+    if x.numel() < config.n_fft:
+        x = torch.nn.functional.pad(x, (0, config.n_fft - x.numel()))
+    window = torch.hann_window(config.n_fft)
+    spec = torch.stft(x, config.n_fft, config.hop_length, window=window, center=True, return_complex=True)
+    power = spec.abs() ** 2                                            # (F, T)
+    fb = torch.as_tensor(mel_filterbank(config.sample_rate, config.n_fft, config.n_mels, config.fmin,
+                                        config.fmax))
+    mel = fb @ power                                                   # (n_mels, T)
+    return torch.log(torch.clamp(mel, min=config.log_floor)).T.contiguous().numpy()
+
+
+class AudioFrames(Tokenizer):
+    """Continuous front-end: audio -> log-mel frames. ``ids`` are frame indices; features in ``frames``."""
+
+    modality = "audio"
+
+    @classmethod
+    def default_config(cls) -> MelConfig:
+        return MelConfig()
+
+    @property
+    def vocab(self) -> list[str]:
+        return []
+
+    def features(self, obj: Any) -> np.ndarray:
+        from model.io import load
+        from model.io.types import Audio
+
+        audio = obj if isinstance(obj, Audio) else load(obj)
+        return log_mel(audio.mono(self.config.sample_rate), self.config)
+
+    def _encode(self, obj: Any) -> TokenSequence:
+        feats = self.features(obj)
+        seq = TokenSequence(list(range(len(feats))), [])
+        seq.frames = feats  # type: ignore[attr-defined]
+        return seq
+
+    def _decode(self, ids: list[int]) -> Any:
+        raise NotImplementedError("log-mel frames are an analysis front-end; a learned codec can decode")
+
+
+class AudioCodec:
+    """What a learned audio codec (DAC-style residual VQ) provides; no implementation ships yet."""
+
+    frame_rate: float
+    n_codebooks: int
+    codebook_size: int
+
+    def encode(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:  # (T, n_codebooks) int
+        raise NotImplementedError
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:  # float32 samples
+        raise NotImplementedError

@@ -1,0 +1,361 @@
+"""The one encoder-decoder Transformer that translates between modalities (after U-MusT).
+
+Front-ends turn each input modality into a sequence of d-dimensional vectors:
+  * tokens (MIDI events, LMX) -> embedding table;
+  * score-image systems (grayscale, staff-normalised, fixed height) -> a convolutional stem that
+    downsamples by 8 and reads the image column by column (continuous patch features);
+  * audio log-mel frames -> a 1-D convolutional stem that halves the frame rate.
+A learned target-modality embedding is added to every encoder position. The decoder predicts the
+unified vocabulary; its logits are masked to the target modality's range (and the special tokens).
+Decoding uses a key/value cache: greedy, top-p sampling and beam search, batched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SRC_TOKENS, SRC_IMAGE, SRC_AUDIO = "tokens", "image", "audio"
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 512
+    d_model: int = 256
+    n_heads: int = 4
+    enc_layers: int = 4
+    dec_layers: int = 4
+    d_ff: int = 1024
+    dropout: float = 0.1
+    max_src_len: int = 2048
+    max_tgt_len: int = 1024
+    n_target_modalities: int = 4
+    image_height: int = 160         # system images are resized/padded to this height
+    stem_channels: tuple = (32, 64, 96)
+    n_mels: int = 229
+    pad_id: int = 0
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> "ModelConfig":
+        presets = {
+            "tiny": dict(d_model=32, n_heads=2, enc_layers=1, dec_layers=1, d_ff=64, stem_channels=(4, 8, 8),
+                         max_src_len=512, max_tgt_len=256),
+            "small": dict(d_model=256, n_heads=4, enc_layers=4, dec_layers=4, d_ff=1024),
+            "base": dict(d_model=384, n_heads=6, enc_layers=6, dec_layers=6, d_ff=1536),
+            "paper": dict(d_model=1024, n_heads=16, enc_layers=12, dec_layers=12, d_ff=4096,
+                          stem_channels=(64, 128, 256)),
+        }
+        if name not in presets:
+            raise ValueError(f"unknown size preset {name!r}; choose from {', '.join(presets)}")
+        return cls(**{**presets[name], **overrides})
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["stem_channels"] = list(self.stem_channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        d = dict(d)
+        if "stem_channels" in d:
+            d["stem_channels"] = tuple(d["stem_channels"])
+        return cls(**d)
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+class Attention(nn.Module):
+    def __init__(self, d: int, n_heads: int, dropout: float):
+        super().__init__()
+        self.n_heads, self.d_head = n_heads, d // n_heads
+        self.q = nn.Linear(d, d)
+        self.kv = nn.Linear(d, 2 * d)
+        self.out = nn.Linear(d, d)
+        self.dropout = dropout
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, _ = x.shape
+        return x.view(b, t, self.n_heads, self.d_head).transpose(1, 2)  # (B, H, T, Dh)
+
+    def project_kv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        k, v = self.kv(x).chunk(2, dim=-1)
+        return self._split(k), self._split(v)
+
+    def forward(self, x, kv_src=None, *, kv=None, attn_mask=None, causal=False):
+        """x: (B, Tq, D). Keys/values from ``kv_src`` (B, Tk, D) or a precomputed ``kv`` pair."""
+        q = self._split(self.q(x))
+        k, v = kv if kv is not None else self.project_kv(x if kv_src is None else kv_src)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=causal and attn_mask is None,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        b, h, t, dh = y.shape
+        return self.out(y.transpose(1, 2).reshape(b, t, h * dh))
+
+
+class MLP(nn.Module):
+    def __init__(self, d: int, d_ff: int, dropout: float):
+        super().__init__()
+        self.fc1, self.fc2, self.drop = nn.Linear(d, d_ff), nn.Linear(d_ff, d), nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.drop(self.fc2(F.gelu(self.fc1(x))))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.n1, self.n2 = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
+        self.attn, self.mlp, self.drop = Attention(c.d_model, c.n_heads, c.dropout), MLP(c.d_model, c.d_ff, c.dropout), nn.Dropout(c.dropout)
+
+    def forward(self, x, attn_mask):
+        x = x + self.drop(self.attn(self.n1(x), attn_mask=attn_mask))
+        return x + self.mlp(self.n2(x))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.n1, self.n2, self.n3 = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
+        self.self_attn = Attention(c.d_model, c.n_heads, c.dropout)
+        self.cross_attn = Attention(c.d_model, c.n_heads, c.dropout)
+        self.mlp, self.drop = MLP(c.d_model, c.d_ff, c.dropout), nn.Dropout(c.dropout)
+
+    def forward(self, x, memory_kv, memory_mask, cache: Optional[dict] = None):
+        h = self.n1(x)
+        if cache is None:
+            x = x + self.drop(self.self_attn(h, causal=True))
+        else:  # incremental: append this step's keys/values
+            k, v = self.self_attn.project_kv(h)
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+            x = x + self.drop(self.self_attn(h, kv=(k, v)))
+        x = x + self.drop(self.cross_attn(self.n2(x), kv=memory_kv, attn_mask=memory_mask))
+        return x + self.mlp(self.n3(x))
+
+
+# --- front-ends ------------------------------------------------------------------------------
+
+class ImageStem(nn.Module):
+    """(B, 1, H, W) grayscale in [0, 1] -> (B, W/8, D): one vector per 8-pixel column strip."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        c1, c2, c3 = c.stem_channels
+        self.convs = nn.Sequential(
+            nn.Conv2d(1, c1, 3, 2, 1), nn.GELU(), nn.Conv2d(c1, c1, 3, 1, 1), nn.GELU(),
+            nn.Conv2d(c1, c2, 3, 2, 1), nn.GELU(), nn.Conv2d(c2, c2, 3, 1, 1), nn.GELU(),
+            nn.Conv2d(c2, c3, 3, 2, 1), nn.GELU(),
+        )
+        self.rows = math.ceil(c.image_height / 8)
+        self.proj = nn.Linear(c3 * self.rows, c.d_model)
+
+    def forward(self, img):
+        f = self.convs(1.0 - img)                           # ink = 1: padding is zero
+        b, ch, h, w = f.shape                               # (B, C, H/8, W/8)
+        return self.proj(f.permute(0, 3, 1, 2).reshape(b, w, ch * h))
+
+
+class AudioStem(nn.Module):
+    """(B, T, n_mels) log-mel -> (B, T/2, D)."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.conv1 = nn.Conv1d(c.n_mels, c.d_model, 3, 1, 1)
+        self.conv2 = nn.Conv1d(c.d_model, c.d_model, 3, 2, 1)
+
+    def forward(self, mel):
+        x = F.gelu(self.conv1(mel.transpose(1, 2)))
+        return F.gelu(self.conv2(x)).transpose(1, 2)
+
+
+# --- the model -------------------------------------------------------------------------------
+
+class Seq2Seq(nn.Module):
+    def __init__(self, *, config: ModelConfig):
+        super().__init__()
+        c = self.config = config
+        self.src_embed = nn.Embedding(c.vocab_size, c.d_model, padding_idx=c.pad_id)
+        self.image_stem = ImageStem(c)
+        self.audio_stem = AudioStem(c)
+        self.src_pos = nn.Embedding(c.max_src_len, c.d_model)
+        self.target_modality = nn.Embedding(c.n_target_modalities, c.d_model)
+        self.encoder = nn.ModuleList(EncoderLayer(c) for _ in range(c.enc_layers))
+        self.enc_norm = nn.LayerNorm(c.d_model)
+        self.tgt_embed = nn.Embedding(c.vocab_size, c.d_model, padding_idx=c.pad_id)
+        self.tgt_pos = nn.Embedding(c.max_tgt_len, c.d_model)
+        self.decoder = nn.ModuleList(DecoderLayer(c) for _ in range(c.dec_layers))
+        self.dec_norm = nn.LayerNorm(c.d_model)
+        self.head = nn.Linear(c.d_model, c.vocab_size, bias=False)
+        self.head.weight = self.tgt_embed.weight             # tied
+        self.drop = nn.Dropout(c.dropout)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    # encoder
+    def embed_source(self, kind: str, src: torch.Tensor, src_pad: Optional[torch.Tensor]):
+        """Returns (B, S, D) vectors and a (B, S) padding mask (True = padding)."""
+        if kind == SRC_TOKENS:
+            x = self.src_embed(src)                          # (B, S, D)
+            pad = src.eq(self.config.pad_id) if src_pad is None else src_pad
+        elif kind == SRC_IMAGE:
+            x = self.image_stem(src)                         # (B, W/8, D)
+            pad = None if src_pad is None else src_pad[:, ::8][:, : x.shape[1]]
+        elif kind == SRC_AUDIO:
+            x = self.audio_stem(src)                         # (B, T/2, D)
+            pad = None if src_pad is None else src_pad[:, ::2][:, : x.shape[1]]
+        else:
+            raise ValueError(f"unknown source kind {kind!r}")
+        if x.shape[1] > self.config.max_src_len:
+            raise ValueError(f"source has {x.shape[1]} positions; the model takes {self.config.max_src_len}")
+        return x, pad
+
+    def encode(self, kind, src, target_modality, src_pad=None):
+        x, pad = self.embed_source(kind, src, src_pad)
+        s = x.shape[1]
+        x = x + self.src_pos.weight[:s][None] + self.target_modality(target_modality)[:, None, :]
+        x = self.drop(x)
+        mask = None if pad is None else (~pad)[:, None, None, :]  # (B, 1, 1, S) True = attend
+        for layer in self.encoder:
+            x = layer(x, mask)
+        return self.enc_norm(x), mask
+
+    def memory_kv(self, memory):
+        return [layer.cross_attn.project_kv(memory) for layer in self.decoder]
+
+    # decoder
+    def decode(self, tgt, memory_kv, memory_mask, caches=None, start: int = 0):
+        t = tgt.shape[1]
+        if start + t > self.config.max_tgt_len:
+            raise ValueError(f"target longer than {self.config.max_tgt_len} tokens")
+        x = self.drop(self.tgt_embed(tgt) + self.tgt_pos.weight[start:start + t][None])
+        for i, layer in enumerate(self.decoder):
+            x = layer(x, memory_kv[i], memory_mask, None if caches is None else caches[i])
+        return self.head(self.dec_norm(x))                   # (B, T, V)
+
+    def forward(self, kind, src, tgt_in, target_modality, src_pad=None, tgt_out=None, logit_mask=None):
+        """Teacher-forced logits (B, T, V); with ``tgt_out`` also the mean cross-entropy."""
+        memory, mask = self.encode(kind, src, target_modality, src_pad)
+        logits = self.decode(tgt_in, self.memory_kv(memory), mask)
+        if logit_mask is not None:                           # (B, V) or (V,) True = allowed
+            logits = logits.masked_fill(~(logit_mask if logit_mask.dim() == 2 else logit_mask[None])[:, None, :],
+                                        float("-inf"))
+        loss = None
+        if tgt_out is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt_out.reshape(-1),
+                                   ignore_index=self.config.pad_id)
+        return logits, loss
+
+    @torch.no_grad()
+    def generate(self, kind, src, target_modality, *, bos_id: int, eos_id: int, logit_mask=None,
+                 src_pad=None, max_len: int = 512, strategy: str = "greedy", top_p: float = 0.9,
+                 temperature: float = 1.0, beam_size: int = 4, use_cache: bool = True,
+                 generator: Optional[torch.Generator] = None, return_scores: bool = False):
+        """Decode target sequences (without BOS, up to and including EOS). Returns a list of id lists.
+
+        With ``return_scores`` also returns per-token probabilities (greedy/top-p) for confidence.
+        """
+        max_len = min(max_len, self.config.max_tgt_len - 1)
+        memory, mask = self.encode(kind, src, target_modality, src_pad)
+        if strategy == "beam":
+            return self._beam(memory, mask, bos_id, eos_id, logit_mask, max_len, beam_size)
+        b = memory.shape[0]
+        mkv = self.memory_kv(memory)
+        caches = [dict() for _ in self.decoder] if use_cache else None
+        seq = torch.full((b, 1), bos_id, dtype=torch.long, device=memory.device)
+        done = torch.zeros(b, dtype=torch.bool, device=memory.device)
+        probs_out = []
+        for step in range(max_len):
+            if use_cache:
+                logits = self.decode(seq[:, -1:], mkv, mask, caches, start=step)[:, -1]
+            else:
+                logits = self.decode(seq, mkv, mask)[:, -1]
+            if logit_mask is not None:
+                logits = logits.masked_fill(~(logit_mask if logit_mask.dim() == 2 else logit_mask[None]),
+                                            float("-inf"))
+            probs = F.softmax(logits.float() / max(temperature, 1e-6), dim=-1)
+            if strategy == "greedy":
+                nxt = probs.argmax(-1)
+            elif strategy == "top_p":
+                nxt = _top_p_sample(probs, top_p, generator)
+            else:
+                raise ValueError(f"unknown decoding strategy {strategy!r}")
+            probs_out.append(probs.gather(1, nxt[:, None])[:, 0])
+            nxt = torch.where(done, torch.full_like(nxt, self.config.pad_id), nxt)
+            seq = torch.cat([seq, nxt[:, None]], dim=1)
+            done |= nxt.eq(eos_id)
+            if bool(done.all()):
+                break
+        out, scores = [], []
+        probs_t = torch.stack(probs_out, 1) if probs_out else torch.zeros(b, 0)
+        for i in range(b):
+            ids = seq[i, 1:].tolist()
+            n = ids.index(eos_id) + 1 if eos_id in ids else len(ids)
+            out.append(ids[:n])
+            scores.append(probs_t[i, :n].tolist())
+        return (out, scores) if return_scores else out
+
+    def _beam(self, memory, mask, bos_id, eos_id, logit_mask, max_len, k):
+        results = []
+        for i in range(memory.shape[0]):
+            mem = memory[i:i + 1].expand(k, -1, -1)
+            m = None if mask is None else mask[i:i + 1].expand(k, -1, -1, -1)
+            lm = None if logit_mask is None else (logit_mask[i] if logit_mask.dim() == 2 else logit_mask)
+            mkv = self.memory_kv(mem)
+            caches = [dict() for _ in self.decoder]
+            seqs = torch.full((k, 1), bos_id, dtype=torch.long, device=memory.device)
+            scores = torch.zeros(k, device=memory.device)
+            scores[1:] = float("-inf")                       # start from one live beam
+            finished: list[tuple[float, list[int]]] = []
+            for step in range(max_len):
+                logp = F.log_softmax(self.decode(seqs[:, -1:], mkv, m, caches, start=step)[:, -1].float(), -1)
+                if lm is not None:
+                    logp = logp.masked_fill(~lm[None], float("-inf"))
+                cand = (scores[:, None] + logp).view(-1)
+                top, idx = cand.topk(2 * k)
+                beam_idx, tok = idx // logp.shape[1], idx % logp.shape[1]
+                keep_b, keep_t, keep_s = [], [], []
+                for s, bi, t in zip(top.tolist(), beam_idx.tolist(), tok.tolist()):
+                    if s == float("-inf"):
+                        break
+                    if t == eos_id:
+                        finished.append((s / (step + 1), seqs[bi, 1:].tolist() + [eos_id]))
+                    else:
+                        keep_b.append(bi), keep_t.append(t), keep_s.append(s)
+                    if len(keep_b) == k:
+                        break
+                if len(finished) >= k or not keep_b:
+                    break
+                while len(keep_b) < k:                       # pad with dead beams
+                    keep_b.append(keep_b[0]), keep_t.append(keep_t[0]), keep_s.append(float("-inf"))
+                sel = torch.tensor(keep_b, device=memory.device)
+                for cache in caches:
+                    cache["k"], cache["v"] = cache["k"][sel], cache["v"][sel]
+                seqs = torch.cat([seqs[sel], torch.tensor(keep_t, device=memory.device)[:, None]], 1)
+                scores = torch.tensor(keep_s, device=memory.device)
+            if not finished:
+                best = int(scores.argmax())
+                finished.append((float(scores[best]), seqs[best, 1:].tolist()))
+            results.append(max(finished, key=lambda f: f[0])[1])
+        return results
+
+
+def _top_p_sample(probs: torch.Tensor, top_p: float, generator=None) -> torch.Tensor:
+    sorted_p, idx = probs.sort(dim=-1, descending=True)
+    keep = sorted_p.cumsum(-1) - sorted_p < top_p
+    sorted_p = sorted_p * keep
+    choice = torch.multinomial(sorted_p / sorted_p.sum(-1, keepdim=True), 1, generator=generator)
+    return idx.gather(1, choice)[:, 0]
