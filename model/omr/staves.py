@@ -47,45 +47,67 @@ def binarize(page: np.ndarray) -> np.ndarray:
     return page <= min(threshold, 200)
 
 
-def _line_rows(ink: np.ndarray, min_fill: float) -> list[tuple[float, float]]:
-    """Rows where a long stretch is dark, merged into (centre, strength) line candidates."""
-    h, w = ink.shape
-    fill = ink.mean(axis=1)
-    rows = np.nonzero(fill >= min_fill)[0]
-    lines = []
-    start = prev = None
-    for r in rows:
-        if start is None:
-            start = prev = r
-        elif r == prev + 1:
-            prev = r
-        else:
-            lines.append((start, prev))
-            start = prev = r
-    if start is not None:
-        lines.append((start, prev))
+def darkness(page: np.ndarray) -> np.ndarray:
+    """Ink darkness in [0, 1] relative to the paper (anti-aliased lines keep their full weight)."""
+    paper = float(np.percentile(page, 90))
+    paper = max(paper, 1.0)
+    return np.clip((paper - page.astype(np.float32)) / paper, 0.0, 1.0)
+
+
+def _line_rows(dark: np.ndarray, min_fill: float) -> list[tuple[float, float]]:
+    """Staff-line candidates as (y centre, strength): peaks of the row darkness profile.
+
+    Two-row sums keep anti-aliased lines whole; peak prominence separates a line from a beam lying
+    on it (the beam covers part of the row, the line all of it).
+    """
+    from scipy.signal import find_peaks
+
+    fill = dark.mean(axis=1)
+    pair = fill + np.concatenate([fill[1:], [0.0]])
+    peaks, props = find_peaks(pair, height=min_fill, prominence=0.15, distance=3)
     out = []
-    for a, b in lines:
-        if b - a > max(6, h // 150):  # a thick dark band is not a staff line
-            continue
-        seg = fill[a:b + 1]
-        out.append((float((np.arange(a, b + 1) * seg).sum() / seg.sum()), float(seg.max())))
+    for r, height in zip(peaks, props["peak_heights"]):
+        seg = fill[r:r + 2]
+        centre = r + (float(seg[1]) / float(seg.sum()) if seg.sum() > 0 else 0.0)
+        out.append((centre, float(height)))
     return out
 
 
+def _spacing_estimate(ys: list[float]) -> float | None:
+    gaps = np.diff(ys)
+    gaps = gaps[(gaps >= 3) & (gaps <= 60)]
+    if gaps.size < 4:
+        return None
+    hist, edges = np.histogram(gaps, bins=np.arange(3, 61, 1.0))
+    k = int(np.argmax(hist))
+    near = gaps[(gaps >= edges[k] - 1) & (gaps <= edges[k + 1] + 1)]
+    return float(np.median(near))
+
+
 def _group_staves(lines: list[tuple[float, float]]) -> list[tuple[float, ...]]:
+    """Sets of five equally spaced lines; candidates in between (beams, ledger lines) are skipped."""
     ys = [y for y, _ in lines]
+    g0 = _spacing_estimate(ys)
+    if g0 is None:
+        return []
+    used: set[int] = set()
     staves = []
-    i = 0
-    while i + 4 < len(ys):
-        five = ys[i:i + 5]
-        gaps = np.diff(five)
-        g = float(np.median(gaps))
-        if g >= 3 and np.all(np.abs(gaps - g) <= max(1.5, 0.2 * g)):
-            staves.append(tuple(five))
-            i += 5
-        else:
-            i += 1
+    for i in range(len(ys)):
+        if i in used:
+            continue
+        picks, g = [i], g0
+        for _ in range(4):
+            target = ys[picks[-1]] + g
+            tol = max(1.5, 0.2 * g0)
+            cands = [m for m in range(picks[-1] + 1, len(ys)) if abs(ys[m] - target) <= tol and m not in used]
+            if not cands:
+                break
+            picks.append(min(cands, key=lambda m: abs(ys[m] - target)))
+            g = (ys[picks[-1]] - ys[picks[0]]) / (len(picks) - 1)
+        if len(picks) == 5:
+            used.update(picks)
+            staves.append(tuple(ys[m] for m in picks))
+    staves.sort()
     return staves
 
 
@@ -120,8 +142,7 @@ def detect_staves(page: np.ndarray, max_skew: float = 2.0) -> tuple[list[Staff],
     angles = [0.0] + [a for s in np.arange(0.25, max_skew + 1e-9, 0.25) for a in (s, -s)]
     for angle in angles:
         img = small if angle == 0 else _rotate(small, angle)
-        ink = binarize(img)
-        staves = _group_staves(_line_rows(ink, min_fill=0.35))
+        staves = _group_staves(_line_rows(darkness(img), min_fill=0.35))
         if len(staves) > best[0]:
             best = (len(staves), angle, staves)
         if angle == 0 and staves and len(staves) >= 1:
