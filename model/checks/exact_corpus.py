@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import multiprocessing
 from pathlib import Path
 
 TOLERANCE_Q = 2 / 960  # two ticks
@@ -77,6 +77,10 @@ def sounding_seconds(played) -> float:
     return secs + (end_q - prev_q) * 60.0 / prev_bpm
 
 
+def _timeout(signum, frame):
+    raise TimeoutError("took more than 15 minutes")
+
+
 def check_file(rel: str, path: str) -> dict:
     import numpy as np
     from music21 import converter
@@ -87,6 +91,7 @@ def check_file(rel: str, path: str) -> dict:
     from model.perform import notation_to_midi
     from model.synth import TAIL_SECONDS, midi_to_audio
 
+    signal.signal(signal.SIGALRM, _timeout)
     signal.alarm(900)
     rec = {"rel": rel, "ok": False, "stage": "parse"}
     t0 = time.perf_counter()
@@ -145,6 +150,14 @@ def check_file(rel: str, path: str) -> dict:
     return rec
 
 
+def _check_star(item) -> dict:
+    rel, path = item
+    try:
+        return check_file(rel, str(path))
+    except BaseException as exc:  # a worker must always answer
+        return {"rel": rel, "ok": False, "parsed": True, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
 def main(argv=None) -> int:
     from model.data.split import corpus_files
 
@@ -158,13 +171,8 @@ def main(argv=None) -> int:
     if args.limit:
         files = files[: args.limit]
     results = []
-    with ProcessPoolExecutor(args.workers, max_tasks_per_child=10) as pool:
-        futs = {pool.submit(check_file, rel, str(p)): rel for rel, p in files}
-        for i, fut in enumerate(as_completed(futs), 1):
-            try:
-                rec = fut.result()
-            except Exception as exc:
-                rec = {"rel": futs[fut], "ok": False, "parsed": True, "error": f"worker died: {exc}"}
+    with multiprocessing.Pool(args.workers, maxtasksperchild=10) as pool:
+        for i, rec in enumerate(pool.imap_unordered(_check_star, files), 1):
             results.append(rec)
             flag = "ok" if rec["ok"] else ("unparsed" if not rec.get("parsed") else "FAIL")
             print(f"[{i}/{len(files)}] {flag:8} {rec['rel']} {rec.get('error', '')}", file=sys.stderr, flush=True)
