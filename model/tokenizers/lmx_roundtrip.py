@@ -103,27 +103,27 @@ def normalize_musicxml(text: str | bytes) -> list[list[dict]]:
             last_onset = Fraction(0)
             events = []
             voices: dict[str, int] = {}
-            start_attrs = None
             changes = {"clef": [], "key": [], "time": []}
             for el in measure:
                 if el.tag == "attributes":
                     if el.find("divisions") is not None:
                         divisions = max(1, _int(el.find("divisions"), 1))
                     for c in el.findall("clef"):
-                        if c.get("print-object") == "no" and False:
-                            continue
                         staff = int(c.get("number", "1"))
                         val = (c.findtext("sign"), c.findtext("line"), c.findtext("clef-octave-change") or "0")
+                        if clefs.get(staff) != val:
+                            changes["clef"].append((pos, staff, val))
                         clefs[staff] = val
-                        changes["clef"].append((pos, staff, val))
                     k = el.find("key")
                     if k is not None and k.find("fifths") is not None:
+                        if key != _int(k.find("fifths")):
+                            changes["key"].append((pos, _int(k.find("fifths"))))
                         key = _int(k.find("fifths"))
-                        changes["key"].append((pos, key))
                     t = el.find("time")
                     if t is not None and t.find("beats") is not None:
+                        if time_sig != (t.findtext("beats"), t.findtext("beat-type")):
+                            changes["time"].append((pos, (t.findtext("beats"), t.findtext("beat-type"))))
                         time_sig = (t.findtext("beats"), t.findtext("beat-type"))
-                        changes["time"].append((pos, time_sig))
                 elif el.tag == "backup":
                     pos -= Fraction(_int(el.find("duration")), divisions)
                 elif el.tag == "forward":
@@ -159,13 +159,11 @@ def normalize_musicxml(text: str | bytes) -> list[list[dict]]:
                     if not is_chord:
                         last_onset = pos
                         pos += dur
-            if start_attrs is None:
-                start_attrs = (dict(clefs), key, time_sig)
             measures.append({
                 "events": events,
-                "clef": (tuple(sorted(start_attrs[0].items())), tuple(changes["clef"])),
-                "key": (start_attrs[1], tuple(changes["key"])),
-                "time": (start_attrs[2], tuple(changes["time"])),
+                "clef": (tuple(sorted(clefs.items())), tuple(changes["clef"])),
+                "key": (key, tuple(changes["key"])),
+                "time": (time_sig, tuple(changes["time"])),
             })
         out.append(measures)
     return out

@@ -1,0 +1,357 @@
+"""Tests for the LMX tokenizer: hand-made MusicXML round trips, chunks, config, properties, errors."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model.tokenizers.base import TokenizationError
+from model.tokenizers.lmx import (
+    VOCAB, LMXConfig, LMXTokenizer, decode_tokens, delinearize, linearize, linearize_measures,
+    parse_lmx_text, split_measures,
+)
+from model.tokenizers.lmx_roundtrip import compare_measures, measure_features, normalize_musicxml
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def note(pitch: str | None, dur: int, typ: str, voice: int = 1, staff: int | None = None, extra: str = "",
+         pre: str = "", post: str = "", alter: int = 0, notations: str = "") -> str:
+    """One <note>; ``pitch`` like 'C4' (None for a rest); ``dur`` in divisions (4 per quarter)."""
+    body = pre
+    if pitch is None:
+        body += "<rest/>"
+    else:
+        alt = f"<alter>{alter}</alter>" if alter else ""
+        body += f"<pitch><step>{pitch[0]}</step>{alt}<octave>{pitch[1:]}</octave></pitch>"
+    if "<grace" not in pre:
+        body += f"<duration>{dur}</duration>"
+    body += post + f"<voice>{voice}</voice><type>{typ}</type>" + extra
+    if staff:
+        body += f"<staff>{staff}</staff>"
+    if notations:
+        body += f"<notations>{notations}</notations>"
+    return f"<note>{body}</note>"
+
+
+ATTRS = ("<attributes><divisions>{div}</divisions><key><fifths>{key}</fifths></key>"
+         "<time><beats>{beats}</beats><beat-type>4</beat-type></time>{staves}{clefs}</attributes>")
+
+
+def score(*parts: list[str], key: int = 0, beats: int = 4, staves: int = 1, div: int = 4) -> str:
+    """A partwise score; each part is a list of measure bodies (the first gets the attributes)."""
+    clefs = ("<clef number='1'><sign>G</sign><line>2</line></clef><clef number='2'><sign>F</sign>"
+             "<line>4</line></clef>") if staves == 2 else "<clef><sign>G</sign><line>2</line></clef>"
+    staves_el = f"<staves>{staves}</staves>" if staves > 1 else ""
+    attrs = ATTRS.format(div=div, key=key, beats=beats, staves=staves_el, clefs=clefs)
+    plist = "".join(f"<score-part id='P{i}'><part-name>p</part-name></score-part>" for i in range(len(parts)))
+    body = ""
+    for i, measures in enumerate(parts):
+        ms = "".join(f"<measure number='{j + 1}'>{attrs if j == 0 else ''}{m}</measure>"
+                     for j, m in enumerate(measures))
+        body += f"<part id='P{i}'>{ms}</part>"
+    return f"<score-partwise version='4.0'><part-list>{plist}</part-list>{body}</score-partwise>"
+
+
+def assert_roundtrip(xml: str, features: tuple[str, ...] = ()) -> str:
+    """Round-trip and compare every aspect of every measure; return the round-tripped XML."""
+    back = delinearize(linearize(xml))
+    a, b = normalize_musicxml(xml), normalize_musicxml(back)
+    assert len(a) == len(b)
+    for pa, pb in zip(a, b):
+        assert len(pa) == len(pb)
+        for i, (ma, mb) in enumerate(zip(pa, pb)):
+            assert compare_measures(ma, mb) == [], (i, ma, mb)
+    if features:
+        fa = sum((measure_features(m) for m in ET.fromstring(xml).iter("measure")), start=type(
+            measure_features(ET.Element("measure")))())
+        fb = sum((measure_features(m) for m in ET.fromstring(back).iter("measure")), start=type(fa)())
+        for f in features:
+            assert fa[f] > 0, f"test input lacks {f}"
+            assert fa[f] == fb[f], (f, fa[f], fb[f])
+    return back
+
+
+Q = "quarter"
+
+
+# -- round trips of each feature -------------------------------------------------------------------
+def test_notes_rests_dots_and_measure_rest():
+    m1 = note("C4", 6, Q, extra="<dot/>") + note("D4", 2, "eighth") + note(None, 4, Q) + note("E5", 4, Q)
+    m2 = "<note><rest measure='yes'/><duration>16</duration><voice>1</voice></note>"
+    xml = score([m1, m2])
+    toks = linearize(xml)
+    assert toks[:9] == ["measure", "key:fifths:0", "time", "beats:4", "beat-type:4", "clef:G2", "staff:1",
+                        "C4", "voice:1"]
+    assert "rest:measure" in toks and "dot" in toks
+    assert_roundtrip(xml, ("note/dot",))
+
+
+def test_tuplet():
+    tm = "<time-modification><actual-notes>3</actual-notes><normal-notes>2</normal-notes></time-modification>"
+    m = (note("C4", 2, Q, extra=tm, notations="<tuplet type='start'/>") + note("D4", 2, Q, extra=tm)
+         + note("E4", 2, Q, extra=tm, notations="<tuplet type='stop'/>") + note("F4", 6, "half"))
+    toks = linearize(score([m], div=3))
+    assert "3in2" in toks and "tuplet:start" in toks and "tuplet:stop" in toks
+    assert_roundtrip(score([m], div=3))
+
+
+def test_tie_across_barline_keeps_accidental():
+    m1 = note("C4", 12, "half", extra="<dot/><accidental>sharp</accidental>", alter=1) + note(
+        "F4", 4, Q, alter=1, post="<tie type='start'/>", extra="<accidental>sharp</accidental>",
+        notations="<tied type='start'/>")
+    m2 = note("F4", 4, Q, alter=1, post="<tie type='stop'/>", notations="<tied type='stop'/>") + note(
+        "F4", 12, "half", extra="<dot/>")
+    toks = linearize(score([m1, m2]))
+    assert toks.count("tied:start") == 1 and toks.count("tied:stop") == 1
+    back = assert_roundtrip(score([m1, m2]))
+    alters = [n.findtext("pitch/alter") for n in ET.fromstring(back).iter("note")]
+    assert alters == ["1", "1", "1", None]
+
+
+def test_key_signature_and_measure_accidentals():
+    # G major: F is sharp unless marked; a natural holds for the rest of the measure
+    m = (note("F4", 4, Q, alter=1) + note("F4", 4, Q, extra="<accidental>natural</accidental>")
+         + note("F4", 4, Q) + note("F5", 4, Q, alter=1))
+    xml = score([m], key=1)
+    toks = linearize(xml)
+    assert toks.count("natural") == 1 and "sharp" not in toks
+    assert_roundtrip(xml)
+
+
+def test_accidental_added_when_musicxml_lacks_it():
+    m = note("B4", 8, "half", alter=-1) + note("B4", 8, "half")  # no <accidental> elements at all
+    toks = linearize(score([m]))
+    assert toks.count("flat") == 1 and toks.count("natural") == 1
+    assert_roundtrip(score([m]))
+
+
+def test_chord():
+    m = note("C4", 16, "whole") + note("E4", 16, "whole", pre="<chord/>") + note("G4", 16, "whole", pre="<chord/>")
+    toks = linearize(score([m]))
+    assert toks.count("chord") == 2
+    assert_roundtrip(score([m]))
+
+
+def test_two_voices_with_backup_and_forward():
+    m = (note("E5", 8, "half", extra="<stem>up</stem>") + note("D5", 8, "half", extra="<stem>up</stem>")
+         + "<backup><duration>16</duration></backup>"
+         + "<forward><duration>4</duration></forward>"
+         + note("C4", 4, Q, voice=2, extra="<stem>down</stem>") + note("B3", 8, "half", voice=2, extra="<stem>down</stem>"))
+    toks = linearize(score([m]))
+    assert "backup" in toks and "forward" in toks and "voice:2" in toks
+    assert_roundtrip(score([m]), ("note/stem:up", "note/stem:down"))
+
+
+def test_two_staves_with_clef_change_and_beams():
+    beam = "<beam number='1'>{}</beam>"
+    m1 = (note("C5", 2, "eighth", staff=1, extra=beam.format("begin")) + note("D5", 2, "eighth", staff=1,
+          extra=beam.format("end")) + note("E5", 12, "half", staff=1, extra="<dot/>")
+          + "<backup><duration>16</duration></backup>"
+          + note("C3", 8, "half", voice=5, staff=2)
+          + "<attributes><clef number='2'><sign>G</sign><line>2</line></clef></attributes>"
+          + note("C5", 8, "half", voice=5, staff=2))
+    m2 = note("C5", 16, "whole", staff=1) + "<backup><duration>16</duration></backup>" + note(
+        "G4", 16, "whole", voice=5, staff=2)
+    xml = score([m1, m2], staves=2)
+    toks = linearize(xml)
+    assert "staff:2" in toks and toks.count("clef:G2") == 2 and "beam:begin" in toks
+    assert_roundtrip(xml, ("note/beam",))
+
+
+def test_grace_note():
+    m = (note("D5", 0, "eighth", pre="<grace slash='yes'/>") + note("C5", 8, "half")
+         + note("B4", 0, "16th", pre="<grace/>") + note("C5", 8, "half"))
+    toks = linearize(score([m]))
+    assert toks.count("grace") == 2 and toks.count("grace:slash") == 1
+    assert_roundtrip(score([m]), ("note/grace",))
+
+
+def test_key_and_time_change():
+    m1 = note("C4", 16, "whole")
+    m2 = ("<attributes><key><fifths>-2</fifths></key><time><beats>3</beats><beat-type>4</beat-type></time>"
+          "<clef><sign>F</sign><line>4</line></clef></attributes>" + note("B2", 12, "half", alter=-1,
+                                                                          extra="<dot/>"))
+    toks = linearize(score([m1, m2]))
+    assert "key:fifths:-2" in toks and "beats:3" in toks and "clef:F4" in toks
+    assert_roundtrip(score([m1, m2]))
+
+
+def test_articulations_slurs_ornaments():
+    nots = ("<slur type='start'/><articulations><staccato/><accent/></articulations><fermata/>"
+            "<ornaments><trill-mark/></ornaments><arpeggiate/>")
+    m = (note("C5", 4, Q, notations=nots) + note("D5", 4, Q, notations="<articulations><tenuto/>"
+         "<strong-accent/></articulations>") + note("E5", 8, "half", notations="<slur type='stop'/>"))
+    toks = linearize(score([m]))
+    for t in ("slur:start", "slur:stop", "staccato", "accent", "tenuto", "strong-accent", "fermata",
+              "trill-mark", "arpeggiate"):
+        assert t in toks
+    assert_roundtrip(score([m]), ("note/slur:start", "note/slur:stop", "note/fermata", "note/arpeggiate",
+                                  "note/articulations:staccato", "note/ornaments:trill-mark"))
+
+
+def test_dynamics_wedges_tempo():
+    def direction(inner: str) -> str:
+        return f"<direction><direction-type>{inner}</direction-type></direction>"
+    m = (direction("<metronome><beat-unit>quarter</beat-unit><per-minute>118</per-minute></metronome>")
+         + direction("<dynamics><p/></dynamics>") + direction("<wedge type='crescendo'/>")
+         + note("C4", 8, "half") + direction("<wedge type='stop'/>") + direction("<dynamics><sfz/></dynamics>")
+         + note("D4", 8, "half"))
+    toks = linearize(score([m]))
+    assert {"dynamics:p", "dynamics:sfz", "wedge:crescendo", "wedge:stop", "metronome", "bpm:120"} <= set(toks)
+    assert_roundtrip(score([m]), ("direction/dynamics:p", "direction/dynamics:sfz", "direction/wedge:crescendo",
+                                  "direction/wedge:stop", "direction/metronome"))
+
+
+def test_repeats_and_endings():
+    whole = note("C5", 16, "whole")
+    m1 = "<barline location='left'><bar-style>heavy-light</bar-style><repeat direction='forward'/></barline>" + whole
+    m2 = ("<barline location='left'><ending number='1' type='start'/></barline>" + whole
+          + "<barline location='right'><bar-style>light-heavy</bar-style><ending number='1' type='stop'/>"
+            "<repeat direction='backward'/></barline>")
+    m3 = ("<barline location='left'><ending number='2' type='start'/></barline>" + whole
+          + "<barline location='right'><ending number='2' type='discontinue'/></barline>")
+    toks = linearize(score([m1, m2, m3]))
+    assert {"repeat:forward", "repeat:backward", "ending:1", "ending:2", "ending:start", "ending:stop"} <= set(toks)
+    back = assert_roundtrip(score([m1, m2, m3]), ("barline/repeat:forward", "barline/repeat:backward",
+                                                  "barline/ending:start", "barline/ending:stop",
+                                                  "barline/ending:discontinue"))
+    bars = [(b.get("location"), b.find("ending").get("number") if b.find("ending") is not None else None)
+            for b in ET.fromstring(back).iter("barline")]
+    assert bars == [("left", None), ("left", "1"), ("right", "1"), ("left", "2"), ("right", "2")]
+
+
+def test_two_parts():
+    voice = [note("G4", 16, "whole"), note("A4", 16, "whole")]
+    piano = [note("C4", 8, "half") + note("E4", 8, "half"), note(None, 16, "whole")]
+    xml = score(voice, piano)
+    toks = linearize(xml)
+    assert toks.count("part") == 2 and toks.count("measure") == 2
+    back = assert_roundtrip(xml)
+    assert len(ET.fromstring(back).findall("part")) == 2
+
+
+# -- chunks ------------------------------------------------------------------------------------------
+def _four_measures() -> str:
+    ms = [note("C4", 16, "whole"), note("D4", 16, "whole"),
+          "<attributes><clef><sign>F</sign><line>4</line></clef></attributes>" + note("E3", 16, "whole"),
+          note("F3", 16, "whole", alter=1)]
+    return score(ms, key=2)
+
+
+def test_chunks_carry_header_and_concatenate():
+    xml = _four_measures()
+    chunk = linearize_measures(xml, 2, 4)
+    assert chunk[:3] == ["measure", "key:fifths:2", "time"] and "clef:F4" in chunk
+    assert len(split_measures(chunk)) == 2
+    alone = normalize_musicxml(delinearize(chunk))[0]
+    full = normalize_musicxml(xml)[0]
+    assert [m["events"] for m in alone] == [m["events"] for m in full[2:]]
+    joined = linearize_measures(xml, 0, 1) + linearize_measures(xml, 1, 3) + linearize_measures(xml, 3, None)
+    back = normalize_musicxml(delinearize(joined))[0]
+    assert all(compare_measures(a, b) == [] for a, b in zip(full, back)) and len(back) == 4
+
+
+# -- tokenizer object, config ----------------------------------------------------------------------
+def test_tokenizer_encode_decode_music21_and_config(tmp_path):
+    import music21
+
+    tok = LMXTokenizer()
+    s = music21.converter.parse("tinyNotation: 3/4 c4 d8 e8 f4 g2.", makeNotation=True)
+    seq = tok.encode(s)
+    assert seq.tokens == tok.ids_to_tokens(seq.ids) and len(seq) > 5
+    back = tok.decode(seq.ids)
+    assert [p.nameWithOctave for p in back.pitches] == [p.nameWithOctave for p in s.pitches]
+    path = tmp_path / "lmx.json"
+    tok.save(path)
+    loaded = LMXTokenizer.load(path)
+    assert loaded.config == tok.config and isinstance(loaded.config, LMXConfig)
+    assert tok.vocab_size == len(VOCAB) == len(set(VOCAB)) and VOCAB[0] == "<pad>"
+    xml_path = tmp_path / "s.musicxml"
+    xml_path.write_text(_four_measures())
+    assert tok.encode(str(xml_path)).tokens == linearize(_four_measures())
+
+
+# -- errors ------------------------------------------------------------------------------------------
+def test_malformed_input_raises_tokenization_error():
+    with pytest.raises(TokenizationError, match="position 2"):
+        delinearize(["measure", "C4", "quaver"])
+    with pytest.raises(TokenizationError, match="line 2, token 3"):
+        parse_lmx_text("measure C4 quarter\nD4 quarter bogus\n")
+    with pytest.raises(TokenizationError):
+        LMXTokenizer().decode([len(VOCAB) + 5])
+    with pytest.raises(TokenizationError):
+        LMXTokenizer().tokens_to_ids(["nope"])
+    with pytest.raises(TokenizationError):
+        linearize("<score-partwise><part><measure>")
+    with pytest.raises(TokenizationError):
+        linearize("<score-timewise/>")
+
+
+# -- properties --------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, len(VOCAB) - 1), max_size=80))
+def test_any_ids_decode_to_a_writable_score(ids):
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    s = LMXTokenizer().decode(ids)
+    assert GeneralObjectExporter(s).parse()
+
+
+_STRUCTURED = st.lists(st.sampled_from(
+    ["measure", "measure", "part", "C4", "E5", "rest", "quarter", "eighth", "half", "dot", "3in2", "chord",
+     "backup", "forward", "voice:2", "staff:2", "tied:start", "tied:stop", "tuplet:start", "tuplet:stop",
+     "beam:begin", "beam:end", "grace", "sharp", "clef:F4", "key:fifths:3", "time", "beats:3", "rest:measure",
+     "slur:start", "repeat:backward", "ending:1", "ending:start", "dynamics:f", "metronome", "bpm:60"]),
+    max_size=60)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_STRUCTURED)
+def test_structured_token_soup_decodes(tokens):
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    assert GeneralObjectExporter(decode_tokens(tokens)).parse()
+
+
+_TYPES = [("16th", 1), ("eighth", 2), ("quarter", 4), ("half", 8)]
+
+
+@st.composite
+def simple_scores(draw):
+    """1-2 parts, 1-4 measures of 4/4 filled with notes, rests, chords and dotted values."""
+    n_parts = draw(st.integers(1, 2))
+    n_measures = draw(st.integers(1, 4))
+    key = draw(st.integers(-7, 7))
+    parts = []
+    for _ in range(n_parts):
+        measures = []
+        for _ in range(n_measures):
+            left, body = 16, ""
+            while left:
+                typ, dur = draw(st.sampled_from([t for t in _TYPES if t[1] <= left]))
+                dotted = dur * 3 // 2 <= left and dur > 1 and draw(st.booleans())
+                d = dur * 3 // 2 if dotted else dur
+                extra = "<dot/>" if dotted else ""
+                if draw(st.integers(0, 4)) == 0:
+                    body += note(None, d, typ, extra=extra)
+                else:
+                    pitch = draw(st.sampled_from("CDEFGAB")) + str(draw(st.integers(2, 6)))
+                    alter = draw(st.integers(-1, 1))
+                    body += note(pitch, d, typ, extra=extra, alter=alter)
+                    if draw(st.booleans()):
+                        body += note(pitch[0] + str(int(pitch[1]) + 1), d, typ, extra=extra, pre="<chord/>")
+                left -= d
+            measures.append(body)
+        parts.append(measures)
+    return score(*parts, key=key)
+
+
+@settings(max_examples=60, deadline=None)
+@given(simple_scores())
+def test_decode_encode_is_identity_on_simple_scores(xml):
+    assert_roundtrip(xml)
+    toks = linearize(xml)
+    assert linearize(delinearize(toks)) == toks
