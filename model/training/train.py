@@ -1,0 +1,323 @@
+"""``unimt train --config FILE``: multi-task training of the encoder-decoder, on CPU or GPU(s).
+
+Each step samples a task by its weight (paper section 4.2), draws a token-budget batch of that task,
+and takes an optimiser step (AdamW, warm-up then cosine decay, gradient clipping, optional gradient
+accumulation and bf16 autocast on GPUs). Checkpoints are self-describing bundles written every
+``ckpt_every`` steps; training resumes from the run folder. Validation loss per task is logged, and a
+PNG of the loss curves is kept up to date. Several GPUs: launch with ``torchrun`` (DDP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+
+@dataclass
+class TrainConfig:
+    run_dir: str = "runs/default"
+    data_dir: str = "data/v1"
+    preset: str = "small"                    # tiny | small | base | paper
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+    tasks: dict = field(default_factory=lambda: {"image2lmx": 1.0})
+    batch_cost: int = 4000                   # encoder positions + decoder tokens per batch
+    max_batch: int = 32
+    lr: float = 5e-4
+    min_lr: float = 5e-5
+    warmup: int = 300
+    steps: int = 20000
+    weight_decay: float = 0.01
+    grad_accum: int = 1
+    clip: float = 1.0
+    log_every: int = 20
+    eval_every: int = 500
+    ckpt_every: int = 200
+    eval_batches: int = 8
+    device: str = "auto"
+    amp: bool = True                         # bf16 autocast where the device has it (CUDA)
+    threads: int = 0                         # CPU threads (0: torch's default)
+    seed: int = 0
+    init_from: str = ""                      # start from a weights bundle (e.g. the shipped weights)
+    curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
+    max_hours: float = 0.0                   # stop after this long (0: no limit)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: Optional[list[str]] = None) -> "TrainConfig":
+        data = tomllib.loads(Path(path).read_text()) if path else {}
+        cfg = cls(**data)
+        for item in overrides or []:
+            key, _, value = item.partition("=")
+            key = key.strip().lstrip("-")
+            fields = {f.name: f for f in dataclasses.fields(cls)}
+            if key not in fields:
+                raise SystemExit(f"unimt train: unknown setting {key!r}")
+            current = getattr(cfg, key)
+            if isinstance(current, bool):
+                parsed: Any = value.lower() in ("1", "true", "yes", "on")
+            elif isinstance(current, (int, float)):
+                parsed = type(current)(value)
+            elif isinstance(current, (dict, list)):
+                parsed = json.loads(value)
+            else:
+                parsed = value
+            setattr(cfg, key, parsed)
+        return cfg
+
+
+def pick_device(name: str = "auto") -> str:
+    import torch
+
+    if name != "auto":
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * t))
+
+
+def token_batches(examples: Iterator, cost: int, max_batch: int, pool: int = 64) -> Iterator[list]:
+    """Group examples of similar size into batches under a cost budget (a sorted pool at a time)."""
+    import itertools
+
+    it = iter(examples)
+    while True:
+        buf = list(itertools.islice(it, pool))
+        if not buf:
+            return
+        buf.sort(key=lambda e: e.cost)
+        batches, batch, worst = [], [], 0
+        for ex in buf:
+            w = max(worst, ex.cost)
+            if batch and (w * (len(batch) + 1) > cost or len(batch) >= max_batch):
+                batches.append(batch)
+                batch, w = [], ex.cost
+            batch.append(ex)
+            worst = w
+        if batch:
+            batches.append(batch)
+        random.shuffle(batches)
+        yield from batches
+
+
+def plot_losses(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    tasks = sorted({k[len("train/"):] for h in history for k in h if k.startswith("train/")})
+    for task in tasks:
+        pts = [(h["step"], h[f"train/{task}"]) for h in history if f"train/{task}" in h]
+        if pts:
+            ax.plot(*zip(*pts), label=f"train {task}", alpha=0.7)
+        vpts = [(h["step"], h[f"val/{task}"]) for h in history if f"val/{task}" in h]
+        if vpts:
+            ax.plot(*zip(*vpts), "o-", label=f"val {task}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    tmp = path.with_suffix(".part.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def train(cfg: TrainConfig, source, log=print) -> Path:
+    """Train with examples from ``source`` (see :class:`model.training.data.ExampleSource`).
+
+    Returns the run folder; ``RUN/weights`` holds the latest bundle, ``RUN/best`` the best by
+    validation loss.
+    """
+    import torch
+
+    from model.training.batching import collate
+    from model.training.checkpoint import load_bundle, load_train_state, save_bundle, save_train_state
+    from model.transformer import ModelConfig, Seq2Seq
+
+    ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank = int(os.environ.get("RANK", "0"))
+    if ddp:
+        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    device = pick_device(cfg.device)
+    if ddp and device == "cuda":
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    random.seed(cfg.seed + rank)
+    torch.manual_seed(cfg.seed + rank)
+
+    run = Path(cfg.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    meta = source.meta()
+    vocab = meta["vocab"]
+    latest = run / "weights"
+    state_path = run / "train_state.pt"
+    history_path = run / "history.jsonl"
+    step = 0
+    if (latest / "model.safetensors").exists():
+        model, bundle = load_bundle(latest, "cpu")
+        model.train()
+        step = int(bundle.get("step", 0))
+        log(f"resuming {run} at step {step}")
+    elif cfg.init_from:
+        model, bundle = load_bundle(cfg.init_from, "cpu")
+        model.train()
+        log(f"starting from {cfg.init_from} (step {bundle.get('step')})")
+    else:
+        mcfg = ModelConfig.preset(cfg.preset, vocab_size=vocab["size"], **cfg.model)
+        model = Seq2Seq(config=mcfg)
+    model.to(device)
+    log(f"model: {model.num_params() / 1e6:.1f} M parameters on {device}")
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
+    if state_path.exists() and step > 0:
+        try:
+            opt.load_state_dict(load_train_state(state_path)["optimizer"])
+        except Exception as exc:  # a changed model: start the optimiser afresh
+            log(f"optimizer state not restored ({exc})")
+    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+    use_amp = cfg.amp and device.startswith("cuda")
+
+    tasks = {t: w for t, w in cfg.tasks.items() if w > 0}
+    names, weights = list(tasks), [tasks[t] for t in tasks]
+    streams = {t: token_batches(source.examples(t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum,
+                                                step_fn=lambda: step), cfg.batch_cost, cfg.max_batch)
+               for t in names}
+    masks = {t: torch.as_tensor(source.logit_mask(t), device=device) for t in names}
+    bos, eos = vocab["bos"], vocab["eos"]
+
+    def run_batch(batch, train=True):
+        batch = batch.to(device)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+            _, loss = net(batch.src_kind, batch.src, batch.tgt_in, batch.target_modality, batch.src_pad,
+                          tgt_out=batch.tgt_out, logit_mask=masks[batch.task])
+        return loss
+
+    def evaluate() -> dict:
+        model.eval()
+        out = {}
+        with torch.no_grad():
+            for t in names:
+                losses = []
+                for i, exs in enumerate(token_batches(source.examples(t, "validation", seed=0), cfg.batch_cost,
+                                                      cfg.max_batch)):
+                    if i >= cfg.eval_batches:
+                        break
+                    losses.append(float(run_batch(collate(exs, bos, eos))))
+                if losses:
+                    out[f"val/{t}"] = sum(losses) / len(losses)
+        model.train()
+        return out
+
+    def checkpoint(folder: Path, metrics: dict):
+        save_bundle(folder, model, {**meta, "tasks": tasks, "step": step, "metrics": metrics,
+                                    "train_config": dataclasses.asdict(cfg)})
+
+    history = [json.loads(x) for x in history_path.read_text().splitlines()] if history_path.exists() else []
+    best = min((h.get("val/mean", float("inf")) for h in history), default=float("inf"))
+    t0 = time.time()
+    running: dict[str, list[float]] = {t: [] for t in names}
+    tokens = 0
+    model.train()
+    while step < cfg.steps:
+        if cfg.max_hours and time.time() - t0 > cfg.max_hours * 3600:
+            log("time budget reached")
+            break
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        opt.zero_grad(set_to_none=True)
+        for _ in range(cfg.grad_accum):
+            task = random.choices(names, weights)[0]
+            exs = next(streams[task])
+            batch = collate(exs, bos, eos)
+            loss = run_batch(batch) / cfg.grad_accum
+            loss.backward()
+            running[task].append(loss.item() * cfg.grad_accum)
+            tokens += int((batch.tgt_out != 0).sum())
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        opt.step()
+        step += 1
+        if rank != 0:
+            continue
+        if step % cfg.log_every == 0:
+            rec = {"step": step, "lr": lr_at(step, cfg), "tok_per_s": round(tokens / (time.time() - t0), 1)}
+            for t, vals in running.items():
+                if vals:
+                    rec[f"train/{t}"] = sum(vals) / len(vals)
+            running = {t: [] for t in names}
+            if step % cfg.eval_every == 0:
+                rec.update(evaluate())
+                vals = [v for k, v in rec.items() if k.startswith("val/")]
+                if vals:
+                    rec["val/mean"] = sum(vals) / len(vals)
+                    if rec["val/mean"] < best:
+                        best = rec["val/mean"]
+                        checkpoint(run / "best", rec)
+            history.append(rec)
+            with history_path.open("a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+            log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
+            if step % cfg.eval_every == 0:
+                try:
+                    plot_losses(history, run / "loss.png")
+                except Exception as exc:  # plotting must never stop training
+                    log(f"loss plot failed: {exc}")
+        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+            checkpoint(latest, history[-1] if history else {})
+            save_train_state(state_path, opt, step)
+    if rank == 0:
+        checkpoint(latest, history[-1] if history else {})
+        save_train_state(state_path, opt, step)
+    if ddp:
+        torch.distributed.destroy_process_group()
+    return run
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="a TOML training configuration")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting (type-checked), e.g. --set steps=500")
+
+
+def run(args) -> int:
+    from model.training.data import ShardSource
+
+    cfg = TrainConfig.from_toml(args.config, args.set)
+    source = ShardSource(cfg.data_dir)
+    train(cfg, source, log=lambda m: print(m, flush=True))
+    return 0
+
+
+def main(argv=None) -> int:  # ``python -m model.training.train``
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
