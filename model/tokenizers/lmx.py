@@ -36,7 +36,7 @@ Vocabulary (:data:`~model.tokenizers.lmx_vocab.VOCAB`, fixed order, 451 tokens):
   F4+8 percussion TAB``;
 * note skeleton: ``print-object:no``, ``grace``, ``grace:slash``, ``chord``, ``rest``,
   ``rest:measure``, pitches ``C0..B9``, ``voice:1..16``, types ``1024th .. quarter half whole breve
-  long maxima``, tuplet ratios ``AinN`` (A notes in the time of N, A 2..12, N 1..12, unreduced),
+  long maxima``, tuplet ratios ``AinN`` (A notes in the time of N, A 2..16, N 1..16, unreduced),
   ``dot``;
 * accidentals ``sharp flat natural double-sharp flat-flat natural-sharp natural-flat sharp-sharp``;
 * ``stem:up|down|none``, ``staff:1..4``, ``beam:begin|continue|end|forward-hook|backward-hook``;
@@ -54,7 +54,7 @@ Vocabulary (:data:`~model.tokenizers.lmx_vocab.VOCAB`, fixed order, 451 tokens):
 
 Extended beyond the paper's 185-token vocabulary: several parts (``part``), staves 3-4, voices 9-16,
 more clefs (octave G/F, C2-C5, F3/F5, percussion, TAB), pitches in octaves 0 and 8-9, unreduced
-tuplet ratios up to 12, ``beam:continue`` (only where an inner level ends), ``time:common|cut``,
+tuplet ratios up to 16, ``beam:continue`` (only where an inner level ends), ``time:common|cut``,
 the directions (dynamics, wedges, metronome, pedal), barlines/repeats/endings, more articulations
 and ornaments, ``tremolo-marks``, accidentals re-derived from the pitch where the MusicXML lacks
 them, backup/forward amounts that any duration can take (tuplet-scaled groups), and chunk headers

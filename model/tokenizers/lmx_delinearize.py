@@ -307,7 +307,8 @@ class _PartWriter:
             sign, line, octave = CLEFS[clefs[staff]]
             el = _sub(attrs, "clef", **({"number": str(staff)} if self.staves > 1 else {}))
             _sub(el, "sign", sign)
-            _sub(el, "line", line)
+            if sign != "percussion":
+                _sub(el, "line", line)
             if octave:
                 _sub(el, "clef-octave-change", str(octave))
             self.state["clefs"][staff] = clefs[staff]
@@ -399,7 +400,7 @@ class _PartWriter:
         if n.chord:
             _sub(el, "chord")
         staff = min(n.staff, self.staves)
-        ties = set(n.ties) if not n.rest else set()
+        ties = set(n.ties)
         if n.rest:
             _sub(el, "rest", **({"measure": "yes"} if n.measure_rest else {}))
         else:

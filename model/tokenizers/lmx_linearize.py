@@ -173,6 +173,9 @@ class _MeasureWriter:
         self.staff: int | None = None
         self.prev_type: list[str] = ["quarter"]
         self.voices_seen: dict[str, str] = {}
+        self.src_pos = Fraction(0)  # position in the MusicXML
+        self.tok_pos = Fraction(0)  # position the delinearizer will compute
+        self.onsets: dict[Fraction, Fraction] = {Fraction(0): Fraction(0)}
 
     def _voice_token(self, label: str) -> str:
         if label not in self.voices_seen:
@@ -183,11 +186,48 @@ class _MeasureWriter:
             self.voices_seen[label] = str(n)
         return f"voice:{self.voices_seen[label]}"
 
+    def _map(self, src: Fraction) -> Fraction:
+        """Token-time position of a source position (they differ when source durations are inexact)."""
+        if src in self.onsets:
+            return self.onsets[src]
+        near = min(self.onsets, key=lambda k: abs(k - src))
+        return self.onsets[near] + (src - near)
+
     def duration_amount(self, tag: str, el: ET.Element) -> None:
         q = Fraction(_int(_text(el, "duration")), self.st.divisions)
-        group = decompose_duration(q)
+        target = self.src_pos - q if tag == "backup" else self.src_pos + q
+        tok_target = self._map(target)
+        self.src_pos = target
+        amount = self.tok_pos - tok_target if tag == "backup" else tok_target - self.tok_pos
+        if amount <= 0:
+            return
+        group = decompose_duration(amount)
+        if not group:  # unrepresentable: round to a 1/48-quarter grid
+            group = decompose_duration(Fraction(round(amount * 48), 48))
         if group:
             self.out += [tag] + group
+            self.tok_pos += amount if tag == "forward" else -amount
+            self.onsets.setdefault(self.src_pos, self.tok_pos)
+
+    def _advance(self, note: ET.Element, group: list[str], src_dur: Fraction) -> None:
+        if note.find("chord") is not None or note.find("grace") is not None:
+            return
+        if group == ["rest:measure"]:
+            tok_dur = self._measure_length()
+        else:
+            tok_dur = Fraction(0)
+            i = 0
+            while i < len(group):
+                ratio = group[i + 1] if i + 1 < len(group) and "in" in group[i + 1] else None
+                j = i + 1 + (ratio is not None)
+                dots = 0
+                while j < len(group) and group[j] == "dot":
+                    dots, j = dots + 1, j + 1
+                tok_dur += group_value(group[i], ratio, dots)
+                i = j
+        self.src_pos += src_dur
+        self.tok_pos += tok_dur
+        self.onsets.setdefault(self.src_pos, self.tok_pos)
 
     def note(self, note: ET.Element) -> None:
         st = self.st
@@ -252,6 +292,7 @@ class _MeasureWriter:
         if group is None:
             group = list(self.prev_type)
         out += group
+        self._advance(note, group, dur_q)
         self.prev_type = group if group != ["rest:measure"] else self.prev_type
         # ties (needed for the accidental inference)
         tie_types = {t.get("type") for t in note.findall("tie")}

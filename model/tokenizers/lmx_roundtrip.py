@@ -22,6 +22,9 @@ A measure is *identical* when every aspect (pitch, rhythm, voice, staff, tie, tu
 time) matches; the report also counts each aspect separately, and splits files into *pianoform*
 (one part, two staves), *single-staff* (one part, one staff) and *multi-part*. Exported MusicXML is
 cached (``--cache``, default ``/tmp/lmx_cache``) because music21 parsing dominates the run time.
+Multi-score files (the essenFolksong/ryansMammoth Opus collections hold hundreds of tunes each)
+contribute their first ``--max-scores`` scores (default 40; 0 for all). Files music21 cannot parse
+are counted as ``unparsable``, files over ``--timeout`` seconds as ``timeout``.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ ASPECTS = ("pitch", "rhythm", "voice", "staff", "tie", "tuplet", "clef", "key", 
 
 
 # -- music21 export -------------------------------------------------------------------------------
-def export_corpus_file(path: str, cache_dir: str | None) -> list[str]:
+def export_corpus_file(path: str, cache_dir: str | None, max_scores: int = 0) -> list[str]:
     """Parse one corpus file with music21 and export every score in it to MusicXML text.
 
     Args:
         path: corpus file path.
         cache_dir: folder for cached exports (None to disable caching).
+        max_scores: for an Opus (many tunes in one file), export only the first N (0: all).
 
     Returns:
         One MusicXML string per score (an Opus gives several).
@@ -57,12 +61,15 @@ def export_corpus_file(path: str, cache_dir: str | None) -> list[str]:
         key = hashlib.sha1(str(path).encode("utf-8")).hexdigest()[:16]
         cache_file = Path(cache_dir) / f"{key}.json"
         if cache_file.exists():
-            return json.loads(cache_file.read_text(encoding="utf-8"))
+            texts = json.loads(cache_file.read_text(encoding="utf-8"))
+            return texts[:max_scores] if max_scores else texts
     import music21
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     obj = music21.converter.parse(path)
     scores = list(obj.scores) if isinstance(obj, music21.stream.Opus) else [obj]
+    if max_scores:
+        scores = scores[:max_scores]
     texts = []
     for score in scores:
         data = GeneralObjectExporter(score).parse()
@@ -250,7 +257,7 @@ def _category(text: str) -> str:
 
 
 # -- one file -------------------------------------------------------------------------------------
-class _Timeout(Exception):
+class _Timeout(BaseException):
     pass
 
 
@@ -298,14 +305,14 @@ def roundtrip_musicxml(text: str) -> dict:
 
 
 def _work(args: tuple) -> dict:
-    path, cache_dir, timeout, export_only = args
+    path, cache_dir, timeout, export_only, max_scores = args
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(timeout)
     t0 = time.time()
     out = {"path": path, "status": "ok", "scores": []}
     try:
         try:
-            texts = export_corpus_file(path, cache_dir)
+            texts = export_corpus_file(path, cache_dir, max_scores)
         except _Timeout:
             raise
         except Exception as exc:  # noqa: BLE001 - any music21 failure counts as unparsable
@@ -375,10 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="only the first N corpus files")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--timeout", type=int, default=300, help="seconds per file")
+    ap.add_argument("--timeout", type=int, default=240, help="seconds per file")
     ap.add_argument("--json", default=None, help="write the report here")
     ap.add_argument("--cache", default="/tmp/lmx_cache", help="MusicXML export cache ('' disables)")
     ap.add_argument("--export-only", action="store_true", help="only fill the export cache")
+    ap.add_argument("--max-scores", type=int, default=40,
+                    help="scores per multi-score (Opus) file, e.g. the essenFolksong collections (0: all)")
     ap.add_argument("--filter", default=None, help="only corpus paths containing this text")
     args = ap.parse_args(argv)
 
@@ -390,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         step = max(1, len(paths) // args.limit)
         paths = paths[::step][: args.limit]
-    jobs = [(p, args.cache or None, args.timeout, args.export_only) for p in paths]
+    jobs = [(p, args.cache or None, args.timeout, args.export_only, args.max_scores) for p in paths]
     results = []
     t0 = time.time()
     ctx = multiprocessing.get_context("fork")

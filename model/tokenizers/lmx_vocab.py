@@ -20,8 +20,8 @@ DURATION_TYPES: dict[str, Fraction] = {
 #: number of beams (flags) per type
 BEAM_LEVELS = {"eighth": 1, "16th": 2, "32nd": 3, "64th": 4, "128th": 5, "256th": 6, "512th": 7, "1024th": 8}
 
-MAX_TUPLET = 12
-#: time-modification ratios "AinN" (A notes in the time of N), unreduced, A in 2..12, N in 1..12
+MAX_TUPLET = 16
+#: time-modification ratios "AinN" (A notes in the time of N), unreduced, A in 2..16, N in 1..16
 TUPLET_RATIOS = [f"{a}in{n}" for a in range(2, MAX_TUPLET + 1) for n in range(1, MAX_TUPLET + 1) if a != n]
 
 STEPS = "CDEFGAB"
