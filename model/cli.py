@@ -62,6 +62,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="time engraving, synthesis and PDF reading on this machine")
     bench.add_argument("--json", type=Path, metavar="OUT", help="also write the numbers as JSON")
+
+    tok = sub.add_parser("tokenize", help="write the readable tokens of a MusicXML or MIDI file")
+    tok.add_argument("input", type=Path, metavar="INPUT")
+    tok.add_argument("output", type=Path, metavar="OUT.txt")
+    detok = sub.add_parser("detokenize", help="turn a token file back into MusicXML or MIDI")
+    detok.add_argument("input", type=Path, metavar="IN.txt")
+    detok.add_argument("output", type=Path, metavar="OUTPUT")
+
+    train = sub.add_parser("train", help="train the model (see configs/)")
+    from model.training.train import add_arguments as train_arguments
+
+    train_arguments(train)
+    data = sub.add_parser("data", help="build training data")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    build = data_sub.add_parser("build", help="engrave, degrade, perform and shard paired training data")
+    try:
+        from model.data.build import add_arguments as data_arguments
+
+        data_arguments(build)
+    except ImportError:  # pragma: no cover - the data package is optional in a bundle
+        pass
     return parser
 
 
@@ -167,6 +188,27 @@ def main(argv: Optional[list[str]] = None) -> int:
                 from model.bench import run_io_bench
 
                 return run_io_bench(args.json, out=sys.stdout)
+            if args.command in ("tokenize", "detokenize"):
+                from model.tokenfile import detokenize_file, tokenize_file
+
+                if args.input.exists() and args.output.exists() and args.input.resolve() == args.output.resolve():
+                    raise UnimtError("OUTPUT is the input file; unimt never overwrites its input", args.output)
+                if args.command == "tokenize":
+                    print(tokenize_file(args.input, args.output))
+                else:
+                    for path in detokenize_file(args.input, args.output):
+                        print(path)
+                return 0
+            if args.command == "train":
+                from model.training.train import run as run_train
+
+                return run_train(args)
+            if args.command == "data":
+                if getattr(args, "data_command", None) != "build":
+                    parser.error("usage: unimt data build --out DIR ...")
+                from model.data.build import run as run_build
+
+                return run_build(args)
             parser.error(f"unknown command {args.command}")
         except UnimtError as exc:
             where = getattr(args, "input", None)

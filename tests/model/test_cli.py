@@ -197,3 +197,24 @@ def test_bad_input_one_line_exit_1_nothing_written(files, tmp_path, name):
     assert list(out_dir.iterdir()) == []
     assert hashlib.sha256(bad.read_bytes()).hexdigest() == digest
     assert proc.seconds < 30
+
+
+def test_tokenize_detokenize_round_trip(files, tmp_path):
+    from model.io import load
+    from model.perform import score_notes
+
+    txt = tmp_path / "score.txt"
+    assert unimt("tokenize", files["musicxml"], txt).returncode == 0
+    lines = txt.read_text().splitlines()
+    assert lines[0] == "# unimt tokens: lmx v1" and len(lines) == 1 + 10  # one line per measure
+    proc = unimt("detokenize", txt, tmp_path / "back.musicxml")
+    assert proc.returncode == 0, proc.stderr
+    assert score_notes(load(tmp_path / "back.musicxml").score) == score_notes(load(files["musicxml"]).score)
+
+
+def test_malformed_token_file_names_the_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("# unimt tokens: lmx v1\nmeasure clef:G2 staff:1\nmeasure C4 quarter flurb\n")
+    proc = unimt("detokenize", bad, tmp_path / "x.musicxml")
+    assert proc.returncode == 1 and "line 3, token 4: unknown LMX token 'flurb'" in proc.stderr
+    assert not (tmp_path / "x.musicxml").exists()
