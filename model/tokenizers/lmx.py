@@ -69,6 +69,7 @@ voice/staff, and beams on quarter notes or longer.
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,8 +80,18 @@ from model.tokenizers.lmx_delinearize import delinearize as _delinearize
 from model.tokenizers.lmx_linearize import linearize_parts, parse_root
 from model.tokenizers.lmx_vocab import TOKEN_SET, VOCAB
 
-__all__ = ["LMXConfig", "LMXTokenizer", "linearize", "linearize_measures", "split_measures",
-           "delinearize", "decode_tokens", "parse_lmx_text", "VOCAB"]
+__all__ = [
+    "VOCAB",
+    "LMXConfig",
+    "LMXTokenizer",
+    "decode_tokens",
+    "delinearize",
+    "linearize",
+    "linearize_chunks",
+    "linearize_measures",
+    "parse_lmx_text",
+    "split_measures",
+]
 
 
 def _to_root(source: Any) -> ET.Element:
@@ -123,6 +134,20 @@ def linearize_measures(source: Any, start: int, stop: int | None = None) -> list
     return [t for m in linearize_parts(_to_root(source), start, stop) for t in m]
 
 
+def linearize_chunks(source: Any, starts: list[int]) -> list[list[str]]:
+    """Cut the score into chunks (systems) that begin at the measure indices ``starts``.
+
+    Parses once; each chunk starts with a full header like :func:`linearize_measures`, so
+    ``linearize_chunks(x, [0, 4, 9])[1] == linearize_measures(x, 4, 9)``.
+    """
+    starts = sorted(set(starts))
+    if not starts:
+        return []
+    measures = linearize_parts(_to_root(source), starts[0], None, frozenset(starts))
+    bounds = [s - starts[0] for s in starts] + [len(measures)]
+    return [[t for m in measures[a:b] for t in m] for a, b in itertools.pairwise(bounds)]
+
+
 def split_measures(tokens: list[str]) -> list[list[str]]:
     """Split a token list at its ``measure`` tokens (one list per measure)."""
     out: list[list[str]] = []
@@ -157,7 +182,7 @@ def decode_tokens(tokens: list[str]) -> Any:
     xml = delinearize(tokens)
     try:
         return music21.converter.parseData(xml, format="musicxml")
-    except Exception as exc:  # noqa: BLE001 - music21 raises many types
+    except Exception as exc:
         raise TokenizationError(f"music21 could not read the delinearized score: {exc}") from exc
 
 

@@ -15,8 +15,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from model.tokenizers.lmx_vocab import (
-    ACCIDENTALS, ARTICULATIONS, BEAM_LEVELS, CLEFS, DURATION_TYPES, ORNAMENTS, STEPS, TOKEN_SET,
-    AccidentalState, group_value, parse_ratio,
+    ACCIDENTALS,
+    ARTICULATIONS,
+    BEAM_LEVELS,
+    CLEFS,
+    DURATION_TYPES,
+    ORNAMENTS,
+    STEPS,
+    TOKEN_SET,
+    AccidentalState,
+    group_value,
+    parse_ratio,
 )
 
 _NOTATION_TOKENS = frozenset(["fermata", "arpeggiate"] + ARTICULATIONS + ORNAMENTS)
@@ -128,9 +137,7 @@ class _Parser:
             self._add(_Event("clef", {"clef": tok, "staff": 1}), "clef")
         elif tok.startswith("staff:"):
             n = int(tok.split(":")[1])
-            if ctx == "clef":
-                cur.data["staff"] = n
-            elif ctx in ("direction", "metronome"):
+            if ctx == "clef" or ctx in ("direction", "metronome"):
                 cur.data["staff"] = n
             else:
                 seg.staff = n

@@ -15,8 +15,20 @@ from fractions import Fraction
 
 from model.tokenizers.base import TokenizationError
 from model.tokenizers.lmx_vocab import (
-    ACCIDENTALS, ALTER_TO_ACCIDENTAL, ARTICULATIONS, BAR_STYLES, CLEF_LOOKUP, DURATION_TYPES, DYNAMICS,
-    ORNAMENTS, TOKEN_SET, AccidentalState, decompose_duration, group_value, nearest_bpm, ratio_token,
+    ACCIDENTALS,
+    ALTER_TO_ACCIDENTAL,
+    ARTICULATIONS,
+    BAR_STYLES,
+    CLEF_LOOKUP,
+    DURATION_TYPES,
+    DYNAMICS,
+    ORNAMENTS,
+    TOKEN_SET,
+    AccidentalState,
+    decompose_duration,
+    group_value,
+    nearest_bpm,
+    ratio_token,
 )
 
 _NOTE_START = ("note", "backup", "forward")
@@ -398,13 +410,15 @@ def _linearize_measure(measure: ET.Element, st: _PartState, chunk_start: bool) -
     return w.out + right_bar
 
 
-def linearize_parts(source: str | bytes | ET.Element, start: int = 0, stop: int | None = None) -> list[list[str]]:
+def linearize_parts(source: str | bytes | ET.Element, start: int = 0, stop: int | None = None,
+                    chunk_starts: frozenset[int] = frozenset()) -> list[list[str]]:
     """Linearize measures ``start..stop-1`` and return one token list per measure (parts joined).
 
     Args:
         source: MusicXML text/bytes or a parsed element (``<score-partwise>`` or one ``<part>``).
         start: first measure index (0-based, counting ``<measure>`` elements of the first part).
         stop: one past the last measure index (None: to the end).
+        chunk_starts: further measure indices that start a chunk (they get a full header too).
 
     Returns:
         ``[tokens of measure start, tokens of measure start+1, ...]``; each begins with ``measure``.
@@ -419,7 +433,7 @@ def linearize_parts(source: str | bytes | ET.Element, start: int = 0, stop: int 
         measures = part.findall("measure")
         toks: list[list[str]] = []
         for i, measure in enumerate(measures[:stop]):
-            seq = _linearize_measure(measure, st, chunk_start=(i == start))
+            seq = _linearize_measure(measure, st, chunk_start=(i == start or i in chunk_starts))
             if i >= start:
                 toks.append(seq)
         per_part.append(toks)

@@ -25,7 +25,7 @@ MAX_TUPLET = 16
 TUPLET_RATIOS = [f"{a}in{n}" for a in range(2, MAX_TUPLET + 1) for n in range(1, MAX_TUPLET + 1) if a != n]
 
 STEPS = "CDEFGAB"
-PITCHES = [f"{s}{o}" for o in range(0, 10) for s in STEPS]
+PITCHES = [f"{s}{o}" for o in range(10) for s in STEPS]
 
 #: accidental token -> alter in semitones
 ACCIDENTALS = {"sharp": 1, "flat": -1, "natural": 0, "double-sharp": 2, "flat-flat": -2,
@@ -166,7 +166,7 @@ def decompose_duration(q: Fraction) -> list[str]:
                     out.append(ratio)
                 rest -= val
                 dotv = val / 2
-                while rest >= dotv and dotv >= DURATION_TYPES["1024th"]:
+                while rest >= dotv >= DURATION_TYPES["1024th"]:
                     out.append("dot")
                     rest -= dotv
                     dotv /= 2

@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 
 from model.tokenizers.base import TokenizationError
 from model.tokenizers.lmx import (
-    VOCAB, LMXConfig, LMXTokenizer, decode_tokens, delinearize, linearize, linearize_measures,
-    parse_lmx_text, split_measures,
+    VOCAB,
+    LMXConfig,
+    LMXTokenizer,
+    decode_tokens,
+    delinearize,
+    linearize,
+    linearize_chunks,
+    linearize_measures,
+    parse_lmx_text,
+    split_measures,
 )
 from model.tokenizers.lmx_roundtrip import compare_measures, measure_features, normalize_musicxml
 
@@ -252,6 +260,8 @@ def test_chunks_carry_header_and_concatenate():
     joined = linearize_measures(xml, 0, 1) + linearize_measures(xml, 1, 3) + linearize_measures(xml, 3, None)
     back = normalize_musicxml(delinearize(joined))[0]
     assert all(compare_measures(a, b) == [] for a, b in zip(full, back)) and len(back) == 4
+    chunks = linearize_chunks(xml, [0, 1, 3])
+    assert chunks == [linearize_measures(xml, 0, 1), linearize_measures(xml, 1, 3), linearize_measures(xml, 3)]
 
 
 # -- tokenizer object, config ----------------------------------------------------------------------
