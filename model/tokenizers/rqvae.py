@@ -1,0 +1,193 @@
+"""Score image -> discrete tokens: a small residual-quantised VAE (RQ-VAE), as in the paper (2.1).
+
+A convolutional encoder downsamples a staff-normalised system image by 16, so each code position
+covers a 16x16 patch; ``n_codebooks`` unshared residual codebooks quantise each position (EMA
+codebook updates, dead codes restarted). Codes are flattened column by column (top to bottom, then
+the next column), each with its 2-D position; systems are joined with a separator. The decoder
+reconstructs the image, which is how the codec is trained and checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from model.tokenizers.base import Tokenizer, TokenSequence
+
+
+@dataclass
+class RQVAEConfig:
+    channels: int = 64
+    latent: int = 64
+    n_codebooks: int = 4
+    codebook_size: int = 512
+    decay: float = 0.99
+    commitment: float = 0.25
+    height: int = 160            # canvas rows (see model.tokenizers.score_image)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _block(cin, cout):
+    return nn.Sequential(nn.Conv2d(cin, cout, 4, 2, 1), nn.GELU(), nn.Conv2d(cout, cout, 3, 1, 1), nn.GELU())
+
+
+def _up(cin, cout):
+    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.GELU(), nn.Conv2d(cout, cout, 3, 1, 1), nn.GELU())
+
+
+class ResidualVQ(nn.Module):
+    def __init__(self, c: RQVAEConfig):
+        super().__init__()
+        self.c = c
+        self.register_buffer("codebooks", torch.randn(c.n_codebooks, c.codebook_size, c.latent) * 0.1)
+        self.register_buffer("ema_count", torch.ones(c.n_codebooks, c.codebook_size))
+        self.register_buffer("ema_sum", self.codebooks.clone())
+
+    def forward(self, z):                                    # z: (N, D)
+        residual, quantised, codes, commit = z, torch.zeros_like(z), [], 0.0
+        for k in range(self.c.n_codebooks):
+            book = self.codebooks[k]                         # (K, D)
+            dist = (residual.pow(2).sum(1, keepdim=True) - 2 * residual @ book.T + book.pow(2).sum(1)[None])
+            idx = dist.argmin(1)                             # (N,)
+            q = book[idx]
+            if self.training:
+                self._ema_update(k, residual.detach(), idx)
+            commit = commit + F.mse_loss(residual, q.detach())
+            quantised = quantised + q
+            residual = residual - q.detach()
+            codes.append(idx)
+        quantised = z + (quantised - z).detach()             # straight-through
+        return quantised, torch.stack(codes, 1), commit
+
+    @torch.no_grad()
+    def _ema_update(self, k, x, idx):
+        c = self.c
+        onehot = F.one_hot(idx, c.codebook_size).type(x.dtype)   # (N, K)
+        count = onehot.sum(0)
+        self.ema_count[k].mul_(c.decay).add_(count, alpha=1 - c.decay)
+        self.ema_sum[k].mul_(c.decay).add_(onehot.T @ x, alpha=1 - c.decay)
+        n = self.ema_count[k].sum()
+        smoothed = (self.ema_count[k] + 1e-5) / (n + c.codebook_size * 1e-5) * n
+        self.codebooks[k].copy_(self.ema_sum[k] / smoothed[:, None])
+        dead = self.ema_count[k] < 1e-3                          # restart unused codes on live vectors
+        if dead.any() and len(x):
+            pick = x[torch.randint(0, len(x), (int(dead.sum()),), device=x.device)]
+            self.codebooks[k][dead] = pick
+            self.ema_sum[k][dead] = pick
+            self.ema_count[k][dead] = 1.0
+
+    def lookup(self, codes):                                 # codes: (N, n_codebooks)
+        return sum(self.codebooks[k][codes[:, k]] for k in range(self.c.n_codebooks))
+
+
+class RQVAE(nn.Module):
+    def __init__(self, c: RQVAEConfig | None = None):
+        super().__init__()
+        c = self.c = c or RQVAEConfig()
+        ch = c.channels
+        self.encoder = nn.Sequential(_block(1, ch // 2), _block(ch // 2, ch), _block(ch, ch), _block(ch, ch),
+                                     nn.Conv2d(ch, c.latent, 1))
+        self.vq = ResidualVQ(c)
+        self.decoder = nn.Sequential(nn.Conv2d(c.latent, ch, 1), _up(ch, ch), _up(ch, ch), _up(ch, ch // 2),
+                                     _up(ch // 2, ch // 2), nn.Conv2d(ch // 2, 1, 3, 1, 1))
+
+    def encode(self, img):                                   # (B, 1, H, W) in [0, 1], H, W multiples of 16
+        z = self.encoder(img * 2 - 1)                        # (B, D, H/16, W/16)
+        b, d, h, w = z.shape
+        flat = z.permute(0, 2, 3, 1).reshape(-1, d)
+        q, codes, commit = self.vq(flat)
+        return q.view(b, h, w, d).permute(0, 3, 1, 2), codes.view(b, h, w, -1), commit
+
+    def decode_codes(self, codes):                           # (B, h, w, n_codebooks)
+        b, h, w, n = codes.shape
+        q = self.vq.lookup(codes.reshape(-1, n)).view(b, h, w, -1).permute(0, 3, 1, 2)
+        return torch.sigmoid(self.decoder(q))
+
+    def forward(self, img):
+        q, codes, commit = self.encode(img)
+        recon = torch.sigmoid(self.decoder(q))
+        # ink pixels are rare: weight them so the codec does not learn blank paper
+        weight = 1.0 + 4.0 * (img < 0.5).float()
+        loss = (weight * (recon - img).abs()).mean() + self.c.commitment * commit
+        return recon, codes, loss
+
+
+def pad16(canvas: np.ndarray) -> np.ndarray:
+    h, w = canvas.shape
+    out = np.ones(((h + 15) // 16 * 16, (w + 15) // 16 * 16), dtype=np.float32)
+    out[:h, :w] = canvas
+    return out
+
+
+class ImageCodes(Tokenizer):
+    """System image <-> RQ-VAE codes, flattened column-major with 2-D positions.
+
+    Local ids: codebook ``k`` code ``c`` -> ``k * codebook_size + c``; then ``SEP`` between systems.
+    """
+
+    modality = "image"
+
+    def __init__(self, config: RQVAEConfig | None = None, model: RQVAE | None = None):
+        super().__init__(config)
+        self.model = (model or RQVAE(self.config)).eval()
+
+    @classmethod
+    def default_config(cls) -> RQVAEConfig:
+        return RQVAEConfig()
+
+    @property
+    def vocab(self) -> list[str]:
+        c = self.config
+        return [f"img:{k}:{i}" for k in range(c.n_codebooks) for i in range(c.codebook_size)] + ["img:sep"]
+
+    @property
+    def sep_id(self) -> int:
+        return self.config.n_codebooks * self.config.codebook_size
+
+    @torch.no_grad()
+    def grid(self, canvas: np.ndarray) -> np.ndarray:
+        """(h, w, n_codebooks) codes of one normalised canvas (float [0, 1])."""
+        x = torch.as_tensor(pad16(canvas))[None, None]
+        return self.model.encode(x)[1][0].numpy()
+
+    def _encode(self, obj: Any) -> TokenSequence:
+        canvases = obj if isinstance(obj, list) else [obj]
+        ids, positions = [], []
+        x0 = 0
+        for s, canvas in enumerate(canvases):
+            g = self.grid(np.asarray(canvas, dtype=np.float32))
+            h, w, n = g.shape
+            if s:
+                ids.append([self.sep_id] * n)
+                positions.append((x0, 0))
+                x0 += 1
+            for x in range(w):                               # column-major: top to bottom, then next column
+                for y in range(h):
+                    ids.append([k * self.config.codebook_size + int(g[y, x, k]) for k in range(n)])
+                    positions.append((x0 + x, y))
+            x0 += w
+        seq = TokenSequence([row[0] for row in ids], [])
+        seq.codes = np.array(ids, dtype=np.int64)           # (L, n_codebooks)  # type: ignore[attr-defined]
+        seq.positions = np.array(positions, dtype=np.int64)  # (L, 2) x, y      # type: ignore[attr-defined]
+        return seq
+
+    @torch.no_grad()
+    def _decode(self, ids: list[int]) -> Any:
+        """Codes of one system, column-major rows of ``n_codebooks`` ids, height from the config."""
+        c = self.config
+        h = (c.height + 15) // 16
+        n = c.n_codebooks
+        flat = np.array(ids, dtype=np.int64)
+        cols = len(flat) // (h * n)
+        if cols == 0:
+            return np.ones((h * 16, 16), np.float32)
+        g = flat[: cols * h * n].reshape(cols, h, n).transpose(1, 0, 2) % c.codebook_size
+        img = self.model.decode_codes(torch.as_tensor(g)[None])
+        return img[0, 0].numpy()
