@@ -6,6 +6,7 @@ PDF. Page geometry is A4 portrait by default.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -87,6 +88,27 @@ def engrave_svg(musicxml: bytes | str, options: Optional[EngraveOptions] = None,
     return pages
 
 
+# SMuFL metronome glyphs (private-use code points in the music font) -> Unicode music symbols that
+# ordinary text fonts carry: cairo cannot use Verovio's embedded music text font.
+_SMUFL_TEXT = {
+    "\ueca1": "\U0001d15d", "\ueca2": "\U0001d15e", "\ueca3": "\U0001d15e", "\ueca5": "\u2669",
+    "\ueca6": "\u2669", "\ueca7": "\u266a", "\ueca8": "\u266a", "\ueca9": "\U0001d161",
+    "\uecaa": "\U0001d161", "\uecb7": ".",
+    "\ue1d2": "\U0001d15d", "\ue1d3": "\U0001d15e", "\ue1d4": "\U0001d15e", "\ue1d5": "\u2669",
+    "\ue1d6": "\u2669", "\ue1d7": "\u266a", "\ue1d8": "\u266a", "\ue1e7": ".",
+}
+_MUSIC_TEXT = re.compile(r'<tspan font-family="(?:%s)" font-size="(\d+)px">([^<]*)</tspan>' % "|".join(FONTS))
+
+
+def _text_glyphs(svg: str) -> str:
+    def repl(m):
+        size = int(int(m.group(1)) * 0.62)
+        text = "".join(_SMUFL_TEXT.get(ch, ch) for ch in m.group(2))
+        return f'<tspan font-family="FreeSerif, DejaVu Sans, serif" font-size="{size}px">{text}</tspan>'
+
+    return _MUSIC_TEXT.sub(repl, svg)
+
+
 def svg_to_array(svg: str, dpi: int = 150) -> np.ndarray:
     """Rasterise an SVG page to a grayscale uint8 array on white."""
     import io
@@ -94,7 +116,7 @@ def svg_to_array(svg: str, dpi: int = 150) -> np.ndarray:
     import cairosvg
     from PIL import Image
 
-    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), dpi=dpi, background_color="white")
+    png = cairosvg.svg2png(bytestring=_text_glyphs(svg).encode("utf-8"), dpi=dpi, background_color="white")
     with Image.open(io.BytesIO(png)) as img:
         return np.asarray(img.convert("L"), dtype=np.uint8)
 
@@ -102,7 +124,7 @@ def svg_to_array(svg: str, dpi: int = 150) -> np.ndarray:
 def svg_to_pdf_bytes(svg: str) -> bytes:
     import cairosvg
 
-    return cairosvg.svg2pdf(bytestring=svg.encode("utf-8"))
+    return cairosvg.svg2pdf(bytestring=_text_glyphs(svg).encode("utf-8"))
 
 
 def notation_to_image(notation: Notation, options: Optional[EngraveOptions] = None, dpi: int = 150,

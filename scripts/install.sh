@@ -22,6 +22,7 @@ packages=(
   fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont-small   # General MIDI soundfonts
   libportaudio2                   # sounddevice playback
   libcairo2                       # cairosvg: engraved SVG -> PNG/PDF
+  fonts-dejavu-core fonts-freefont-ttf   # text and metronome-mark symbols in engraved scores
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0   # Qt
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0
   libtcmalloc-minimal4            # faster CPU training (optional preload)
