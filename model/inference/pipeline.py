@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from model.errors import BadInputError
+from model.errors import BadInputError, ModelUnavailableError
 from model.inference.weights import find_weights
 from model.io.types import Audio, Midi, Notation, ScoreImage
 from model.progress import Reporter
@@ -38,14 +38,21 @@ def check_score_pages(image: ScoreImage, report: Reporter) -> list[int]:
 
 def recognise_image(image: ScoreImage, options: ModelOptions, report: Reporter) -> Notation:
     """Optical music recognition of every page into one score."""
-    check_score_pages(image, report)
-    find_weights(options.weights)
-    raise NotImplementedError("score recognition arrives with the model")  # pragma: no cover
+    from model.inference.engine import get_engine
+
+    try:
+        folder = find_weights(options.weights)
+    except ModelUnavailableError:
+        check_score_pages(image, report)  # a photo without music is told so, weights or not
+        raise
+    return get_engine(folder, options.device).recognise(image, report)
 
 
 def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> Midi:
     """Piano transcription of a recording into MIDI."""
+    from model.inference.engine import get_engine
+
     if audio.duration < 0.05:
         raise BadInputError("the recording is too short to transcribe", audio.source)
-    find_weights(options.weights)
-    raise NotImplementedError("transcription arrives with the model")  # pragma: no cover
+    engine = get_engine(find_weights(options.weights), options.device)
+    return engine.transcribe(audio, report)

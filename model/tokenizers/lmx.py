@@ -28,7 +28,7 @@ measure, and ties. The linearizer runs the same inference and emits an accidenta
 the MusicXML has a displayed accidental or the inference would give the wrong alter, so pitches
 always come back. A ``staff:N`` right after a clef or direction belongs to it.
 
-Vocabulary (:data:`~model.tokenizers.lmx_vocab.VOCAB`, fixed order, 451 tokens):
+Vocabulary (:data:`~model.tokenizers.lmx_vocab.VOCAB`, fixed order, 457 tokens):
 
 * ``<pad>``, ``measure``, ``part``;
 * attributes: ``time``, ``beats:1..32``, ``beat-type:1|2|4|8|16|32|64``, ``time:common|cut``,
@@ -36,7 +36,7 @@ Vocabulary (:data:`~model.tokenizers.lmx_vocab.VOCAB`, fixed order, 451 tokens):
   F4+8 percussion TAB``;
 * note skeleton: ``print-object:no``, ``grace``, ``grace:slash``, ``chord``, ``rest``,
   ``rest:measure``, pitches ``C0..B9``, ``voice:1..16``, types ``1024th .. quarter half whole breve
-  long maxima``, tuplet ratios ``AinN`` (A notes in the time of N, A 2..16, N 1..16, unreduced),
+  long maxima``, tuplet ratios ``AinN`` (A notes in the time of N, A 2..16, N 1..16, N/2 <= A <= 2N, unreduced),
   ``dot``;
 * accidentals ``sharp flat natural double-sharp flat-flat natural-sharp natural-flat sharp-sharp``;
 * ``stem:up|down|none``, ``staff:1..4``, ``beam:begin|continue|end|forward-hook|backward-hook``;

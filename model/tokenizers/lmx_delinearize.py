@@ -30,6 +30,7 @@ from model.tokenizers.lmx_vocab import (
 
 _NOTATION_TOKENS = frozenset(["fermata", "arpeggiate"] + ARTICULATIONS + ORNAMENTS)
 _RATIOS = frozenset(t for t in TOKEN_SET if "in" in t and t.split("in")[0].isdigit())
+_LONGEST = DURATION_TYPES["maxima"]
 _PREFIX = frozenset(["print-object:no", "grace", "grace:slash", "chord"])
 _PITCHES = frozenset(f"{s}{o}" for o in range(10) for s in STEPS)
 
@@ -122,17 +123,8 @@ class _Parser:
         seg = self._segment()
         if tok.startswith("key:fifths:"):
             self._add(_Event("key", {"fifths": int(tok.rsplit(":", 1)[1])}), None)
-        elif tok == "time":
-            self._add(_Event("time", {"beats": None, "beat_type": None, "symbol": None}), "time")
-        elif tok.startswith(("beats:", "beat-type:")):
-            name, val = tok.split(":")
-            name = "beats" if name == "beats" else "beat_type"
-            if not (ctx == "time" and cur.data[name] is None):
-                cur = self._add(_Event("time", {"beats": None, "beat_type": None, "symbol": None}), "time")
-            cur.data[name] = int(val)
-        elif tok in ("time:common", "time:cut"):
-            if ctx == "time":
-                cur.data["symbol"] = tok.split(":")[1]
+        elif tok in ("time", "time:common", "time:cut") or tok.startswith(("beats:", "beat-type:")):
+            self._time(seg, tok)
         elif tok in CLEFS:
             self._add(_Event("clef", {"clef": tok, "staff": 1}), "clef")
         elif tok.startswith("staff:"):
@@ -217,6 +209,24 @@ class _Parser:
         elif tok.startswith(("repeat:", "barline:", "ending:")):
             self._barline(seg, tok)
 
+    def _time(self, seg: _Segment, tok: str) -> None:
+        """Time signature tokens; dropped inside a measure (music21 cannot take them there)."""
+        if seg.started:
+            self.ctx = None
+            return
+        cur = self.cur
+        if tok == "time":
+            self._add(_Event("time", {"beats": None, "beat_type": None, "symbol": None}), "time")
+        elif tok in ("time:common", "time:cut"):
+            if self.ctx == "time":
+                cur.data["symbol"] = tok.split(":")[1]
+        else:
+            name, val = tok.split(":")
+            name = "beats" if name == "beats" else "beat_type"
+            if not (self.ctx == "time" and cur.data[name] is None):
+                cur = self._add(_Event("time", {"beats": None, "beat_type": None, "symbol": None}), "time")
+            cur.data[name] = int(val)
+
     def _barline(self, seg: _Segment, tok: str) -> None:
         kind, val = tok.split(":")
         if kind == "ending" and val.isdigit():  # the number waits for its type
@@ -249,8 +259,13 @@ def _note_value(note: _Note, measure_len: Fraction) -> Fraction:
     if note.grace:
         return Fraction(0)
     if note.measure_rest:
-        return measure_len
-    return group_value(note.type or "quarter", note.ratio, note.dots)
+        return min(measure_len, _LONGEST)
+    value = group_value(note.type or "quarter", note.ratio, note.dots)
+    if value > _LONGEST or (note.ratio and not Fraction(1, 32) <= DURATION_TYPES.get(note.type or "", 0) <= 4):
+        # music21 cannot write notes longer than a maxima, nor tuplets of breves or 256ths
+        note.ratio, note.dots = None, 0
+        value = group_value(note.type or "quarter", None, 0)
+    return value
 
 
 def _dur_value(ev: _Event) -> Fraction:
@@ -344,7 +359,9 @@ class _PartWriter:
         prev_note: _Note | None = None
         pending_attrs: list[_Event] = []
         for ev in events[n_header:] + [_Event("end")]:
-            if ev.kind in ("key", "time", "clef"):
+            if ev.kind == "time":  # music21 cannot take a time signature inside a measure: drop it
+                continue
+            if ev.kind in ("key", "clef"):
                 pending_attrs.append(ev)
                 continue
             if pending_attrs:

@@ -21,8 +21,10 @@ DURATION_TYPES: dict[str, Fraction] = {
 BEAM_LEVELS = {"eighth": 1, "16th": 2, "32nd": 3, "64th": 4, "128th": 5, "256th": 6, "512th": 7, "1024th": 8}
 
 MAX_TUPLET = 16
-#: time-modification ratios "AinN" (A notes in the time of N), unreduced, A in 2..16, N in 1..16
-TUPLET_RATIOS = [f"{a}in{n}" for a in range(2, MAX_TUPLET + 1) for n in range(1, MAX_TUPLET + 1) if a != n]
+#: time-modification ratios "AinN" (A notes in the time of N), unreduced, A in 2..16, N in 1..16,
+#: N/2 <= A <= 2N (duplets 2in3 ... triplets 3in2 ... 15in8 nested ones; no 13in2 nonsense)
+TUPLET_RATIOS = [f"{a}in{n}" for a in range(2, MAX_TUPLET + 1) for n in range(1, MAX_TUPLET + 1)
+                 if a != n and n <= 2 * a and a <= 2 * n]
 
 STEPS = "CDEFGAB"
 PITCHES = [f"{s}{o}" for o in range(10) for s in STEPS]

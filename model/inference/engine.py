@@ -1,0 +1,185 @@
+"""The model at inference: loads a weights bundle once and runs recognition and transcription.
+
+* score image -> notation: pages -> systems (``model.omr.systems``) -> staff-normalised canvases ->
+  LMX per system (greedy, logits masked to LMX) -> the systems' LMX joined in order (each system
+  restates clef, key and time; ties and slurs at system ends meet their stops in the next system)
+  -> one MusicXML score, with a confidence for every measure;
+* audio -> MIDI: 16 kHz log-mel in consecutive windows -> MIDI events per window (tie sections carry
+  notes across window borders) -> windows stitched into one performance.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from model.errors import BadInputError, UnimtError
+from model.io.types import Audio, Midi, Notation, ScoreImage
+from model.progress import Reporter
+
+TASK_TARGET = {"image2lmx": "lmx", "image2midi": "midi", "audio2midi": "midi", "midi2lmx": "lmx",
+               "audio2lmx": "lmx"}
+
+_cache: dict[tuple[str, str], "Engine"] = {}
+_lock = threading.Lock()
+
+
+@dataclass
+class Recognition:
+    """What recognition found, for the app: system boxes per page and a confidence per measure."""
+
+    systems: list[tuple[int, tuple[int, int, int, int]]] = field(default_factory=list)  # (page, box)
+    system_measures: list[int] = field(default_factory=list)   # measures recognised in each system
+    measure_confidence: list[float] = field(default_factory=list)
+
+
+def resolve_device(name: str = "auto") -> str:
+    import torch
+
+    if name in ("auto", "", None):
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        return "cpu"  # fall back rather than fail: the CPU always works
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        return "cpu"
+    return name
+
+
+class Engine:
+    """A loaded bundle plus its tokenizers."""
+
+    def __init__(self, folder: str | Path, device: str = "auto"):
+        from model.tokenizers.audio import MelConfig
+        from model.tokenizers.lmx import LMXConfig, LMXTokenizer
+        from model.tokenizers.midi import MidiTokenizer, MidiTokenizerConfig
+        from model.tokenizers.score_image import SystemImageConfig
+        from model.training.checkpoint import load_bundle
+        from model.vocab import Vocabulary
+
+        self.device = resolve_device(device)
+        self.folder = Path(folder)
+        self.model, self.config = load_bundle(folder, self.device)
+        self.vocab = Vocabulary.from_dict(self.config["vocab"])
+        toks = self.config.get("tokenizers", {})
+        self.lmx = LMXTokenizer(LMXConfig(**toks.get("lmx", {}).get("config", {})))
+        self.midi = MidiTokenizer(MidiTokenizerConfig(**toks.get("midi", {}).get("config", {})))
+        self.image_config = SystemImageConfig(**toks.get("image", {}).get("config", {}))
+        self.mel_config = MelConfig(**toks.get("audio", {}).get("config", {}))
+        self.tasks = dict(self.config.get("tasks", {}))
+        self.audio_window_s = float(self.config.get("inference", {}).get("audio_window_s", 4.0))
+
+    def supports(self, task: str) -> bool:
+        return task in self.tasks
+
+    def _mask(self, target: str):
+        import torch
+
+        return torch.as_tensor(self.vocab.modality_mask(target), device=self.device)
+
+    def _generate(self, kind: str, batch, pad, target: str, max_len: int):
+        import torch
+
+        tm = torch.full((batch.shape[0],), self.vocab.target_id(target), dtype=torch.long, device=self.device)
+        return self.model.generate(kind, batch.to(self.device), tm, bos_id=self.vocab.bos, eos_id=self.vocab.eos,
+                                   logit_mask=self._mask(target), src_pad=None if pad is None else pad.to(self.device),
+                                   max_len=max_len, return_scores=True)
+
+    # -- score images ---------------------------------------------------------------------------
+    def recognise(self, image: ScoreImage, report: Reporter, batch_size: int = 4) -> Notation:
+        import torch
+
+        from model.omr.systems import crop, find_systems
+        from model.tokenizers.lmx import decode_tokens, split_measures
+        from model.tokenizers.score_image import normalise_system
+        from model.training.batching import Example, collate
+
+        if not self.supports("image2lmx"):
+            raise UnimtError("these weights were not trained to read score images", self.folder)
+        canvases, where = [], []
+        for p in range(image.page_count):
+            report(p, image.page_count * 2, f"finding systems on page {p + 1}")
+            systems, page = find_systems(image.page(p))
+            for s in systems:
+                canvases.append(normalise_system(crop(page, s), self.image_config, spacing=s.spacing))
+                where.append((p, s.box))
+        if not canvases:
+            raise BadInputError("no music staves found in the image; is this a score?", image.source)
+        system_tokens, system_conf = [], []
+        lmx_range = self.vocab.range("lmx")
+        max_len = min(self.lmx.config.max_length, self.model.config.max_tgt_len - 1)
+        for i in range(0, len(canvases), batch_size):
+            report(len(canvases) + i, 2 * len(canvases), f"reading system {i + 1} of {len(canvases)}")
+            exs = [Example("image2lmx", "image", c, [], 0) for c in canvases[i:i + batch_size]]
+            b = collate(exs, self.vocab.bos, self.vocab.eos)
+            with torch.inference_mode():
+                ids, scores = self._generate("image", b.src, b.src_pad, "lmx", max_len)
+            for seq, sc in zip(ids, scores):
+                local = [t - lmx_range[0] for t in seq if lmx_range[0] <= t < lmx_range[1]]
+                probs = [p for t, p in zip(seq, sc) if lmx_range[0] <= t < lmx_range[1]]
+                tokens = self.lmx.ids_to_tokens(local)
+                system_tokens.append(tokens)
+                system_conf.append(probs)
+        rec = Recognition(systems=where)
+        all_tokens: list[str] = []
+        for tokens, probs in zip(system_tokens, system_conf):
+            measures = split_measures(tokens) if tokens else []
+            rec.system_measures.append(len(measures))
+            k = 0
+            for m in measures:
+                conf = probs[k:k + len(m)]
+                k += len(m)
+                rec.measure_confidence.append(float(np.exp(np.mean(np.log(np.clip(conf, 1e-6, 1))))) if conf else 0.0)
+            all_tokens.extend(tokens)
+        report(2 * len(canvases), 2 * len(canvases), "writing the score")
+        if not all_tokens:
+            raise UnimtError("the model found no measures on the page", image.source)
+        score = decode_tokens(all_tokens)
+        notation = Notation(score, source=None)
+        notation.recognition = rec  # type: ignore[attr-defined]
+        return notation
+
+    # -- audio --------------------------------------------------------------------------------
+    def transcribe(self, audio: Audio, report: Reporter, batch_size: int = 8) -> Midi:
+        import torch
+
+        from model.tokenizers.audio import log_mel
+        from model.training.batching import Example, collate
+
+        if not self.supports("audio2midi"):
+            raise UnimtError("these weights were not trained to transcribe audio", self.folder)
+        mono = audio.mono(self.mel_config.sample_rate)
+        frames = log_mel(mono, self.mel_config)
+        per_window = int(round(self.audio_window_s * self.mel_config.frames_per_second))
+        n = max(1, int(np.ceil(len(frames) / per_window)))
+        midi_range = self.vocab.range("midi")
+        windows = []
+        for i in range(0, n, batch_size):
+            report(i, n, f"transcribing {i * self.audio_window_s:.0f} s of {audio.duration:.0f} s")
+            exs = [Example("audio2midi", "audio", frames[j * per_window:(j + 1) * per_window], [], 1)
+                   for j in range(i, min(n, i + batch_size))]
+            b = collate(exs, self.vocab.bos, self.vocab.eos)
+            with torch.inference_mode():
+                ids, _ = self._generate("audio", b.src, b.src_pad, "midi", self.model.config.max_tgt_len - 1)
+            for seq in ids:
+                local = [t - midi_range[0] for t in seq if midi_range[0] <= t < midi_range[1]]
+                windows.append(self.midi.decode_window(local, self.audio_window_s))
+        report(n, n, "joining windows")
+        pm = self.midi.stitch(windows, self.audio_window_s)
+        return Midi(pm, source=None)
+
+
+def get_engine(folder: str | Path, device: str = "auto") -> Engine:
+    """A cached engine per (weights folder, device): the model loads once per process."""
+    key = (str(Path(folder).resolve()), resolve_device(device))
+    with _lock:
+        if key not in _cache:
+            _cache[key] = Engine(folder, device)
+        return _cache[key]
