@@ -1,0 +1,32 @@
+"""``unimt-desktop [FILE]``: open the window (in well under 2 s; the model loads lazily)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="unimt-desktop", description="The unimt desktop app.")
+    parser.add_argument("file", nargs="?", help="a score, scan, PDF, MIDI file or recording to open")
+    args = parser.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("unimt")
+    app.setApplicationName("unimt")
+    app.setApplicationDisplayName("unimt")
+    app.setDesktopFileName("unimt")
+
+    from unimt_desktop.mainwindow import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if args.file:
+        window.open_file(args.file)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""The app's long jobs as plain functions (no Qt): load a file, translate, prepare what the panes draw.
+
+Each takes ``progress`` and ``should_stop`` keyword arguments (see :mod:`unimt_desktop.workers`) and
+returns plain data: model objects and numpy arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+WAVE_POINTS = 200_000        # min/max pairs kept for the whole recording (a one-hour file stays light)
+SPEC_FRAMES = 3000           # spectrogram columns for the whole recording
+SPEC_WINDOW = 2048
+SPEC_MAX_HZ = 8000.0
+
+
+@dataclass
+class PageSet:
+    """Pages for the score viewer: grayscale uint8 arrays, plus recognition boxes when there are any."""
+
+    pages: list[np.ndarray]
+    dpi: int
+    recognition: Any = None
+
+
+@dataclass
+class RollData:
+    notes: np.ndarray              # (n, 5): start, end, pitch, velocity, track
+    tracks: list[str]
+    duration: float
+
+
+@dataclass
+class WaveData:
+    env_x: np.ndarray              # interleaved block times (2 per block)
+    env_y: np.ndarray              # interleaved min, max
+    duration: float
+    sample_rate: int
+    block: int                     # samples per envelope block
+
+
+@dataclass
+class Spectrogram:
+    db: np.ndarray                 # (frames, bins) in dB
+    duration: float
+    max_hz: float
+
+
+@dataclass
+class Result:
+    """What a job hands back: model objects by modality, views by pane, and an error if one step failed."""
+
+    objects: dict = field(default_factory=dict)
+    views: dict = field(default_factory=dict)   # "scan" | "engraved": PageSet, "roll": RollData, "wave": WaveData
+    error: Optional[str] = None
+    device: Optional[str] = None
+
+
+class _Steps:
+    """Maps the progress of step k of n onto one 0..1000*n scale."""
+
+    def __init__(self, progress, n: int):
+        self.progress, self.n, self.k = progress, max(1, n), 0
+
+    def sub(self, done: int, total: int, message: str = "") -> None:
+        frac = (done / total) if total else 0.0
+        self.progress(int(1000 * (self.k + min(1.0, frac))), 1000 * self.n, message)
+
+    def next(self) -> None:
+        self.k += 1
+
+
+# -- views ---------------------------------------------------------------------------------------
+
+def page_set(image, progress=None, recognition=None) -> PageSet:
+    pages = []
+    for i in range(image.page_count):
+        if progress:
+            progress(i, image.page_count, f"rendering page {i + 1} of {image.page_count}")
+        pages.append(np.ascontiguousarray(image.page(i), dtype=np.uint8))
+    return PageSet(pages, image.dpi, recognition)
+
+
+def roll_data(midi) -> RollData:
+    pm = midi.pm
+    rows, names = [], []
+    for k, inst in enumerate(pm.instruments):
+        name = inst.name.strip() if inst.name and inst.name.strip() else None
+        if name is None:
+            name = "Drums" if inst.is_drum else f"Track {k + 1}"
+        names.append(name)
+        for n in inst.notes:
+            rows.append((n.start, n.end, n.pitch, n.velocity, k))
+    notes = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    return RollData(notes, names, float(pm.get_end_time()))
+
+
+def _mono_chunk(samples: np.ndarray, a: int, b: int) -> np.ndarray:
+    x = samples[a:b]
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    return x.astype(np.float32, copy=False)
+
+
+def wave_data(audio, progress=None) -> WaveData:
+    samples, sr = audio.samples, audio.sample_rate
+    n = len(samples)
+    block = max(1, int(np.ceil(n / WAVE_POINTS)))
+    nblocks = max(1, int(np.ceil(n / block)))
+    mins = np.zeros(nblocks, np.float32)
+    maxs = np.zeros(nblocks, np.float32)
+    chunk = block * max(1, 4_000_000 // block)
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        x = _mono_chunk(samples, a, b)
+        pad = (-len(x)) % block
+        if pad:
+            x = np.concatenate([x, np.zeros(pad, np.float32)])
+        x = x.reshape(-1, block)
+        i = a // block
+        mins[i:i + len(x)] = x.min(axis=1)
+        maxs[i:i + len(x)] = x.max(axis=1)
+        if progress:
+            progress(b, n, "drawing the waveform")
+    t = (np.arange(nblocks) * block / sr).astype(np.float64)
+    env_x = np.repeat(t, 2)
+    env_y = np.empty(2 * nblocks, np.float32)
+    env_y[0::2], env_y[1::2] = mins, maxs
+    return WaveData(env_x, env_y, n / float(sr), sr, block)
+
+
+def spectrogram(audio, progress=None, should_stop=None) -> Spectrogram:
+    samples, sr = audio.samples, audio.sample_rate
+    n = len(samples)
+    frames = int(max(1, min(SPEC_FRAMES, n // 256)))
+    hop = max(1, (n - SPEC_WINDOW) // frames) if n > SPEC_WINDOW else 1
+    win = np.hanning(SPEC_WINDOW).astype(np.float32)
+    freqs = np.fft.rfftfreq(SPEC_WINDOW, 1.0 / sr)
+    keep = freqs <= min(SPEC_MAX_HZ, sr / 2)
+    out = np.zeros((frames, int(keep.sum())), np.float32)
+    batch = 200
+    for f0 in range(0, frames, batch):
+        if progress:
+            progress(f0, frames, "computing the spectrogram")
+        rows = []
+        for f in range(f0, min(frames, f0 + batch)):
+            a = f * hop
+            x = _mono_chunk(samples, a, a + SPEC_WINDOW)
+            if len(x) < SPEC_WINDOW:
+                x = np.pad(x, (0, SPEC_WINDOW - len(x)))
+            rows.append(x * win)
+        mag = np.abs(np.fft.rfft(np.stack(rows), axis=1))[:, keep]
+        out[f0:f0 + len(rows)] = 20 * np.log10(mag + 1e-6)
+    top = float(out.max()) if out.size else 0.0
+    out = np.clip(out, top - 80.0, top)
+    return Spectrogram(out, n / float(sr), float(freqs[keep][-1]) if keep.any() else sr / 2)
+
+
+def views_for(obj, progress=None) -> dict:
+    """What the panes draw for one model object (engraving a score is part of it)."""
+    from model.api import Modality, TranslateOptions, translate
+
+    m = obj.modality
+    if m is Modality.IMAGE:
+        return {"scan": page_set(obj, progress)}
+    if m is Modality.NOTATION:
+        image = translate(obj, Modality.IMAGE, TranslateOptions(), progress=progress)
+        return {"engraved": page_set(image, progress, getattr(obj, "recognition", None)), "_image": image}
+    if m is Modality.MIDI:
+        return {"roll": roll_data(obj)}
+    return {"wave": wave_data(obj, progress)}
+
+
+# -- jobs ----------------------------------------------------------------------------------------
+
+def load_job(path: str | Path, dpi: int = 150, *, progress, should_stop) -> Result:
+    from model.api import load
+
+    steps = _Steps(progress, 2)
+    steps.sub(0, 1, f"reading {Path(path).name}")
+    obj = load(path, dpi=dpi)
+    steps.next()
+    if should_stop():
+        from model.api import Cancelled
+
+        raise Cancelled()
+    res = Result({obj.modality: obj})
+    res.views.update(views_for(obj, steps.sub))
+    if "_image" in res.views:
+        res.objects["engraved"] = res.views.pop("_image")
+    return res
+
+
+def best_source(objects: dict, target):
+    """The loaded object closest to ``target`` (exact routes before model ones, then fewest steps)."""
+    from model.api import Modality, needs_model, route
+
+    best, key = None, None
+    for m, obj in objects.items():
+        if not isinstance(m, Modality) or m is target:
+            continue
+        k = (needs_model(m, target), len(route(m, target)))
+        if key is None or k < key:
+            best, key = obj, k
+    return best
+
+
+def translate_job(objects: dict, targets: list, options=None, *, progress, should_stop) -> Result:
+    """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step."""
+    from model.api import Cancelled, Modality, UnimtError, route, translate
+
+    have = dict(objects)
+    res = Result()
+    nsteps = 0
+    for t in targets:
+        srcs = [m for m in have if isinstance(m, Modality) and m is not t]
+        if t not in have and srcs:
+            nsteps += min(len(route(m, t)) for m in srcs) + 1
+    steps = _Steps(progress, max(1, nsteps))
+    try:
+        for t in targets:
+            if t in have:
+                continue
+            src = best_source(have, t)
+            if src is None:
+                continue
+            for edge in route(src.modality, t):
+                if should_stop():
+                    raise Cancelled()
+                obj = translate(have[edge.src], edge.dst, options, progress=lambda d, n, msg, e=edge:
+                                steps.sub(d, n, msg or e.name), should_stop=should_stop)
+                steps.next()
+                have[edge.dst] = res.objects[edge.dst] = obj
+                views = views_for(obj, steps.sub)
+                if "_image" in views:
+                    res.objects["engraved"] = views.pop("_image")
+                res.views.update(views)
+                steps.next()
+    except UnimtError as exc:
+        res.error = str(exc)
+        if not res.objects:
+            raise
+    return res
+
+
+def spectrogram_job(audio, *, progress, should_stop) -> Spectrogram:
+    return spectrogram(audio, progress, should_stop)
+
+
+def export_job(objects: dict, path: str | Path, options=None, *, progress, should_stop) -> list:
+    """Write ``path`` (format from its extension), translating first when needed."""
+    from model.api import Modality, UnimtError, output_format, save
+
+    modality, fmt = output_format(Path(path))
+    obj = objects.get(modality)
+    if modality is Modality.IMAGE and obj is None:
+        obj = objects.get("engraved")
+    if obj is None:
+        res = translate_job(objects, [modality], options, progress=progress, should_stop=should_stop)
+        if res.error:
+            raise UnimtError(res.error)
+        obj = res.objects.get(modality)
+        if obj is None:
+            raise UnimtError(f"nothing loaded can be turned into {fmt}", path)
+    return [str(p) for p in save(obj, path)]

@@ -1,0 +1,345 @@
+"""Score viewer: the pages of a scan or PDF and the engraved score, switched or side by side.
+
+Pages arrive as grayscale numpy arrays (built off the GUI thread); QPixmaps are made here, a page
+per event-loop turn, so a 20-page PDF never blocks the window. Zoom with Ctrl+wheel or the buttons,
+pan by dragging. Recognised systems are outlined on the scan and measures shaded by the model's
+confidence, with "next doubtful measure" navigation.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QButtonGroup, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QSplitter, QToolButton, QVBoxLayout, QWidget)
+
+from unimt_desktop.panes.common import Pane
+
+PAGE_GAP = 24
+DOUBTFUL = 0.6
+
+
+def to_qimage(page: np.ndarray) -> QImage:
+    page = np.ascontiguousarray(page, dtype=np.uint8)
+    h, w = page.shape[:2]
+    return QImage(page.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+class PageView(QGraphicsView):
+    """Pages stacked vertically on a grey desk."""
+
+    zoomChanged = Signal(float)
+    currentPageChanged = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(QColor("#d9dce1"))
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.page_rects: list[QRectF] = []
+        self.overlays: list = []
+        self.measure_rects: list[QRectF] = []
+        self.measure_conf: list[float] = []
+        self._pending: list[np.ndarray] = []
+        self._y = 0.0
+        self._fit_pending = True
+        self._timer = QTimer(self, interval=0, timeout=self._add_next)
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self._page = -1
+
+    def clear(self) -> None:
+        self._timer.stop()
+        self.scene().clear()
+        self.page_rects, self.overlays, self._pending = [], [], []
+        self.measure_rects, self.measure_conf = [], []
+        self._y = 0.0
+        self._fit_pending = True
+        self._page = -1
+
+    def set_pages(self, pages: list[np.ndarray]) -> None:
+        self.clear()
+        self._pending = list(pages)
+        self._add_next()
+        self._timer.start()
+
+    def _add_next(self) -> None:
+        if not self._pending:
+            self._timer.stop()
+            return
+        page = self._pending.pop(0)
+        pm = QPixmap.fromImage(to_qimage(page))
+        shadow = self.scene().addRect(QRectF(3, self._y + 3, pm.width(), pm.height()),
+                                      QPen(Qt.PenStyle.NoPen), QBrush(QColor(0, 0, 0, 50)))
+        shadow.setZValue(-1)
+        item = self.scene().addPixmap(pm)
+        item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        item.setPos(0, self._y)
+        self.page_rects.append(QRectF(0, self._y, pm.width(), pm.height()))
+        self._y += pm.height() + PAGE_GAP
+        r = self.scene().itemsBoundingRect().adjusted(-PAGE_GAP, -PAGE_GAP, PAGE_GAP, PAGE_GAP)
+        self.setSceneRect(r)
+        if self._fit_pending:
+            self._fit_pending = False
+            self.fit_width()
+            self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
+        if not self._pending:
+            self._timer.stop()
+            self._apply_overlays()
+
+    def pages_loaded(self) -> int:
+        return len(self.page_rects)
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, z: float) -> None:
+        z = max(0.05, min(8.0, z))
+        k = z / self.zoom()
+        self.scale(k, k)
+        self.zoomChanged.emit(self.zoom())
+
+    def fit_width(self) -> None:
+        if not self.page_rects:
+            return
+        w = max(r.width() for r in self.page_rects) + 2 * PAGE_GAP
+        self.set_zoom((self.viewport().width() - 4) / w)
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.set_zoom(self.zoom() * (1.0015 ** event.angleDelta().y()))
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def show_page(self, i: int) -> None:
+        if 0 <= i < len(self.page_rects):
+            r = self.page_rects[i]
+            self.centerOn(r.center().x(), r.top() + self.viewport().height() / (2 * self.zoom()) - PAGE_GAP)
+
+    def _scrolled(self) -> None:
+        if not self.page_rects:
+            return
+        c = self.mapToScene(self.viewport().rect().center()).y()
+        i = 0
+        for k, r in enumerate(self.page_rects):
+            if r.top() - PAGE_GAP <= c:
+                i = k
+        if i != self._page:
+            self._page = i
+            self.currentPageChanged.emit(i)
+
+    # -- recognition overlays
+    def set_recognition(self, rec) -> None:
+        self._rec = rec
+        self._apply_overlays()
+
+    def _apply_overlays(self) -> None:
+        for it in self.overlays:
+            self.scene().removeItem(it)
+        self.overlays, self.measure_rects, self.measure_conf = [], [], []
+        rec = getattr(self, "_rec", None)
+        if rec is None or self._pending or not self.page_rects:
+            return
+        confs = list(getattr(rec, "measure_confidence", []) or [])
+        counts = list(getattr(rec, "system_measures", []) or [])
+        k = 0
+        for s, (page, box) in enumerate(getattr(rec, "systems", []) or []):
+            if page >= len(self.page_rects):
+                continue
+            oy = self.page_rects[page].top()
+            x0, y0, x1, y1 = box
+            outline = self.scene().addRect(QRectF(x0, oy + y0, x1 - x0, y1 - y0),
+                                           QPen(QColor(59, 111, 216, 200), 2), QBrush(Qt.BrushStyle.NoBrush))
+            self.overlays.append(outline)
+            n = counts[s] if s < len(counts) else 0
+            for j in range(n):
+                c = confs[k] if k < len(confs) else 1.0
+                k += 1
+                r = QRectF(x0 + (x1 - x0) * j / n, oy + y0, (x1 - x0) / n, y1 - y0)
+                self.measure_rects.append(r)
+                self.measure_conf.append(c)
+                if c < 0.9:
+                    alpha = int(30 + 120 * (1 - c))
+                    shade = self.scene().addRect(r, QPen(Qt.PenStyle.NoPen), QBrush(QColor(230, 80, 40, alpha)))
+                    self.overlays.append(shade)
+
+    def next_doubtful(self, after: int) -> int:
+        n = len(self.measure_conf)
+        for d in range(1, n + 1):
+            i = (after + d) % n
+            if self.measure_conf[i] < DOUBTFUL:
+                self.centerOn(self.measure_rects[i].center())
+                return i
+        return -1
+
+
+class ScorePane(Pane):
+    MODES = ("Scan", "Engraved", "Side by side")
+
+    def __init__(self, parent=None):
+        super().__init__("Score", "Drop a score here: a scan or photo (PNG, JPEG, TIFF), a PDF, or a MusicXML file.\n\n"
+                         "Translating a MIDI file or a recording to a score shows the engraved result here.",
+                         parent)
+        self.scan = PageView()
+        self.engraved = PageView()
+        self.thumbs = QListWidget()
+        self.thumbs.setViewMode(QListWidget.ViewMode.IconMode)
+        self.thumbs.setFlow(QListWidget.Flow.TopToBottom)
+        self.thumbs.setMovement(QListWidget.Movement.Static)
+        self.thumbs.setIconSize(QSize(84, 118))
+        self.thumbs.setFixedWidth(118)
+        self.thumbs.setSpacing(4)
+        self.thumbs.setStyleSheet("QListWidget { background: #c9ccd2; border: none; }")
+        self.thumbs.currentRowChanged.connect(self._thumb_clicked)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.scan)
+        self.split.addWidget(self.engraved)
+        self.split.setChildrenCollapsible(False)
+        body = QWidget()
+        lay = QHBoxLayout(body)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.thumbs)
+        lay.addWidget(self.split, 1)
+        self.set_body(body)
+
+        self.mode_buttons = QButtonGroup(self)
+        self.mode_buttons.setExclusive(True)
+        for i, name in enumerate(self.MODES):
+            b = QToolButton(text=name, checkable=True, autoRaise=True)
+            self.mode_buttons.addButton(b, i)
+            self.add_header_widget(b)
+        self.mode_buttons.idClicked.connect(self.set_mode)
+        self.doubt_button = QToolButton(text="Next doubtful measure", autoRaise=True)
+        self.doubt_button.setToolTip("Jump to the next measure the model was unsure about")
+        self.doubt_button.clicked.connect(self._next_doubtful)
+        self.add_header_widget(self.doubt_button)
+        for text, slot, tip in (("−", lambda: self._zoom(1 / 1.2), "Zoom out (Ctrl+wheel)"),
+                                ("+", lambda: self._zoom(1.2), "Zoom in (Ctrl+wheel)"),
+                                ("Fit", self._fit, "Fit the page width")):
+            b = QToolButton(text=text, autoRaise=True, toolTip=tip)
+            b.clicked.connect(slot)
+            self.add_header_widget(b)
+        self.zoom_label = QLabel("")
+        self.zoom_label.setMinimumWidth(44)
+        self.add_header_widget(self.zoom_label)
+        for v in (self.scan, self.engraved):
+            v.zoomChanged.connect(self._update_info)
+            v.currentPageChanged.connect(self._page_changed)
+        self._doubt = -1
+        self._mode = 1
+        self._sets: dict[str, object] = {}
+        self._update_controls()
+
+    # -- content
+    def set_pages(self, kind: str, pageset) -> None:
+        """``kind`` is "scan" or "engraved"; ``pageset`` a :class:`unimt_desktop.jobs.PageSet` (or None)."""
+        view = self.scan if kind == "scan" else self.engraved
+        self._sets[kind] = pageset
+        if pageset is None:
+            view.clear()
+        else:
+            view.set_pages(pageset.pages)
+            if kind == "engraved":
+                rec = getattr(pageset, "recognition", None)
+                self.scan.set_recognition(rec)
+        has_scan, has_eng = "scan" in self._sets and self._sets["scan"], "engraved" in self._sets and self._sets["engraved"]
+        if has_scan and has_eng:
+            self.set_mode(2)
+        elif has_scan:
+            self.set_mode(0)
+        elif has_eng:
+            self.set_mode(1)
+        self.show_body(bool(has_scan or has_eng))
+        self._update_controls()
+
+    def clear(self) -> None:
+        self._sets = {}
+        self.scan.clear()
+        self.engraved.clear()
+        self.scan.set_recognition(None)
+        self.thumbs.clear()
+        self.show_body(False)
+        self._update_controls()
+
+    def set_mode(self, mode: int) -> None:
+        self._mode = mode
+        self.scan.setVisible(mode in (0, 2))
+        self.engraved.setVisible(mode in (1, 2))
+        b = self.mode_buttons.button(mode)
+        if b is not None:
+            b.setChecked(True)
+        self._rebuild_thumbs()
+        QTimer.singleShot(0, self._fit)
+        self._update_controls()
+
+    def mode(self) -> int:
+        return self._mode
+
+    def active_view(self) -> PageView:
+        return self.engraved if self._mode == 1 else self.scan
+
+    def _rebuild_thumbs(self) -> None:
+        self.thumbs.blockSignals(True)
+        self.thumbs.clear()
+        ps = self._sets.get("engraved" if self._mode == 1 else "scan")
+        if ps is not None:
+            for i, page in enumerate(ps.pages):
+                step = max(1, page.shape[0] // 240)
+                small = QPixmap.fromImage(to_qimage(page[::step, ::step])).scaled(
+                    84, 118, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+                self.thumbs.addItem(QListWidgetItem(QIcon(small), str(i + 1)))
+        self.thumbs.blockSignals(False)
+        self.thumbs.setVisible(ps is not None and len(ps.pages) > 1)
+
+    def _thumb_clicked(self, row: int) -> None:
+        self.active_view().show_page(row)
+
+    def _page_changed(self, i: int) -> None:
+        if self.sender() is self.active_view():
+            self.thumbs.blockSignals(True)
+            self.thumbs.setCurrentRow(i)
+            self.thumbs.blockSignals(False)
+            self._update_info()
+
+    def _zoom(self, k: float) -> None:
+        for v in (self.scan, self.engraved):
+            if v.isVisible():
+                v.set_zoom(v.zoom() * k)
+
+    def _fit(self) -> None:
+        for v in (self.scan, self.engraved):
+            if v.isVisible():
+                v.fit_width()
+
+    def _next_doubtful(self) -> None:
+        self._doubt = self.scan.next_doubtful(self._doubt)
+
+    def _update_info(self) -> None:
+        v = self.active_view()
+        ps = self._sets.get("engraved" if self._mode == 1 else "scan")
+        n = len(ps.pages) if ps is not None else 0
+        self.zoom_label.setText(f"{round(v.zoom() * 100)}%" if n else "")
+        parts = []
+        if n:
+            parts.append(f"page {max(0, v._page) + 1} of {n}")
+        self.info.setText("  ·  ".join(parts))
+
+    def _update_controls(self) -> None:
+        has_scan, has_eng = bool(self._sets.get("scan")), bool(self._sets.get("engraved"))
+        self.mode_buttons.button(0).setEnabled(has_scan)
+        self.mode_buttons.button(1).setEnabled(has_eng)
+        self.mode_buttons.button(2).setEnabled(has_scan and has_eng)
+        for b in self.mode_buttons.buttons():
+            b.setVisible(has_scan and has_eng)
+        self.doubt_button.setVisible(bool(self.scan.measure_conf) or self._has_rec())
+        self._update_info()
+
+    def _has_rec(self) -> bool:
+        ps = self._sets.get("engraved")
+        return ps is not None and getattr(ps, "recognition", None) is not None
