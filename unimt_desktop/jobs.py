@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import threading
+
 import numpy as np
 
 WAVE_POINTS = 200_000        # min/max pairs kept for the whole recording (a one-hour file stays light)
@@ -74,6 +76,26 @@ class _Steps:
         self.k += 1
 
 
+_thread = threading.local()
+
+
+def prepare_thread() -> None:
+    """Per-thread setup for engraving: Verovio keeps its resource path per thread (thread_local in C++)
+    and its Python module sets it only for the thread that imported it, so a worker thread must set it
+    again or every engraving fails with "font resources are not available"."""
+    if getattr(_thread, "ready", False):
+        return
+    try:
+        from importlib.resources import files
+
+        import verovio
+
+        verovio.setDefaultResourcePath(str(files("verovio") / "data"))
+    except Exception:   # no Verovio: the engraving step reports it
+        pass
+    _thread.ready = True
+
+
 # -- views ---------------------------------------------------------------------------------------
 
 def page_set(image, progress=None, recognition=None) -> PageSet:
@@ -95,6 +117,11 @@ def roll_data(midi) -> RollData:
         names.append(name)
         for n in inst.notes:
             rows.append((n.start, n.end, n.pitch, n.velocity, k))
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):   # two "Piano" tracks (the two staves) become "Piano 1", "Piano 2"
+        if names.count(name) > 1:
+            seen[name] = seen.get(name, 0) + 1
+            names[k] = f"{name} {seen[name]}"
     notes = np.array(rows, dtype=np.float64).reshape(-1, 5)
     return RollData(notes, names, float(pm.get_end_time()))
 
@@ -168,7 +195,13 @@ def views_for(obj, progress=None) -> dict:
     if m is Modality.IMAGE:
         return {"scan": page_set(obj, progress)}
     if m is Modality.NOTATION:
-        image = translate(obj, Modality.IMAGE, TranslateOptions(), progress=progress)
+        from model.api import UnimtError
+
+        prepare_thread()
+        try:
+            image = translate(obj, Modality.IMAGE, TranslateOptions(), progress=progress)
+        except UnimtError as exc:   # the score itself is fine: show why it has no engraving
+            return {"engrave_error": str(exc)}
         return {"engraved": page_set(image, progress, getattr(obj, "recognition", None)), "_image": image}
     if m is Modality.MIDI:
         return {"roll": roll_data(obj)}
@@ -257,6 +290,7 @@ def export_job(objects: dict, path: str | Path, options=None, *, progress, shoul
 
     modality, fmt = output_format(Path(path))
     obj = objects.get(modality)
+    prepare_thread()
     if modality is Modality.IMAGE and obj is None:
         obj = objects.get("engraved")
     if obj is None:

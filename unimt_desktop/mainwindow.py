@@ -297,6 +297,8 @@ class MainWindow(QMainWindow):
             self.score.set_pages("scan", v["scan"])
         if "engraved" in v:
             self.score.set_pages("engraved", v["engraved"])
+        if "engrave_error" in v and not self.score.has_content():
+            self.score.set_empty_text(f"The score loaded but could not be engraved:\n{v['engrave_error']}")
         if "roll" in v:
             self.roll.set_data(v["roll"])
         if "wave" in v:

@@ -51,6 +51,7 @@ class PageView(QGraphicsView):
         self._timer = QTimer(self, interval=0, timeout=self._add_next)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._page = -1
+        self.auto_fit = True
 
     def clear(self) -> None:
         self._timer.stop()
@@ -86,7 +87,7 @@ class PageView(QGraphicsView):
         if self._fit_pending:
             self._fit_pending = False
             self.fit_width()
-            self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
+            self.show_page(0)
         if not self._pending:
             self._timer.stop()
             self._apply_overlays()
@@ -97,17 +98,32 @@ class PageView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def set_zoom(self, z: float) -> None:
+    def set_zoom(self, z: float, manual: bool = True) -> None:
         z = max(0.05, min(8.0, z))
         k = z / self.zoom()
         self.scale(k, k)
+        if manual:
+            self.auto_fit = False
         self.zoomChanged.emit(self.zoom())
 
     def fit_width(self) -> None:
+        """Zoom so the widest page fills the view, keeping the current page in view."""
+        self.auto_fit = True
         if not self.page_rects:
             return
+        page = max(0, self._page)
         w = max(r.width() for r in self.page_rects) + 2 * PAGE_GAP
-        self.set_zoom((self.viewport().width() - 4) / w)
+        anchor = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.set_zoom((self.viewport().width() - 4) / w, manual=False)
+        self.setTransformationAnchor(anchor)
+        self.auto_fit = True
+        self.show_page(page)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.auto_fit and self.page_rects:
+            self.fit_width()
 
     def wheelEvent(self, event) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
@@ -119,7 +135,7 @@ class PageView(QGraphicsView):
     def show_page(self, i: int) -> None:
         if 0 <= i < len(self.page_rects):
             r = self.page_rects[i]
-            self.centerOn(r.center().x(), r.top() + self.viewport().height() / (2 * self.zoom()) - PAGE_GAP)
+            self.centerOn(r.center().x(), r.top() + self.viewport().height() / (2 * self.zoom()) - PAGE_GAP / 2)
 
     def _scrolled(self) -> None:
         if not self.page_rects:

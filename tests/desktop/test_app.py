@@ -1,0 +1,148 @@
+"""The desktop app, offscreen: loading, translating, cancelling, exporting, bad files, responsiveness."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+
+from model.api import Modality
+
+
+@pytest.mark.parametrize("name, modality", [("study.musicxml", Modality.NOTATION), ("study.mid", Modality.MIDI),
+                                            ("study.wav", Modality.AUDIO), ("study.png", Modality.IMAGE)])
+def test_each_modality_loads_into_its_pane(window, run_job, samples, dialogs, name, modality):
+    run_job(lambda: window.open_file(samples / name))
+    assert dialogs.warnings == []
+    assert window.origin is modality
+    pane = window.panes[modality]
+    assert pane.has_content()
+    others = {window.score, window.roll, window.wave} - {pane}
+    assert not any(p.has_content() for p in others)
+    if modality is Modality.MIDI:
+        assert len(window.roll.data.notes) == 24
+    if modality is Modality.AUDIO:
+        assert window.wave.data.duration > 5
+    if modality in (Modality.IMAGE, Modality.NOTATION):
+        view = window.score.scan if modality is Modality.IMAGE else window.score.engraved
+        assert view.pages_loaded() == 1
+    assert window.windowTitle().startswith(name)
+
+
+def test_translation_fills_the_panes(window, run_job, samples, dialogs):
+    run_job(lambda: window.open_file(samples / "study.musicxml"))
+    run_job(lambda: window.translate("midi"))
+    assert window.roll.has_content() and not window.wave.has_content()
+    run_job(lambda: window.translate("audio"))
+    assert window.wave.has_content()
+    assert window.player.has_audio()
+    assert dialogs.warnings == []
+    assert Modality.MIDI in window.objects and Modality.AUDIO in window.objects
+
+
+def test_midi_to_all_engraves_a_score(window, run_job, samples, dialogs):
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    run_job(lambda: window.translate("all"))
+    assert dialogs.warnings == []
+    assert window.score.has_content() and window.score.engraved.pages_loaded() >= 1
+    assert window.wave.has_content()
+
+
+def test_cancel_keeps_the_panes(window, run_job, samples, dialogs, qtbot):
+    run_job(lambda: window.open_file(samples / "long.mid"))
+    with qtbot.waitSignal(window.jobFinished, timeout=30_000):
+        window.translate("audio")
+        assert window.cancel_button.isVisible() or not window.busy()
+        window.cancel()
+    assert Modality.AUDIO not in window.objects
+    assert not window.wave.has_content()
+    assert window.roll.has_content()
+    assert dialogs.warnings == []
+    assert not window.cancel_button.isVisible()
+
+
+def test_model_direction_without_weights(window, run_job, samples, dialogs, monkeypatch, tmp_path):
+    monkeypatch.setenv("UNIMT_WEIGHTS", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    run_job(lambda: window.open_file(samples / "study.wav"))
+    assert window.banner.isVisibleTo(window)
+    assert "No model installed" in window.banner.text()
+    assert not window.translate_actions["score"].isEnabled()
+    run_job(lambda: window.translate("midi"))   # forced anyway: a dialog with one line, panes unchanged
+    assert len(dialogs.warnings) == 1 and "\n" not in dialogs.warnings[0]
+    assert "weights" in dialogs.warnings[0].lower() or "model" in dialogs.warnings[0].lower()
+    assert window.wave.has_content() and not window.roll.has_content()
+
+
+def test_export_writes_files_and_asks_before_overwriting(window, run_job, samples, dialogs, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    run_job(lambda: window.open_file(samples / "study.musicxml"))
+    for ext in (".mid", ".musicxml", ".pdf"):
+        out = tmp_path / f"out{ext}"
+        run_job(lambda: window.export_to(out))
+        assert out.stat().st_size > 100, ext
+    assert dialogs.warnings == []
+    out = tmp_path / "out.mid"
+    before = out.stat().st_mtime_ns
+    dialogs.answer = QMessageBox.StandardButton.No
+    assert window.export_to(out) is False
+    assert len(dialogs.questions) == 1 and out.stat().st_mtime_ns == before
+    assert window.settings.folder("export") == str(tmp_path)
+
+
+def test_bad_file_gives_a_dialog_and_no_crash(window, run_job, samples, dialogs):
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    run_job(lambda: window.open_file(samples / "broken.mid"))
+    assert len(dialogs.warnings) == 1
+    assert "broken.mid" in dialogs.warnings[0] and "\n" not in dialogs.warnings[0]
+    assert window.origin is Modality.MIDI and window.roll.has_content()   # what was there stays
+    run_job(lambda: window.open_file(samples / "missing.wav"))
+    assert len(dialogs.warnings) == 2
+
+
+def test_gui_stays_responsive_during_translation(window, run_job, samples, qtbot):
+    run_job(lambda: window.open_file(samples / "long.mid"))
+    gaps, clock = [], QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick():
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer(interval=10, timeout=tick)
+    timer.start()
+    t0 = time.monotonic()
+    run_job(lambda: window.translate("all"), timeout=60_000)
+    timer.stop()
+    assert window.wave.has_content() and window.score.has_content()
+    assert len(gaps) > 5
+    print(f"translation {time.monotonic() - t0:.2f} s, {len(gaps)} ticks, max gap {max(gaps)} ms")
+    assert max(gaps) < 250
+
+
+def test_settings_recent_files_and_window_state(window, run_job, samples):
+    from unimt_desktop.settings import Settings
+
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    window.resize(1111, 777)
+    window.close()
+    s = Settings()
+    assert s.recent_files()[0] == str((samples / "study.mid").resolve())
+    assert s.window_state()[0] is not None
+    assert "config" in s.store.fileName()
+
+
+def test_playback_without_an_audio_device(window, run_job, samples, monkeypatch):
+    run_job(lambda: window.open_file(samples / "study.wav"))
+    monkeypatch.setattr(window.player, "_available", False)
+    window.player.reason = "no audio output device (test)"
+    window.toggle_play()
+    assert "Playback is off" in window.statusBar().currentMessage()
+    assert not window.player.playing
+    window.seek(2.5)     # the playhead still moves
+    assert abs(window.roll.playhead.value() - 2.5) < 1e-6 or abs(window.wave.playheads[0].value() - 2.5) < 1e-6
