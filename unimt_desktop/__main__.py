@@ -6,11 +6,8 @@ import argparse
 import sys
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="unimt-desktop", description="The unimt desktop app.")
-    parser.add_argument("file", nargs="?", help="a score, scan, PDF, MIDI file or recording to open")
-    args = parser.parse_args(argv)
-
+def create_app(file: str | None = None):
+    """The application and its shown main window (``file`` starts loading at once)."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -23,8 +20,16 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    if args.file:
-        window.open_file(args.file)
+    if file:
+        window.open_file(file)
+    return app, window
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="unimt-desktop", description="The unimt desktop app.")
+    parser.add_argument("file", nargs="?", help="a score, scan, PDF, MIDI file or recording to open")
+    args = parser.parse_args(argv)
+    app, window = create_app(args.file)
     return app.exec()
 
 
