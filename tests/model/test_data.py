@@ -1,0 +1,67 @@
+"""The data build: shards, manifest, the held-out split, and the trainer's view of them."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from model.data.build import BuildSettings, build, plan_units, read_shard
+from model.data.split import split_of
+
+
+def test_no_test_split_file_is_ever_planned():
+    units = plan_units(4000, seed=3, settings=BuildSettings(generated_share=0.0))
+    corpus = [u for u in units if u["path"] is not None]
+    assert len({u["source"] for u in corpus}) > 2500  # the whole train + validation corpus is used
+    assert all(split_of(u["source"]) != "test" for u in corpus)
+    assert all(u["split"] == split_of(u["source"]) for u in corpus)
+
+
+@pytest.fixture(scope="module")
+def small_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    settings = BuildSettings(excerpts_per_unit=2, audio_prob=1.0, generated_share=0.0)
+    return out, build(out, count=2, seed=11, workers=1, settings=settings, log=lambda s: None)
+
+
+def test_build_writes_shards_and_manifest(small_build):
+    out, manifest = small_build
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 11
+    files = [e for e in manifest["shards"] if e.get("file")]
+    assert files, manifest["shards"]
+    for e in files:
+        assert split_of(e["source"]) == e["split"] != "test"
+        records = read_shard(out / e["file"])
+        images = [a for h, a in records if h["task"] == "image"]
+        assert images and all(a.dtype == np.uint8 and a.shape[0] == 160 for a in images)
+        assert all(h["tgt_lmx"][0] == "measure" for h, _ in records if h.get("tgt_lmx"))
+    assert manifest["totals"]["image2lmx"] >= 2 and manifest["totals"]["audio2midi"] >= 1
+
+
+def test_build_is_deterministic(small_build, tmp_path):
+    out, manifest = small_build
+    again = build(tmp_path, count=2, seed=11, workers=1,
+                  settings=BuildSettings(excerpts_per_unit=2, audio_prob=1.0, generated_share=0.0), log=lambda s: None)
+    assert [e.get("counts") for e in again["shards"]] == [e.get("counts") for e in manifest["shards"]]
+    a = read_shard(out / manifest["shards"][0]["file"])
+    b = read_shard(tmp_path / again["shards"][0]["file"])
+    assert [h["tgt_lmx"] for h, _ in a] == [h["tgt_lmx"] for h, _ in b]
+
+
+def test_shard_source_feeds_every_task(small_build):
+    from model.training.data import TASK_TARGET, ShardSource
+
+    out, _ = small_build
+    source = ShardSource(out)
+    meta = source.meta()
+    assert meta["vocab"]["size"] == source.vocab.size
+    for task in TASK_TARGET:
+        examples = list(itertools.islice(source.examples(task, "train", seed=0), 3))
+        if not source.shards(task, "train"):
+            continue
+        assert examples, task
+        lo, hi = source.vocab.range(TASK_TARGET[task])
+        assert all(lo <= t < hi for e in examples for t in e.tgt), task
+        mask = source.logit_mask(task)
+        assert mask[lo:hi].all() and not mask[source.vocab.pad]
