@@ -16,8 +16,9 @@ import numpy as np
 
 WAVE_POINTS = 200_000        # min/max pairs kept for the whole recording (a one-hour file stays light)
 SPEC_FRAMES = 3000           # spectrogram columns for the whole recording
-SPEC_WINDOW = 2048
-SPEC_MAX_HZ = 8000.0
+SPEC_WINDOW = 4096
+SPEC_LOW, SPEC_HIGH = 21, 120  # MIDI pitches: the spectrogram's rows are on the keyboard's scale
+SPEC_ROWS_PER_SEMITONE = 3
 
 
 @dataclass
@@ -47,9 +48,10 @@ class WaveData:
 
 @dataclass
 class Spectrogram:
-    db: np.ndarray                 # (frames, bins) in dB
+    db: np.ndarray                 # (frames, rows) in dB; rows evenly spaced in pitch
     duration: float
-    max_hz: float
+    low: float                     # MIDI pitch of the first row's lower edge
+    high: float
 
 
 @dataclass
@@ -161,30 +163,36 @@ def wave_data(audio, progress=None) -> WaveData:
 
 
 def spectrogram(audio, progress=None, should_stop=None) -> Spectrogram:
+    """A log-frequency spectrogram whose rows follow the piano keyboard (so it lines up with note names)."""
     samples, sr = audio.samples, audio.sample_rate
     n = len(samples)
     frames = int(max(1, min(SPEC_FRAMES, n // 256)))
     hop = max(1, (n - SPEC_WINDOW) // frames) if n > SPEC_WINDOW else 1
     win = np.hanning(SPEC_WINDOW).astype(np.float32)
     freqs = np.fft.rfftfreq(SPEC_WINDOW, 1.0 / sr)
-    keep = freqs <= min(SPEC_MAX_HZ, sr / 2)
-    out = np.zeros((frames, int(keep.sum())), np.float32)
+    # each output row averages the FFT bins of its pitch band (interpolated where bands are narrower)
+    rows = np.arange(SPEC_LOW, SPEC_HIGH, 1.0 / SPEC_ROWS_PER_SEMITONE) + 0.5 / SPEC_ROWS_PER_SEMITONE
+    row_hz = 440.0 * 2 ** ((rows - 69) / 12)
+    row_hz = row_hz[row_hz < sr / 2]
+    out = np.zeros((frames, len(row_hz)), np.float32)
     batch = 200
     for f0 in range(0, frames, batch):
         if progress:
             progress(f0, frames, "computing the spectrogram")
-        rows = []
+        chunk = []
         for f in range(f0, min(frames, f0 + batch)):
             a = f * hop
             x = _mono_chunk(samples, a, a + SPEC_WINDOW)
             if len(x) < SPEC_WINDOW:
                 x = np.pad(x, (0, SPEC_WINDOW - len(x)))
-            rows.append(x * win)
-        mag = np.abs(np.fft.rfft(np.stack(rows), axis=1))[:, keep]
-        out[f0:f0 + len(rows)] = 20 * np.log10(mag + 1e-6)
+            chunk.append(x * win)
+        mag = np.abs(np.fft.rfft(np.stack(chunk), axis=1))
+        interp = np.stack([np.interp(row_hz, freqs, m) for m in mag])
+        out[f0:f0 + len(chunk)] = 20 * np.log10(interp + 1e-6)
     top = float(out.max()) if out.size else 0.0
-    out = np.clip(out, top - 80.0, top)
-    return Spectrogram(out, n / float(sr), float(freqs[keep][-1]) if keep.any() else sr / 2)
+    out = np.clip(out, top - 70.0, top)
+    high = SPEC_LOW + len(row_hz) / SPEC_ROWS_PER_SEMITONE
+    return Spectrogram(out, n / float(sr), SPEC_LOW - 0.5, high - 0.5)
 
 
 def views_for(obj, progress=None) -> dict:

@@ -211,14 +211,27 @@ class MainWindow(QMainWindow):
         self.device_label.setStyleSheet("color: palette(placeholder-text); padding: 0 6px;")
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
+        self.audio_label = QLabel()
+        self.audio_label.setStyleSheet("color: #a05a00; padding: 0 6px;")
+        self.audio_label.hide()
+        sb.addPermanentWidget(self.audio_label)
         sb.addPermanentWidget(self.device_label)
         self._show_device()
+        QTimer.singleShot(300, self._check_audio)
         sb.showMessage("Open or drop a score, a scan, a MIDI file or a recording.")
 
     def _show_device(self, resolved: Optional[str] = None) -> None:
         d = resolved or self.settings.device
         label = {"auto": "auto (GPU if available)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"}.get(d, d)
         self.device_label.setText(f"Model device: {label}")
+
+    def _check_audio(self) -> None:
+        """Find out (after the window is up) whether there is an audio output; say so when there is none."""
+        if not self.player.available():
+            self.audio_label.setText("Playback off: no audio output")
+            self.audio_label.setToolTip(self.player.reason)
+            self.audio_label.show()
+            self._update_actions()
 
     # -- files --------------------------------------------------------------------------------------
     @Slot()

@@ -34,6 +34,7 @@ class Pane(QFrame):
         self.header_layout.addWidget(self.info, 1)
         self.empty = QLabel(empty_text, alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 14px; padding: 24px;")
+        self.header_widgets: list[QWidget] = []
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         lay = QVBoxLayout(self)
@@ -48,6 +49,8 @@ class Pane(QFrame):
 
     def show_body(self, on: bool = True) -> None:
         self.stack.setCurrentIndex(1 if on else 0)
+        for w in self.header_widgets:
+            w.setVisible(on and not w.property("hidden_by_pane"))
 
     def set_empty_text(self, text: str) -> None:
         self.empty.setText(text)
@@ -57,6 +60,8 @@ class Pane(QFrame):
 
     def add_header_widget(self, w: QWidget) -> None:
         self.header_layout.addWidget(w)
+        self.header_widgets.append(w)
+        w.setVisible(self.has_content())
 
 
 def fmt_time(t: float) -> str:

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
 from unimt_desktop.panes.common import PLAYHEAD, Pane, fmt_time
+from unimt_desktop.panes.pianoroll import KeyboardAxis
 
 WAVE_COLOUR = "#2f6fdf"
 RAW_SAMPLES = 400_000   # draw raw samples when fewer than this many are visible
@@ -25,7 +26,7 @@ class WaveformPane(Pane):
         super().__init__("Audio", "Drop a recording here (WAV, FLAC, OGG, MP3), or translate a score or MIDI to audio.",
                          parent)
         self.wave_plot = pg.PlotWidget(background="#fbfbfc")
-        self.spec_plot = pg.PlotWidget(background="#fbfbfc")
+        self.spec_plot = pg.PlotWidget(background="#fbfbfc", axisItems={"left": KeyboardAxis("left")})
         for p in (self.wave_plot, self.spec_plot):
             p.setMenuEnabled(False)
             p.hideButtons()
@@ -33,7 +34,6 @@ class WaveformPane(Pane):
             p.getViewBox().setMouseEnabled(x=True, y=False)
             p.scene().sigMouseClicked.connect(lambda ev, p=p: self._clicked(p, ev))
         self.wave_plot.setLabel("bottom", "time", units="s")
-        self.spec_plot.setLabel("left", "Hz")
         self.spec_plot.setXLink(self.wave_plot)
         self.wave_plot.setYRange(-1, 1, padding=0.02)
         self.curve = pg.PlotDataItem(pen=pg.mkPen(WAVE_COLOUR, width=1))
@@ -99,8 +99,8 @@ class WaveformPane(Pane):
             self.spec_image.clear()
             return
         self.spec_image.setImage(spec.db, autoLevels=True)
-        self.spec_image.setRect(0, 0, spec.duration, spec.max_hz)
-        self.spec_plot.setYRange(0, spec.max_hz, padding=0)
+        self.spec_image.setRect(0, spec.low, spec.duration, spec.high - spec.low)
+        self.spec_plot.setYRange(spec.low, spec.high, padding=0)
 
     def show_spectrogram(self, on: bool) -> None:
         self.spec_plot.setVisible(on)
