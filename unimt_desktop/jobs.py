@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-WAVE_POINTS = 200_000        # min/max pairs kept for the whole recording (a one-hour file stays light)
+WAVE_BLOCKS = 2_000_000      # min/max pairs at the finest envelope level (a one-hour file: 80 samples each)
 SPEC_FRAMES = 3000           # spectrogram columns for the whole recording
 SPEC_WINDOW = 4096
 SPEC_LOW, SPEC_HIGH = 21, 120  # MIDI pitches: the spectrogram's rows are on the keyboard's scale
@@ -39,11 +39,29 @@ class RollData:
 
 @dataclass
 class WaveData:
-    env_x: np.ndarray              # interleaved block times (2 per block)
-    env_y: np.ndarray              # interleaved min, max
+    """A min/max envelope pyramid: level k has blocks of ``blocks[k]`` samples (each 4x the last)."""
+
+    blocks: list[int]
+    mins: list[np.ndarray]
+    maxs: list[np.ndarray]
     duration: float
     sample_rate: int
-    block: int                     # samples per envelope block
+    peak: float
+
+    def envelope(self, t0: float, t1: float, points: int) -> tuple[np.ndarray, np.ndarray]:
+        """Interleaved (x, y) of the coarsest level that still has ``points`` blocks in [t0, t1]."""
+        sr = self.sample_rate
+        want = max(1.0, (t1 - t0) * sr / max(1, points))
+        k = 0
+        while k + 1 < len(self.blocks) and self.blocks[k + 1] <= want:
+            k += 1
+        b = self.blocks[k]
+        i0 = max(0, int(t0 * sr / b) - 1)
+        i1 = min(len(self.mins[k]), int(t1 * sr / b) + 2)
+        x = np.repeat(np.arange(i0, i1) * (b / sr), 2)
+        y = np.empty(2 * (i1 - i0), np.float32)
+        y[0::2], y[1::2] = self.mins[k][i0:i1], self.maxs[k][i0:i1]
+        return x, y
 
 
 @dataclass
@@ -138,11 +156,11 @@ def _mono_chunk(samples: np.ndarray, a: int, b: int) -> np.ndarray:
 def wave_data(audio, progress=None) -> WaveData:
     samples, sr = audio.samples, audio.sample_rate
     n = len(samples)
-    block = max(1, int(np.ceil(n / WAVE_POINTS)))
+    block = max(1, int(np.ceil(n / WAVE_BLOCKS)))
     nblocks = max(1, int(np.ceil(n / block)))
     mins = np.zeros(nblocks, np.float32)
     maxs = np.zeros(nblocks, np.float32)
-    chunk = block * max(1, 4_000_000 // block)
+    chunk = block * max(1, 1_000_000 // block)      # small chunks: the GUI thread gets the GIL often
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
         x = _mono_chunk(samples, a, b)
@@ -155,11 +173,17 @@ def wave_data(audio, progress=None) -> WaveData:
         maxs[i:i + len(x)] = x.max(axis=1)
         if progress:
             progress(b, n, "drawing the waveform")
-    t = (np.arange(nblocks) * block / sr).astype(np.float64)
-    env_x = np.repeat(t, 2)
-    env_y = np.empty(2 * nblocks, np.float32)
-    env_y[0::2], env_y[1::2] = mins, maxs
-    return WaveData(env_x, env_y, n / float(sr), sr, block)
+    blocks, lmins, lmaxs = [block], [mins], [maxs]
+    while len(lmins[-1]) > 2000:
+        m, M = lmins[-1], lmaxs[-1]
+        pad = (-len(m)) % 4
+        if pad:
+            m, M = np.concatenate([m, np.zeros(pad, np.float32)]), np.concatenate([M, np.zeros(pad, np.float32)])
+        lmins.append(m.reshape(-1, 4).min(axis=1))
+        lmaxs.append(M.reshape(-1, 4).max(axis=1))
+        blocks.append(blocks[-1] * 4)
+    peak = float(max(np.abs(mins).max(), np.abs(maxs).max())) if n else 1.0
+    return WaveData(blocks, lmins, lmaxs, n / float(sr), sr, peak)
 
 
 def spectrogram(audio, progress=None, should_stop=None) -> Spectrogram:
@@ -175,7 +199,7 @@ def spectrogram(audio, progress=None, should_stop=None) -> Spectrogram:
     row_hz = 440.0 * 2 ** ((rows - 69) / 12)
     row_hz = row_hz[row_hz < sr / 2]
     out = np.zeros((frames, len(row_hz)), np.float32)
-    batch = 200
+    batch = 25        # small batches: the FFTs hold the GIL, the GUI thread must get it often
     for f0 in range(0, frames, batch):
         if progress:
             progress(f0, frames, "computing the spectrogram")

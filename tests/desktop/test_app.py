@@ -146,3 +146,60 @@ def test_playback_without_an_audio_device(window, run_job, samples, monkeypatch)
     assert not window.player.playing
     window.seek(2.5)     # the playhead still moves
     assert abs(window.roll.playhead.value() - 2.5) < 1e-6 or abs(window.wave.playheads[0].value() - 2.5) < 1e-6
+
+
+class _Ticks:
+    """Largest gap between the ticks of a 10 ms QTimer: how long the event loop was blocked."""
+
+    def __init__(self):
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.last, self.gaps = 0, []
+        self.timer = QTimer(interval=10, timeout=self.tick)
+
+    def tick(self):
+        now = self.clock.elapsed()
+        self.gaps.append(now - self.last)
+        self.last = now
+
+    def __enter__(self):
+        self.last = self.clock.elapsed()
+        self.timer.start()
+        return self
+
+    def __exit__(self, *a):
+        self.timer.stop()
+
+
+@pytest.fixture(scope="session")
+def big_files(tmp_path_factory, samples):
+    """A 20-page PDF and a ten-minute recording."""
+    import numpy as np
+    import soundfile as sf
+
+    from model.api import ScoreImage, load, save
+
+    d = tmp_path_factory.mktemp("big")
+    page = load(samples / "study.png").page(0)
+    save(ScoreImage.from_arrays([page] * 20, dpi=150), d / "twenty.pdf")
+    sr = 22050
+    t = np.arange(600 * sr, dtype=np.float32) / sr
+    x = (0.3 * np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 0.5 * t))).astype(np.float32)
+    sf.write(d / "ten-minutes.flac", x, sr)
+    return d
+
+
+@pytest.mark.parametrize("name", ["twenty.pdf", "ten-minutes.flac"])
+def test_big_files_never_freeze_the_window(window, run_job, big_files, dialogs, qtbot, name):
+    with _Ticks() as ticks:
+        run_job(lambda: window.open_file(big_files / name), timeout=60_000)
+        if name.endswith(".pdf"):
+            qtbot.waitUntil(lambda: window.score.scan.pages_loaded() == 20, timeout=20_000)
+        else:
+            window.wave.spec_button.setChecked(True)
+            qtbot.waitUntil(lambda: window.wave.spec is not None, timeout=30_000)
+            window.wave.wave_plot.setXRange(100, 101)     # zoomed in: raw samples
+            qtbot.wait(200)
+    assert dialogs.warnings == []
+    print(f"{name}: max event-loop gap {max(ticks.gaps)} ms over {len(ticks.gaps)} ticks")
+    assert max(ticks.gaps) < 250

@@ -1,8 +1,8 @@
 """Waveform and spectrogram (pyqtgraph) with a playhead; click to seek.
 
-The whole recording is drawn from a min/max envelope of at most 200,000 blocks (computed off the GUI
-thread), so a one-hour file stays responsive; zoomed in below a few seconds, the raw samples of the
-visible range are drawn instead.
+The recording is drawn from a min/max envelope pyramid (computed off the GUI thread): whatever the
+zoom, only about two points per pixel of the visible range are handed to the plot, so a one-hour file
+stays as responsive as a short one. Zoomed in far enough, the raw samples are drawn instead.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from unimt_desktop.panes.common import PLAYHEAD, Pane, fmt_time
 from unimt_desktop.panes.pianoroll import KeyboardAxis
 
 WAVE_COLOUR = "#2f6fdf"
-RAW_SAMPLES = 400_000   # draw raw samples when fewer than this many are visible
+RAW_PER_PIXEL = 8       # draw raw samples when at most this many per pixel are visible
 
 
 class WaveformPane(Pane):
@@ -37,8 +37,6 @@ class WaveformPane(Pane):
         self.spec_plot.setXLink(self.wave_plot)
         self.wave_plot.setYRange(-1, 1, padding=0.02)
         self.curve = pg.PlotDataItem(pen=pg.mkPen(WAVE_COLOUR, width=1))
-        self.curve.setClipToView(True)
-        self.curve.setDownsampling(auto=True, method="peak")
         self.wave_plot.addItem(self.curve)
         self.spec_image = pg.ImageItem()
         self.spec_image.setColorMap(pg.colormap.get("inferno"))
@@ -66,8 +64,7 @@ class WaveformPane(Pane):
         self.audio = None
         self.data = None
         self.spec = None
-        self._raw = False
-        self._range_timer = QTimer(self, singleShot=True, interval=60, timeout=self._update_detail)
+        self._range_timer = QTimer(self, singleShot=True, interval=30, timeout=self._update_detail)
         self.wave_plot.getViewBox().sigXRangeChanged.connect(lambda *a: self._range_timer.start())
 
     def set_data(self, audio, data) -> None:
@@ -79,16 +76,15 @@ class WaveformPane(Pane):
             self.info.setText("")
             self.show_body(False)
             return
-        self._raw = False
-        self.curve.setData(data.env_x, data.env_y)
         ch = "stereo" if getattr(audio, "channels", 1) == 2 else ("mono" if getattr(audio, "channels", 1) == 1
                                                                   else f"{audio.channels} channels")
         self.info.setText(f"{fmt_time(data.duration)} · {data.sample_rate} Hz · {ch}")
         vb = self.wave_plot.getViewBox()
         vb.setLimits(xMin=-0.5, xMax=data.duration + 0.5)
         self.wave_plot.setXRange(0, max(data.duration, 0.1), padding=0.01)
-        peak = float(np.abs(data.env_y).max()) if len(data.env_y) else 1.0
-        self.wave_plot.setYRange(-max(peak, 0.05), max(peak, 0.05), padding=0.05)
+        peak = max(data.peak, 0.05)
+        self.wave_plot.setYRange(-peak, peak, padding=0.05)
+        self._update_detail()
         self.show_body(True)
         if self.spec_button.isChecked():
             self.spectrogramRequested.emit()
@@ -113,21 +109,23 @@ class WaveformPane(Pane):
                 line.setValue(t)
 
     def _update_detail(self) -> None:
-        """Raw samples when zoomed in far enough, the envelope otherwise."""
+        """Hand the plot about two points per pixel of the visible range: raw samples or an envelope level."""
         if self.data is None or self.audio is None:
             return
         x0, x1 = self.wave_plot.getViewBox().viewRange()[0]
+        x0, x1 = max(0.0, x0), min(self.data.duration, x1)
+        if x1 <= x0:
+            return
+        width = max(200, self.wave_plot.getViewBox().width())
         sr = self.data.sample_rate
-        a, b = max(0, int(x0 * sr)), min(len(self.audio.samples), int(x1 * sr) + 1)
-        if self.data.block > 1 and 0 < b - a < RAW_SAMPLES:
+        a, b = int(x0 * sr), min(len(self.audio.samples), int(x1 * sr) + 2)
+        if b - a <= RAW_PER_PIXEL * width:
             x = self.audio.samples[a:b]
             if x.ndim == 2:
                 x = x.mean(axis=1)
             self.curve.setData(np.arange(a, b) / sr, x.astype(np.float32))
-            self._raw = True
-        elif self._raw:
-            self.curve.setData(self.data.env_x, self.data.env_y)
-            self._raw = False
+        else:
+            self.curve.setData(*self.data.envelope(x0, x1, int(width)))
 
     def _clicked(self, plot, ev) -> None:
         if ev.button() != Qt.MouseButton.LeftButton or self.data is None or ev.double():
