@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import re
 import threading
 
 import numpy as np
@@ -28,6 +29,8 @@ class PageSet:
     pages: list[np.ndarray]
     dpi: int
     recognition: Any = None
+    measures: list = field(default_factory=list)       # (page, x0, y0, x1, y1) in page pixels, score order
+    measure_times: list = field(default_factory=list)  # start of each measure in seconds
 
 
 @dataclass
@@ -138,10 +141,11 @@ def roll_data(midi) -> RollData:
         for n in inst.notes:
             rows.append((n.start, n.end, n.pitch, n.velocity, k))
     seen: dict[str, int] = {}
-    for k, name in enumerate(names):   # two "Piano" tracks (the two staves) become "Piano 1", "Piano 2"
-        if names.count(name) > 1:
+    for k, name in enumerate(list(names)):
+        c = names.count(name)
+        if c > 1:   # two "Piano" tracks are the two staves: upper and lower; more are numbered
             seen[name] = seen.get(name, 0) + 1
-            names[k] = f"{name} {seen[name]}"
+            names[k] = f"{name} ({('upper', 'lower')[seen[name] - 1]})" if c == 2 else f"{name} {seen[name]}"
     notes = np.array(rows, dtype=np.float64).reshape(-1, 5)
     return RollData(notes, names, float(pm.get_end_time()))
 
@@ -219,6 +223,60 @@ def spectrogram(audio, progress=None, should_stop=None) -> Spectrogram:
     return Spectrogram(out, n / float(sr), SPEC_LOW - 0.5, high - 0.5)
 
 
+_TAG = re.compile(r'class="(measure|system)"')
+_HLINE = re.compile(r'<path d="M(-?\d+(?:\.\d+)?) (-?\d+(?:\.\d+)?) L(-?\d+(?:\.\d+)?) (-?\d+(?:\.\d+)?)"')
+_VIEWBOX = re.compile(r'class="definition-scale"[^>]*viewBox="0 0 (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)"')
+_MARGIN = re.compile(r'class="page-margin" transform="translate\((-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)\)"')
+
+
+def measure_boxes(svg_pages: list[str], shapes: list[tuple[int, int]]) -> list[tuple[int, float, float, float, float]]:
+    """Each engraved measure's box on its page, in page pixels, from the staff lines in Verovio's SVG."""
+    out = []
+    for p, (svg, (h, w)) in enumerate(zip(svg_pages, shapes)):
+        vb, mg = _VIEWBOX.search(svg), _MARGIN.search(svg)
+        if vb is None:
+            continue
+        sx, sy = w / float(vb.group(1)), h / float(vb.group(2))
+        tx, ty = (float(mg.group(1)), float(mg.group(2))) if mg else (0.0, 0.0)
+        tags = list(_TAG.finditer(svg))
+        for i, m in enumerate(tags):
+            if m.group(1) != "measure":
+                continue
+            end = tags[i + 1].start() if i + 1 < len(tags) else len(svg)
+            xs, ys = [], []
+            for x1, y1, x2, y2 in _HLINE.findall(svg, m.end(), end):
+                if y1 == y2:
+                    xs += [float(x1), float(x2)]
+                    ys.append(float(y1))
+            if xs:
+                pad = 0.5 * (max(ys) - min(ys)) / max(1, len(set(ys)) - 1) * 3 if len(set(ys)) > 1 else 200
+                out.append((p, (min(xs) + tx) * sx, (min(ys) - pad + ty) * sy, (max(xs) + tx) * sx,
+                            (max(ys) + pad + ty) * sy))
+    return out
+
+
+def measure_times(notation) -> list[float]:
+    """Start of each measure (first part, written order) in seconds, following the metronome marks."""
+    try:
+        score = notation.score
+        part = score.parts[0]
+        offsets = [float(m.offset) for m in part.getElementsByClass("Measure")]
+        bounds = [(float(a), float(b), mm.getQuarterBPM() or 120.0) for a, b, mm in score.metronomeMarkBoundaries()]
+    except Exception:
+        return []
+    if not bounds:
+        bounds = [(0.0, float("inf"), 120.0)]
+    times = []
+    for q in offsets:
+        t = 0.0
+        for a, b, bpm in bounds:
+            if q <= a:
+                break
+            t += (min(q, b) - a) * 60.0 / bpm
+        times.append(t)
+    return times
+
+
 def views_for(obj, progress=None) -> dict:
     """What the panes draw for one model object (engraving a score is part of it)."""
     from model.api import Modality, TranslateOptions, translate
@@ -234,7 +292,12 @@ def views_for(obj, progress=None) -> dict:
             image = translate(obj, Modality.IMAGE, TranslateOptions(), progress=progress)
         except UnimtError as exc:   # the score itself is fine: show why it has no engraving
             return {"engrave_error": str(exc)}
-        return {"engraved": page_set(image, progress, getattr(obj, "recognition", None)), "_image": image}
+        ps = page_set(image, progress, getattr(obj, "recognition", None))
+        if image.svg_pages:
+            ps.measures = measure_boxes(image.svg_pages, [p.shape[:2] for p in ps.pages])
+            ps.measure_times = measure_times(obj)[:len(ps.measures)]
+            ps.measures = ps.measures[:len(ps.measure_times)]
+        return {"engraved": ps, "_image": image}
     if m is Modality.MIDI:
         return {"roll": roll_data(obj)}
     return {"wave": wave_data(obj, progress)}

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.origin: Optional[Modality] = None
         self.last_error: Optional[str] = None
         self._play_after = False
+        self.position = 0.0
         self.player = Player(self)
 
         self.score = ScorePane()
@@ -477,6 +478,7 @@ class MainWindow(QMainWindow):
         self.position = t
         self.roll.set_position(t)
         self.wave.set_position(t)
+        self.score.set_position(t, follow=self.player.playing)
         self.time_label.setText(fmt_time(t))
 
     def _play_state(self, playing: bool) -> None:

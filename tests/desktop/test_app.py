@@ -203,3 +203,20 @@ def test_big_files_never_freeze_the_window(window, run_job, big_files, dialogs, 
     assert dialogs.warnings == []
     print(f"{name}: max event-loop gap {max(ticks.gaps)} ms over {len(ticks.gaps)} ticks")
     assert max(ticks.gaps) < 250
+
+
+def test_playhead_highlights_the_measure_and_a_click_seeks(window, run_job, samples, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    run_job(lambda: window.open_file(samples / "study.musicxml"))
+    view = window.score.engraved
+    qtbot.waitUntil(lambda: view.pages_loaded() == 1)
+    assert len(view.measures) == 4 and view.times[1] == pytest.approx(2.0)   # 4/4 at 120 bpm
+    window.seek(4.5)
+    assert view._playing == 2 and view.playing_item is not None
+    assert "measure 3" in window.score.info.text()
+    r = view.measure_rect(1)
+    pt = view.mapFromScene(r.center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pt.x(), pt.y()))
+    assert window.position == pytest.approx(2.0)
+    assert view._playing == 1

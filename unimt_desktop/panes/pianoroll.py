@@ -125,9 +125,10 @@ class PianoRollPane(Pane):
         n = len(data.notes)
         self.info.setText(f"{n} notes · {fmt_time(data.duration)}")
         used = sorted(set(int(t) for t in data.notes[:, 4])) if n else []
-        self.legend.setText("  ".join(
-            f'<span style="color:{TRACK_COLOURS[k % len(TRACK_COLOURS)]}">■</span> {data.tracks[k]}'
-            for k in used[:6]))
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(
+            f'<span style="color:{TRACK_COLOURS[k % len(TRACK_COLOURS)]}; font-size:15px">■</span>&nbsp;{data.tracks[k]}'
+            for k in used[:6]) + "&nbsp;")
+        self.legend.setMinimumWidth(self.legend.sizeHint().width())
         lo = float(data.notes[:, 2].min()) - 3 if n else 48
         hi = float(data.notes[:, 2].max()) + 3 if n else 84
         self.plot.getViewBox().setLimits(xMax=max(data.duration, 1.0) + 5)

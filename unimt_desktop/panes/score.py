@@ -33,6 +33,7 @@ class PageView(QGraphicsView):
 
     zoomChanged = Signal(float)
     currentPageChanged = Signal(int)
+    measureClicked = Signal(float)     # start time (s) of the measure clicked
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -52,6 +53,11 @@ class PageView(QGraphicsView):
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._page = -1
         self.auto_fit = True
+        self.measures: list = []
+        self.times: list[float] = []
+        self.playing_item = None
+        self._playing = -1
+        self._press = None
 
     def clear(self) -> None:
         self._timer.stop()
@@ -61,6 +67,7 @@ class PageView(QGraphicsView):
         self._y = 0.0
         self._fit_pending = True
         self._page = -1
+        self.measures, self.times, self.playing_item, self._playing = [], [], None, -1
 
     def set_pages(self, pages: list[np.ndarray]) -> None:
         self.clear()
@@ -148,6 +155,53 @@ class PageView(QGraphicsView):
         if i != self._page:
             self._page = i
             self.currentPageChanged.emit(i)
+
+    # -- the playing measure (engraved scores: boxes from Verovio's SVG, times from the score)
+    def set_measures(self, measures: list, times: list[float]) -> None:
+        self.measures, self.times = list(measures), list(times)
+        self._playing = -1
+
+    def measure_rect(self, i: int) -> QRectF:
+        page, x0, y0, x1, y1 = self.measures[i]
+        top = self.page_rects[page].top() if page < len(self.page_rects) else 0.0
+        return QRectF(x0, top + y0, x1 - x0, y1 - y0)
+
+    def highlight_time(self, t: float, follow: bool = False) -> int:
+        """Shade the measure playing at ``t`` (seconds); returns its index (-1 if none)."""
+        import bisect
+
+        if not self.times or self._pending:
+            return -1
+        i = max(0, bisect.bisect_right(self.times, t) - 1)
+        if i == self._playing:
+            return i
+        self._playing = i
+        if i >= len(self.measures) or self.measures[i][0] >= len(self.page_rects):
+            return -1
+        r = self.measure_rect(i)
+        if self.playing_item is None:
+            self.playing_item = self.scene().addRect(r, QPen(QColor(224, 69, 123, 150), 2),
+                                                     QBrush(QColor(224, 69, 123, 40)))
+            self.playing_item.setZValue(5)
+        else:
+            self.playing_item.setRect(r)
+        if follow:
+            self.ensureVisible(r, 20, 40)
+        return i
+
+    def mousePressEvent(self, event) -> None:
+        self._press = event.position()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if self._press is not None and (event.position() - self._press).manhattanLength() < 4 and self.times:
+            pos = self.mapToScene(event.position().toPoint())
+            for i in range(min(len(self.measures), len(self.times))):
+                if self.measures[i][0] < len(self.page_rects) and self.measure_rect(i).contains(pos):
+                    self.measureClicked.emit(self.times[i])
+                    break
+        self._press = None
 
     # -- recognition overlays
     def set_recognition(self, rec) -> None:
@@ -244,6 +298,7 @@ class ScorePane(Pane):
         self.zoom_label = QLabel("")
         self.zoom_label.setMinimumWidth(44)
         self.add_header_widget(self.zoom_label)
+        self.engraved.measureClicked.connect(self.seekRequested)
         for v in (self.scan, self.engraved):
             v.zoomChanged.connect(self._update_info)
             v.currentPageChanged.connect(self._page_changed)
@@ -264,6 +319,7 @@ class ScorePane(Pane):
             if kind == "engraved":
                 rec = getattr(pageset, "recognition", None)
                 self.scan.set_recognition(rec)
+                view.set_measures(getattr(pageset, "measures", []), getattr(pageset, "measure_times", []))
         has_scan, has_eng = "scan" in self._sets and self._sets["scan"], "engraved" in self._sets and self._sets["engraved"]
         if has_scan and has_eng:
             self.set_mode(2)
@@ -344,7 +400,15 @@ class ScorePane(Pane):
         parts = []
         if n:
             parts.append(f"page {max(0, v._page) + 1} of {n}")
+        if self.engraved.playing_item is not None and self.engraved._playing >= 0 and self._mode != 0:
+            parts.append(f"measure {self.engraved._playing + 1}")
         self.info.setText("  ·  ".join(parts))
+
+    def set_position(self, t: float, follow: bool = False) -> None:
+        before = self.engraved._playing
+        self.engraved.highlight_time(t, follow and self.engraved.isVisible())
+        if self.engraved._playing != before:
+            self._update_info()
 
     def _update_controls(self) -> None:
         has_scan, has_eng = bool(self._sets.get("scan")), bool(self._sets.get("engraved"))
