@@ -19,7 +19,7 @@ done
 packages=(
   python3-venv                    # venv + pip on Debian's python3
   libfluidsynth3                  # FluidSynth, for MIDI -> audio
-  fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont-small   # General MIDI soundfonts
+  fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont-small fluidr3mono-gm-soundfont   # GM soundfonts (pianos for training data too)
   libportaudio2                   # sounddevice playback
   libcairo2                       # cairosvg: engraved SVG -> PNG/PDF
   fonts-dejavu-core fonts-freefont-ttf   # text and metronome-mark symbols in engraved scores
