@@ -24,6 +24,13 @@ def make_samples(d: Path) -> dict[str, Path]:
     d.mkdir(parents=True, exist_ok=True)
     src = corpus.getWork("mozart/k545/movement1_exposition")
     score = load(src)
+    from music21 import metadata
+
+    md = score.score.metadata or metadata.Metadata()
+    md.title, md.composer = "Sonata in C major, K. 545: I. Allegro (exposition)", "W. A. Mozart"
+    score.score.metadata = md
+    for part in score.score.parts:
+        part.partName, part.partAbbreviation = "Piano", "Pno."
     out = {"musicxml": d / "k545.musicxml", "mid": d / "k545.mid", "wav": d / "k545.wav", "png": d / "k545-scan.png"}
     save(score, out["musicxml"])
     midi = notation_to_midi(score)

@@ -16,7 +16,13 @@ def create_app(file: str | None = None):
     app.setApplicationDisplayName("unimt")
     app.setDesktopFileName("unimt")
 
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon
+
     from unimt_desktop.mainwindow import MainWindow
+
+    app.setWindowIcon(QIcon(str(files("unimt_desktop") / "assets" / "unimt.svg")))
 
     window = MainWindow()
     window.show()

@@ -141,8 +141,9 @@ def roll_data(midi) -> RollData:
         for n in inst.notes:
             rows.append((n.start, n.end, n.pitch, n.velocity, k))
     seen: dict[str, int] = {}
-    for k, name in enumerate(list(names)):
-        c = names.count(name)
+    original = list(names)
+    for k, name in enumerate(original):
+        c = original.count(name)
         if c > 1:   # two "Piano" tracks are the two staves: upper and lower; more are numbered
             seen[name] = seen.get(name, 0) + 1
             names[k] = f"{name} ({('upper', 'lower')[seen[name] - 1]})" if c == 2 else f"{name} {seen[name]}"
@@ -337,6 +338,27 @@ def best_source(objects: dict, target):
     return best
 
 
+def name_untitled(notation, source) -> None:
+    """A score made from a file with no title of its own takes the file's name (not "Music21 Fragment")."""
+    if source is None:
+        return
+    try:
+        from music21 import metadata
+
+        score = notation.score
+        md = score.metadata
+        title = (md.title or "").strip() if md is not None else ""
+        if not title or title.lower().startswith("music21"):
+            if md is None:
+                md = metadata.Metadata()
+                score.insert(0, md)
+            md.title = Path(source).stem.replace("_", " ")
+            if (md.movementName or "").lower().startswith("music21"):
+                md.movementName = None
+    except Exception:
+        pass
+
+
 def translate_job(objects: dict, targets: list, options=None, *, progress, should_stop) -> Result:
     """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step."""
     from model.api import Cancelled, Modality, UnimtError, route, translate
@@ -362,6 +384,8 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
                 obj = translate(have[edge.src], edge.dst, options, progress=lambda d, n, msg, e=edge:
                                 steps.sub(d, n, msg or e.name), should_stop=should_stop)
                 steps.next()
+                if edge.dst is Modality.NOTATION:
+                    name_untitled(obj, getattr(src, "source", None))
                 have[edge.dst] = res.objects[edge.dst] = obj
                 views = views_for(obj, steps.sub)
                 if "_image" in views:
