@@ -220,3 +220,50 @@ def test_playhead_highlights_the_measure_and_a_click_seeks(window, run_job, samp
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pt.x(), pt.y()))
     assert window.position == pytest.approx(2.0)
     assert view._playing == 1
+
+
+def test_a_file_dropped_on_any_pane_goes_to_its_own_pane(window, run_job, samples, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(samples / "study.mid"))])
+    target = window.wave.empty            # dropped on the (empty) waveform pane
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    # Qt delivers real drops from its drag manager only; hand the event to the pane's drop filter as it would
+    run_job(lambda: window.drops.eventFilter(target, ev))
+    assert window.origin is Modality.MIDI and window.roll.has_content() and not window.wave.has_content()
+
+
+def test_settings_dialog_round_trip(window):
+    from unimt_desktop.dialogs import SettingsDialog
+    from unimt_desktop.settings import Settings
+
+    dlg = SettingsDialog(window.settings, window)
+    dlg.device.setCurrentIndex(1)
+    dlg.dpi.setValue(300)
+    dlg.soundfont.setText("/tmp/some.sf2")
+    dlg.accept()
+    s = Settings()
+    assert (s.device, s.pdf_dpi, s.soundfont) == ("cpu", 300, "/tmp/some.sf2")
+    assert window.translate_options().model.device == "cpu"
+    assert window.translate_options().soundfont == "/tmp/some.sf2"
+
+
+def test_recognition_outlines_systems_and_finds_doubtful_measures(window, run_job, samples):
+    from types import SimpleNamespace
+
+    from unimt_desktop.jobs import PageSet
+
+    run_job(lambda: window.open_file(samples / "study.png"))
+    page = window.score._sets["scan"].pages[0]
+    h, w = page.shape
+    rec = SimpleNamespace(systems=[(0, (100, 200, w - 100, 400))], system_measures=[4],
+                          measure_confidence=[0.95, 0.3, 0.99, 0.5])
+    window.score.set_pages("engraved", PageSet([page], 150, recognition=rec))
+    window.score.scan._timer.stop()
+    window.score.scan._apply_overlays()
+    view = window.score.scan
+    assert len(view.measure_rects) == 4
+    assert view.next_doubtful(-1) == 1 and view.next_doubtful(1) == 3 and view.next_doubtful(3) == 1
+    assert window.score.mode() == 2   # scan and engraved side by side
