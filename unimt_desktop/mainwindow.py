@@ -516,10 +516,19 @@ class MainWindow(QMainWindow):
         show = self.origin in (Modality.IMAGE, Modality.AUDIO) and not model_ok and Modality.NOTATION not in have \
             and Modality.MIDI not in have
         if show:
-            from model.api import find_weights  # noqa: F401  (the message names the standard folder)
-            from model.inference.weights import user_weights_dir
+            import re
 
-            self.banner.setText(NO_MODEL.format(where=f"<code>{user_weights_dir()}</code>"))
+            from model.api import UnimtError, find_weights
+
+            where = "the weights folder"
+            try:
+                find_weights(self.settings.weights or None)
+            except UnimtError as exc:
+                m = re.search(r"looked in ([^;)]+)", str(exc))
+                if m:
+                    where = f"<code>{m.group(1).split(',')[0].strip()}</code>"
+                self.banner.setToolTip(str(exc))
+            self.banner.setText(NO_MODEL.format(where=where))
         self.banner.setVisible(show)
 
     def _restore_state(self) -> None:
