@@ -100,3 +100,133 @@ def test_contact_sheet(strip_image, page_image):
     assert sheet.dtype == np.uint8 and sheet.ndim == 2 and sheet.shape[1] == 800
     assert (sheet == 160).any()    # separators
     assert sheet.shape[0] > page_image.shape[0] * 398 / page_image.shape[1]
+
+
+# ---------------------------------------------------------------- humanize
+
+def _piano_piece(seconds: float = 20.0):
+    """A two-hand piano piece at 120 bpm in 4/4: a melody with staccato bars over block chords and
+    an Alberti bass, one instrument per hand (the score-exact MIDI humanize() gets)."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120.0)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    rh = pretty_midi.Instrument(program=0, name="right hand")
+    lh = pretty_midi.Instrument(program=0, name="left hand")
+    rng = np.random.default_rng(7)
+    chords = [(48, 52, 55), (53, 57, 60), (55, 59, 62), (48, 52, 55)]
+    bars = int(seconds / 2.0)
+    for bar in range(bars):
+        t0 = bar * 2.0
+        c = chords[bar % 4]
+        if bar % 2 == 0:   # block chord under a melody: melody on top of a right-hand chord
+            for beat in range(4):
+                t = t0 + beat * 0.5
+                top = int(72 + rng.integers(-3, 5))
+                for p in (top, top - 5, top - 8):
+                    rh.notes.append(pretty_midi.Note(80, p, t, t + 0.5))
+            for p in c:
+                lh.notes.append(pretty_midi.Note(70, p, t0, t0 + 2.0))
+        else:              # staccato eighths over an Alberti bass
+            for e in range(8):
+                t = t0 + e * 0.25
+                rh.notes.append(pretty_midi.Note(85, int(76 + rng.integers(-4, 4)), t, t + 0.1))
+            for e, k in enumerate([0, 2, 1, 2] * 2):
+                t = t0 + e * 0.25
+                lh.notes.append(pretty_midi.Note(65, c[k], t, t + 0.25))
+    pm.instruments += [rh, lh]
+    return pm
+
+
+def _snapshot(pm):
+    return [(i.program, i.is_drum, [(n.start, n.end, n.pitch, n.velocity) for n in i.notes],
+             [(c.number, c.value, c.time) for c in i.control_changes]) for i in pm.instruments]
+
+
+def test_humanize_keeps_notes_and_input():
+    from model.data.humanize import humanize
+
+    pm = _piano_piece()
+    before = _snapshot(pm)
+    assert abs(pm.get_end_time() - 20.0) < 0.01
+    for seed in range(3):
+        out = humanize(pm, np.random.default_rng(seed), 1.0)
+        assert out is not pm
+        assert len(out.instruments) == len(pm.instruments)
+        for a, b in zip(pm.instruments, out.instruments):
+            assert (a.program, a.is_drum) == (b.program, b.is_drum)
+            assert len(a.notes) == len(b.notes)
+            assert [n.pitch for n in a.notes] == [n.pitch for n in b.notes]
+            s0 = np.array([n.start for n in a.notes])
+            s1 = np.array([n.start for n in b.notes])
+            e1 = np.array([n.end for n in b.notes])
+            assert np.abs(s1 - s0).max() < 0.5
+            assert np.abs(s1 - s0).max() > 0.005          # it did something
+            assert (s1 >= 0).all() and (e1 - s1 >= 0.03 - 1e-9).all()
+            assert all(1 <= n.velocity <= 127 for n in b.notes)
+            assert len({n.velocity for n in b.notes}) > 5
+            # input order kept; time-sorted input stays sorted up to chord jitter
+            assert (np.diff(s1) > -0.06).all()
+    assert _snapshot(pm) == before
+
+
+def test_humanize_is_deterministic_and_amount_zero_is_exact():
+    from model.data.humanize import humanize
+
+    pm = _piano_piece(8.0)
+    a = _snapshot(humanize(pm, np.random.default_rng(3)))
+    assert a == _snapshot(humanize(pm, np.random.default_rng(3)))
+    assert a != _snapshot(humanize(pm, np.random.default_rng(4)))
+    exact = humanize(pm, np.random.default_rng(3), amount=0.0, pedal=False)
+    for x, y in zip(pm.instruments, exact.instruments):
+        assert [(n.start, n.pitch, n.velocity) for n in x.notes] == \
+            [(pytest.approx(n.start, abs=1e-6), n.pitch, n.velocity) for n in y.notes]
+        assert not y.control_changes
+
+
+def test_humanize_pedal_is_balanced():
+    from model.data.humanize import humanize
+
+    pm = _piano_piece()
+    for seed in range(3):
+        out = humanize(pm, np.random.default_rng(seed), 1.0)
+        last_note = max(n.end for i in out.instruments for n in i.notes)
+        for inst in out.instruments:
+            ped = [(c.time, c.value) for c in inst.control_changes if c.number == 64]
+            assert len(ped) >= 2 * 8             # at least about one change a bar
+            assert [v for _, v in ped] == [127, 0] * (len(ped) // 2)
+            times = [t for t, _ in ped]
+            assert times == sorted(times) and times[0] >= 0
+            assert ped[-1][1] == 0 and ped[-1][0] >= last_note - 0.01
+    no_pedal = humanize(pm, np.random.default_rng(0), 1.0, pedal=False)
+    assert not any(i.control_changes for i in no_pedal.instruments)
+
+
+def test_humanize_expression():
+    """Melody notes lead their chords, staccato notes get shorter, the second hand is offset."""
+    from model.data.humanize import humanize
+
+    pm = _piano_piece()
+    leads, stacc, legato = [], [], []
+    for seed in range(4):
+        out = humanize(pm, np.random.default_rng(seed), 1.0)
+        rh_in, rh = pm.instruments[0].notes, out.instruments[0].notes
+        for i in range(0, len(rh_in) - 2):
+            a, b, c = rh_in[i:i + 3]
+            if a.start == b.start == c.start:      # melody on top of a right-hand chord
+                leads.append((rh[i + 1].start + rh[i + 2].start) / 2 - rh[i].start)
+        for x, y in zip(rh_in, rh):
+            (stacc if x.end - x.start < 0.2 else legato).append((y.end - y.start) / (x.end - x.start))
+    assert np.mean(leads) > 0.003
+    assert np.median(stacc) < np.median(legato)
+
+
+def test_humanize_writes_a_midi_file(tmp_path):
+    import pretty_midi
+
+    from model.data.humanize import humanize
+
+    out = humanize(_piano_piece(6.0), np.random.default_rng(0))
+    out.write(str(tmp_path / "p.mid"))
+    back = pretty_midi.PrettyMIDI(str(tmp_path / "p.mid"))
+    assert sum(len(i.notes) for i in back.instruments) == sum(len(i.notes) for i in out.instruments)
