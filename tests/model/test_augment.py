@@ -230,3 +230,70 @@ def test_humanize_writes_a_midi_file(tmp_path):
     out.write(str(tmp_path / "p.mid"))
     back = pretty_midi.PrettyMIDI(str(tmp_path / "p.mid"))
     assert sum(len(i.notes) for i in back.instruments) == sum(len(i.notes) for i in out.instruments)
+
+
+# ---------------------------------------------------------------- audio_aug
+
+@pytest.fixture(scope="module")
+def piano_audio():
+    """About 8 s of the piano piece, performed and rendered by FluidSynth at 16 kHz (mono)."""
+    from model.data.humanize import humanize
+    from model.io.types import Midi
+    from model.synth import midi_to_audio
+
+    pm = humanize(_piano_piece(6.0), np.random.default_rng(0))
+    return midi_to_audio(Midi(pm), sample_rate=16000).mono().astype(np.float32)
+
+
+def test_augment_audio_basic(piano_audio):
+    from model.data.audio_aug import augment
+
+    x = piano_audio
+    before = x.copy()
+    assert np.abs(x).max() > 0.1
+    outs = []
+    for seed in range(12):
+        params: dict = {}
+        y = augment(x, 16000, np.random.default_rng(seed), 1.0 if seed % 2 else 0.5, params=params)
+        assert y.dtype == np.float32 and y.shape == x.shape
+        assert np.isfinite(y).all() and np.abs(y).max() <= 1.0
+        assert np.abs(y).max() > 1e-3, params      # still audible
+        outs.append(y)
+    assert np.array_equal(outs[0], augment(x, 16000, np.random.default_rng(0), 0.5))
+    assert not np.array_equal(outs[0], outs[2])
+    assert sum(not np.allclose(y, x) for y in outs) >= 11
+    assert np.array_equal(x, before)
+    assert np.array_equal(augment(x, 16000, np.random.default_rng(0), 0.0), x)
+
+
+def test_augment_audio_extremes():
+    """Loud, clipped, silent and NaN-holding inputs all come back finite and within [-1, 1]."""
+    from model.data.audio_aug import augment
+
+    sr = 16000
+    t = np.arange(sr * 2) / sr
+    loud = (1.5 * np.sign(np.sin(2 * np.pi * 110 * t))).astype(np.float32)
+    silent = np.zeros(sr, dtype=np.float32)
+    holes = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    holes[100:200] = np.nan
+    for x in (loud, silent, holes, np.zeros(0, dtype=np.float32)):
+        for seed in range(6):
+            y = augment(x, sr, np.random.default_rng(seed), 1.0)
+            assert y.shape == x.shape and y.dtype == np.float32
+            assert np.isfinite(y).all() and (y.size == 0 or np.abs(y).max() <= 1.0)
+
+
+def test_augment_reverb_adds_a_tail():
+    """A click followed by silence gets a decaying tail when the room is on (and noise floors are low)."""
+    from model.data.audio_aug import augment
+
+    sr = 16000
+    x = np.zeros(sr * 2, dtype=np.float32)
+    x[1000] = 0.9
+    tails = []
+    for seed in range(20):
+        params: dict = {}
+        y = augment(x, sr, np.random.default_rng(seed), 1.0, params=params)
+        if "reverb" in params and "noise" not in params and "hum" not in params:
+            tails.append(np.sqrt(np.mean(y[1000 + sr // 10:1000 + sr // 5] ** 2)))
+    assert tails and min(tails) > 1e-4
