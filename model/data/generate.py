@@ -252,6 +252,8 @@ class _Ev:
     grace_type: str = "eighth"
     fermata: bool = False
     full_rest: bool = False
+    hidden: bool = False
+    arpeggio: bool = False
     show: list = field(default_factory=list)     # accidental display per pitch
     paren: list = field(default_factory=list)
     gshow: list = field(default_factory=list)
@@ -303,6 +305,8 @@ class _Staff:
     dynamics: dict = field(default_factory=dict)   # bar -> [(offset, mark)]
     slurs: list = field(default_factory=list)      # [(ev, ev)]
     wedges: list = field(default_factory=list)     # [(ev, ev, 'cresc'|'dim')]
+    pedals: list = field(default_factory=list)     # [(ev, ev)]
+    mid_clefs: dict = field(default_factory=dict)  # bar -> (offset, clef)
 
 
 @dataclass
@@ -355,7 +359,7 @@ _ACT = {"slow": 0, "medium": 1, "fast": 2}
 
 
 def _bar_rhythm(rng: random.Random, meter: _Meter, activity: str, end: Optional[str],
-                tuplets: bool = True) -> list[tuple]:
+                tuplets: bool = True, start_rest: bool = False) -> list[tuple]:
     """One bar of melody rhythm: [(ql, tuplet, is_rest)], summing to the bar."""
     units = meter.units
     a = _ACT[activity]
@@ -375,6 +379,14 @@ def _bar_rhythm(rng: random.Random, meter: _Meter, activity: str, end: Optional[
         stop = e
     out: list[tuple] = []
     i = 0
+    if start_rest and stop >= 1:   # the line enters after a rest
+        if meter.compound:
+            out = rng.choice([[(F(1, 2), None, True), (F(1, 2), None, False), (F(1, 2), None, False)],
+                              [(F(1), None, True), (F(1, 2), None, False)]])
+        else:
+            out = rng.choice([[(F(1, 2), None, True), (F(1, 2), None, False)], [(F(1), None, True)],
+                              [(F(1, 4), None, True), (F(1, 4), None, False), (F(1, 2), None, False)]])
+        i = 1
     while i < stop:
         opts = []
         table, table2 = (_D, _D2) if meter.compound else (_Q, _Q2)
@@ -548,10 +560,12 @@ def _decorate(rng: random.Random, ph: _Phrase, bars: list[list[_Ev]], staff: _St
     p_orn = style.get("ornaments", .04)
     p_grace = style.get("graces", .04)
     unit = ph.meter.units[0]
-    for bar in bars:
+    multi = ph.rh in ("two_voices", "three_voices")
+    for bi, bar in enumerate(bars):
         off = F(0)
         for i, ev in enumerate(bar):
             strong = off % unit == 0
+            onset = off
             off += ev.ql
             if not ev.pitches or ev.tie in ("stop", "continue") or ev.tup:
                 continue
@@ -575,7 +589,9 @@ def _decorate(rng: random.Random, ph: _Phrase, bars: list[list[_Ev]], staff: _St
             if ph.staccato and ev.ql <= F(1, 2) and rng.random() < .7:
                 ev.arts.append("staccato")
             elif strong and rng.random() < style.get("accents", .04):
-                ev.arts.append("accent")
+                ev.arts.append(rng.choice(["accent", "accent", "accent", "strong-accent"]))
+                if not multi and onset > 0 and rng.random() < .3:
+                    staff.dynamics.setdefault(ph.start + bi, []).append((onset, rng.choice(["sf", "sfz", "fp"])))
             elif ev.ql >= 1 and rng.random() < .03:
                 ev.arts.append("tenuto")
     if ph.legato or (not ph.staccato and rng.random() < .5):
@@ -749,8 +765,11 @@ def _rh_arpeggio(rng: random.Random, ph: _Phrase, lo: int, hi: int) -> list[list
 
 
 def _lower_voice(rng: random.Random, ph: _Phrase, upper: list[list[_Ev]], floor: int, gap: int,
-                 held: bool) -> list[list[_Ev]]:
-    """A voice under ``upper``: per chord slot a held chord tone (or two halves), below the upper voice."""
+                 held: bool, p_hide: float = 0.0) -> list[list[_Ev]]:
+    """A voice under ``upper``: per chord slot a held chord tone (or two halves), below the upper voice.
+
+    With ``p_hide`` a slot is an invisible rest instead (the voice comes and goes, as in real scores).
+    """
     bars = []
     for bi, ubar in enumerate(upper):
         b = ph.start + bi
@@ -765,8 +784,8 @@ def _lower_voice(rng: random.Random, ph: _Phrase, upper: list[list[_Ev]], floor:
                 off += ev.ql
             ceiling = (min(mins) if mins else floor + 9) - gap
             cands = _tones(s.key, s.chord, floor, ceiling)
-            if not cands:
-                evs += _held(s.length, ()) if s.length in _VALUES else [_Ev(v) for v in _split(s.length)]
+            if not cands or rng.random() < p_hide:
+                evs += [_Ev(v, hidden=bool(cands)) for v in _split(s.length)]
                 continue
             parts = [s.length]
             if not held and s.length >= 2 and s.length % 2 == 0:
@@ -1014,12 +1033,13 @@ def _chorale(rng: random.Random, ph: _Phrase, prev: Optional[list]) -> tuple[lis
 # -- phrase plan ----------------------------------------------------------------------------------------
 _STYLE_DEFS = {
     "alberti": dict(meters={"4/4": 4, "C": 1, "3/4": 3, "2/4": 2}, rh={"melody": 6, "harm": 2, "runs": 1},
-                    lh={"alberti": 8, "block": 1}, tempo=(100, 152), ornaments=.03, graces=.03),
+                    lh={"alberti": 8, "block": 1}, tempo=(100, 152), ornaments=.03, graces=.03, pedal=.1),
     "block_chords": dict(meters={"4/4": 4, "3/4": 3, "2/4": 1, "6/8": 1, "2/2": 1},
                          rh={"chords": 5, "harm": 3, "octaves": 1}, lh={"block": 5, "octaves": 2, "sustained": 1},
-                         tempo=(66, 120)),
+                         tempo=(66, 120), pedal=.3, arpeggiate=.1),
     "arpeggios": dict(meters={"4/4": 3, "3/4": 2, "6/8": 2, "12/8": 1, "2/4": 1},
-                      rh={"melody": 3, "arpeggio": 3, "octaves": 1}, lh={"broken": 6, "held": 1}, tempo=(60, 132)),
+                      rh={"melody": 3, "arpeggio": 3, "octaves": 1}, lh={"broken": 6, "held": 1}, tempo=(60, 132),
+                      pedal=.6, arpeggiate=.08),
     "scales": dict(meters={"4/4": 4, "2/4": 2, "3/4": 2, "6/8": 1, "12/8": 1}, rh={"runs": 6, "melody": 1},
                    lh={"block": 3, "octaves": 2, "held": 1, "run": 1, "alberti": 1}, tempo=(88, 160),
                    activity={"fast": 3, "medium": 1}),
@@ -1027,23 +1047,26 @@ _STYLE_DEFS = {
                        rh={"two_voices": 5, "three_voices": 2, "melody": 1}, lh={"held": 4, "walking": 3, "block": 1},
                        tempo=(56, 108)),
     "chorale": dict(meters={"4/4": 5, "3/4": 2, "3/2": .5, "2/2": .5}, rh={"chorale": 1}, lh={"chorale": 1},
-                    tempo=(52, 92), activity={"slow": 1}),
+                    tempo=(52, 92), activity={"slow": 1}, pedal=0),
     "waltz": dict(meters={"3/4": 8, "3/8": 1}, rh={"melody": 4, "harm": 2, "octaves": 1, "two_voices": .5},
-                  lh={"waltz": 8, "held": 1}, tempo=(120, 184), graces=.06),
+                  lh={"waltz": 8, "held": 1}, tempo=(120, 184), graces=.06,
+                  pedal=.4),
     "march": dict(meters={"2/4": 4, "4/4": 3, "2/2": 2, "6/8": 2}, rh={"melody": 3, "harm": 3, "chords": 2, "octaves": 1},
-                  lh={"oompah": 5, "octaves": 3, "block": 1}, tempo=(96, 132), accents=.12, staccato=.5),
+                  lh={"oompah": 5, "octaves": 3, "block": 1}, tempo=(96, 132), accents=.12, staccato=.5, pedal=.1),
     "nocturne": dict(meters={"12/8": 2, "6/8": 2, "4/4": 2, "3/4": 2, "9/8": 1},
                      rh={"melody": 5, "two_voices": 1, "harm": 1}, lh={"broken": 7, "held": 1, "sustained": 1},
-                     tempo=(48, 84), ornaments=.07, graces=.08, chromatic=.3, activity={"medium": 3, "slow": 1, "fast": 1}),
+                     tempo=(48, 84), ornaments=.07, graces=.08, chromatic=.3, activity={"medium": 3, "slow": 1, "fast": 1},
+                     pedal=.8, arpeggiate=.12),
     "baroque": dict(meters={"4/4": 3, "3/4": 2, "2/4": 1, "6/8": 1, "12/8": 1, "3/8": 1, "C": 1},
                     rh={"melody": 4, "runs": 1, "two_voices": 1}, lh={"walking": 4, "held": 1, "run": 1},
-                    tempo=(72, 132), ornaments=.12, graces=.05, activity={"medium": 2, "fast": 2}),
+                    tempo=(72, 132), ornaments=.12, graces=.05, activity={"medium": 2, "fast": 2}, pedal=0),
     "mixed": dict(meters={"4/4": 4, "3/4": 3, "2/4": 2, "6/8": 2, "12/8": 1, "2/2": 1, "9/8": .5, "3/8": .5,
                           "5/4": .4, "3/2": .3, "C": 1},
                   rh={"melody": 4, "harm": 2, "octaves": 1, "chords": 2, "runs": 2, "arpeggio": 1, "two_voices": 2,
                       "three_voices": 1, "chorale": 1},
                   lh={"alberti": 2, "block": 2, "broken": 2, "octaves": 1, "waltz": 1, "oompah": 1, "held": 2,
-                      "sustained": 1, "walking": 1, "run": .5}, tempo=(56, 160), ornaments=.05, graces=.05),
+                      "sustained": 1, "walking": 1, "run": .5}, tempo=(56, 160), ornaments=.05, graces=.05,
+                  pedal=.3, arpeggiate=.05),
     "melody": dict(meters={"4/4": 4, "3/4": 3, "2/4": 2, "6/8": 2, "12/8": .5, "9/8": .5, "3/8": .5, "2/2": .5,
                            "5/4": .3, "C": .5}, rh={"melody": 1}, lh={}, tempo=(60, 160), ornaments=.05, graces=.06),
 }
@@ -1098,6 +1121,8 @@ class _Plan:
     tempo: Optional[tuple]
     title: str
     final_fermata: bool
+    double_bars: set = field(default_factory=set)   # bars ending with a double bar line
+    repeats: tuple = ()                             # (start bar or None, end bar)
 
 
 def _plan(rng: random.Random, measures: int, style: str) -> _Plan:
@@ -1149,7 +1174,7 @@ def _plan(rng: random.Random, measures: int, style: str) -> _Plan:
         cadence = "auth" if final or rng.random() < .4 else "half"
         staccato = rng.random() < sd.get("staccato", .15)
         legato = not staccato and rng.random() < .5
-        lh_shift = 7 if lh in ("broken", "held", "alberti", "block", "run") and rng.random() < .12 else 0
+        lh_shift = 7 if lh in ("broken", "held", "alberti", "block", "run") and rng.random() < .2 else 0
         dyn = None
         if pi == 0 and rng.random() < .8 or pi > 0 and rng.random() < .5:
             level = max(0, min(5, level + rng.choice([-2, -1, 1, 1, 2]) if pi else level))
@@ -1176,8 +1201,18 @@ def _plan(rng: random.Random, measures: int, style: str) -> _Plan:
             "polyphonic": "Invention", "chorale": "Chorale", "waltz": "Waltz", "march": "March",
             "nocturne": "Nocturne", "baroque": "Prelude", "mixed": "Piece", "melody": "Melody"}[style]
     title = f"{kind} in {phrases[0].key.name().replace('-', ' ')}"
-    return _Plan(style, single, phrases, _Staff([]), None if single else _Staff([]), bar_key, bar_meter, tempo,
+    plan = _Plan(style, single, phrases, _Staff([]), None if single else _Staff([]), bar_key, bar_meter, tempo,
                  title, rng.random() < .7)
+    for ph in phrases[1:]:
+        b = ph.start - 1
+        if (bar_key[b] != bar_key[b + 1] and rng.random() < .75) or rng.random() < .06:
+            plan.double_bars.add(b)
+    if len(phrases) >= 2 and rng.random() < .1:
+        end = rng.randrange(len(phrases))
+        begin = rng.randint(0, end)
+        start_bar = phrases[begin].start if begin > 0 or rng.random() < .3 else None
+        plan.repeats = (start_bar, phrases[end].start + phrases[end].length - 1)
+    return plan
 
 
 def _write(rng: random.Random, plan: _Plan, sd: dict) -> None:
@@ -1194,7 +1229,8 @@ def _write(rng: random.Random, plan: _Plan, sd: dict) -> None:
     for ph in plan.phrases:
         style = dict(sd)
         fast = ph.activity == "fast"
-        rhythms = [_bar_rhythm(rng, ph.meter, ph.activity, _end(ph, bi)) for bi in range(ph.length)]
+        rhythms = [_bar_rhythm(rng, ph.meter, ph.activity, _end(ph, bi), start_rest=bi == 0 and rng.random() < .2)
+                   for bi in range(ph.length)]
         rh_bars: list[list[list[_Ev]]]
         lh_bars = None
         if ph.rh == "chorale":
@@ -1215,7 +1251,7 @@ def _write(rng: random.Random, plan: _Plan, sd: dict) -> None:
             if ph.rh in ("harm", "octaves"):
                 _harmonise(rng, ph, line, "octaves" if ph.rh == "octaves" else "harm", _dia("G3"))
             if ph.rh == "two_voices":
-                v2 = _lower_voice(rng, ph, line, _dia("A3"), 2, rng.random() < .5)
+                v2 = _lower_voice(rng, ph, line, _dia("A3"), 2, rng.random() < .5, rng.choice([0, 0, .3]))
                 rh_bars = [[a, b] for a, b in zip(line, v2)]
             elif ph.rh == "three_voices":
                 v2 = _lower_voice(rng, ph, line, _dia("D4"), 1, False)
@@ -1230,6 +1266,15 @@ def _write(rng: random.Random, plan: _Plan, sd: dict) -> None:
                 lh_bars, bass_prev = _left_hand(rng, ph, ph.lh, bass_prev, fast)
             rh.bars += rh_bars
             lh.bars += lh_bars
+            if ph.lh not in ("walking", "run") and rng.random() < sd.get("pedal", .15):
+                _pedal(ph, lh)
+        p_arp = sd.get("arpeggiate", .02)
+        for staff in (rh, lh):
+            for bar in (staff.bars[ph.start:] if staff is not None else []):
+                for voice in bar:
+                    for ev in voice:
+                        if len(ev.pitches) >= 3 and ev.tie in (None, "start") and rng.random() < p_arp:
+                            ev.arpeggio = True
         # dynamics and wedges (right hand staff)
         if ph.dynamic:
             rh.dynamics.setdefault(ph.start, []).append((F(0), ph.dynamic))
@@ -1238,6 +1283,14 @@ def _write(rng: random.Random, plan: _Plan, sd: dict) -> None:
             evs = [e for e in rh.bars[b0][0] if e.pitches] + [e for e in rh.bars[b0 + 1][0] if e.pitches][:1]
             if len(evs) >= 2:
                 rh.wedges.append((evs[0], evs[-1], rng.choice(["cresc", "cresc", "dim"])))
+    # a hand (or the melody) resting for a whole bar
+    n = len(rh.bars)
+    if not plan.single and n >= 3 and rng.random() < .05:
+        _rest_bar(rh, 0, plan.bar_meter[0].bar)
+    elif plan.single:
+        for ph in plan.phrases[1:]:
+            if ph.start < n - 1 and rng.random() < .15:
+                _rest_bar(rh, ph.start, plan.bar_meter[ph.start].bar)
     # final fermata
     if plan.final_fermata:
         for staff in (rh, lh):
@@ -1246,6 +1299,36 @@ def _write(rng: random.Random, plan: _Plan, sd: dict) -> None:
             for voice in staff.bars[-1][:1]:
                 if voice and voice[-1].pitches:
                     voice[-1].fermata = True
+
+
+def _pedal(ph: _Phrase, staff: _Staff) -> None:
+    """Sustain pedal per chord slot, from the slot's first bass note to its last."""
+    for bi in range(ph.length):
+        b = ph.start + bi
+        voice = staff.bars[b][-1]
+        onsets, off = [], F(0)
+        for ev in voice:
+            onsets.append((off, ev))
+            off += ev.ql
+        for s in ph.slots:
+            if s.bar != b:
+                continue
+            evs = [ev for o, ev in onsets if s.off <= o < s.off + s.length and ev.pitches]
+            if evs:
+                staff.pedals.append((evs[0], evs[-1]))
+
+
+def _rest_bar(staff: _Staff, b: int, bar: F) -> None:
+    """Replace bar ``b`` of a staff by a whole-measure rest (ties into and out of it removed)."""
+    if b > 0:
+        for v in staff.bars[b - 1]:
+            if v and v[-1].tie in ("start", "continue"):
+                v[-1].tie = None if v[-1].tie == "start" else "stop"
+    if b + 1 < len(staff.bars):
+        for v in staff.bars[b + 1]:
+            if v and v[0].tie in ("stop", "continue"):
+                v[0].tie = None if v[0].tie == "stop" else "start"
+    staff.bars[b] = [[_Ev(bar, full_rest=True)]]
 
 
 def _melody_ties(rng: random.Random, bars: list[list[_Ev]]) -> None:
@@ -1287,14 +1370,28 @@ def _clefs(plan: _Plan) -> None:
         return
     plan.rh.clefs = ["treble"] * len(plan.rh.bars)
     cur = "bass"
-    for bar in plan.lh.bars:
-        m = mean(bar)
-        if m is not None:
-            if cur == "bass" and m >= _dia("D4") + .5:
-                cur = "treble"
-            elif cur == "treble" and m < _dia("A3"):
-                cur = "bass"
-        plan.lh.clefs.append(cur)
+    for b, bar in enumerate(plan.lh.bars):
+        segments = [(F(0), bar)]
+        halves = plan.bar_meter[b].halves()
+        if len(bar) == 1 and halves:   # one voice: the clef may change at the half bar
+            h = sum(plan.bar_meter[b].units[:halves[0]], F(0))
+            off, first, second = F(0), [], []
+            for e in bar[0]:
+                (first if off < h else second).append(e)
+                off += e.ql
+            if sum((e.ql for e in first), F(0)) == h and first and second and first[-1].tie in (None, "stop"):
+                segments = [(F(0), [first]), (h, [second])]
+        for off, seg in segments:
+            m = mean(seg)
+            if m is not None:
+                if cur == "bass" and m >= _dia("D4") + .5:
+                    cur = "treble"
+                elif cur == "treble" and m < _dia("A3"):
+                    cur = "bass"
+            if off == 0:
+                plan.lh.clefs.append(cur)
+            elif cur != plan.lh.clefs[-1]:
+                plan.lh.mid_clefs[b] = (off, cur)
 
 
 def _accidentals(rng: random.Random, staff: _Staff, bar_key: list) -> None:
@@ -1318,6 +1415,7 @@ def _accidentals(rng: random.Random, staff: _Staff, bar_key: list) -> None:
                 if ev.pitches:
                     items.append((off, 0, vi, ev, None))
                 off += ev.ql
+        doc_items = list(items)
         items.sort(key=lambda t: (t[0], t[1], t[2]))
         for off, _, vi, ev, gi in items:
             pitches = [ev.graces[gi]] if gi is not None else ev.pitches
@@ -1343,6 +1441,19 @@ def _accidentals(rng: random.Random, staff: _Staff, bar_key: list) -> None:
                     ev.show[k] = show
                 else:
                     ev.gshow[gi] = show
+        # readers that infer alters in document order (voice after voice) must see the same pitches
+        dstate: dict[int, int] = {}
+        for off, _, vi, ev, gi in doc_items:
+            pitches = [ev.graces[gi]] if gi is not None else ev.pitches
+            for k, (dia, alt) in enumerate(pitches):
+                if gi is None and ev.tie in ("stop", "continue"):
+                    continue
+                if alt != dstate.get(dia, key.sig(dia % 7)):
+                    if gi is None:
+                        ev.show[k] = True
+                    else:
+                        ev.gshow[gi] = True
+                dstate[dia] = alt
         prev_altered = cur_altered
 
 
@@ -1389,7 +1500,7 @@ def _m21_duration(ql: F, tup: Optional[tuple]):
 
 
 _ORN = {"trill": "Trill", "mordent": "Mordent", "inverted-mordent": "InvertedMordent", "turn": "Turn"}
-_ARTS = {"staccato": "Staccato", "accent": "Accent", "tenuto": "Tenuto"}
+_ARTS = {"staccato": "Staccato", "accent": "Accent", "tenuto": "Tenuto", "strong-accent": "StrongAccent"}
 
 
 def _m21_event(ev: _Ev, stem: Optional[str]) -> list:
@@ -1409,6 +1520,8 @@ def _m21_event(ev: _Ev, stem: Optional[str]) -> list:
         n.duration = _m21_duration(ev.ql, ev.tup)
         if ev.full_rest:
             n.fullMeasure = True
+        if ev.hidden:
+            n.style.hideObjectOnPrint = True
     elif len(ev.pitches) == 1:
         n = note.Note(_m21_pitch(*ev.pitches[0], ev.show[0], ev.paren[0]))
         n.duration = _m21_duration(ev.ql, ev.tup)
@@ -1424,6 +1537,8 @@ def _m21_event(ev: _Ev, stem: Optional[str]) -> list:
             n.articulations.append(getattr(articulations, _ARTS[a])())
         if ev.orn:
             n.expressions.append(getattr(expressions, _ORN[ev.orn])())
+        if ev.arpeggio and len(ev.pitches) > 1:
+            n.expressions.append(expressions.ArpeggioMark())
     if ev.fermata:
         n.expressions.append(expressions.Fermata())
     out.append(n)
@@ -1432,13 +1547,16 @@ def _m21_event(ev: _Ev, stem: Optional[str]) -> list:
 
 def _m21_staff(plan: _Plan, staff: _Staff, part, first: bool, ev_map: dict) -> None:
     from music21 import bar as m21bar
-    from music21 import clef, dynamics, key, meter, note, spanner, stream, tempo
+    from music21 import clef, dynamics, expressions, key, meter, note, spanner, stream, tempo
 
     n_bars = len(staff.bars)
+    make_clef = lambda name: clef.TrebleClef() if name == "treble" else clef.BassClef()  # noqa: E731
     for b, voices in enumerate(staff.bars):
         m = stream.Measure(number=b + 1)
-        if b == 0 or staff.clefs[b] != staff.clefs[b - 1]:
-            m.insert(0, clef.TrebleClef() if staff.clefs[b] == "treble" else clef.BassClef())
+        in_force = staff.mid_clefs[b - 1][1] if b - 1 in staff.mid_clefs else (staff.clefs[b - 1] if b else None)
+        if b == 0 or staff.clefs[b] != in_force:
+            m.insert(0, make_clef(staff.clefs[b]))
+
         k = plan.bar_key[b]
         if b == 0 or k != plan.bar_key[b - 1]:
             if b > 0 and k.fifths == plan.bar_key[b - 1].fifths:
@@ -1455,8 +1573,6 @@ def _m21_staff(plan: _Plan, staff: _Staff, part, first: bool, ev_map: dict) -> N
             bpm, unit = plan.tempo
             ref = note.Note(type="quarter", dots=1) if unit == "dotted" else note.Note(type="quarter")
             m.insert(0, tempo.MetronomeMark(number=bpm, referent=ref.duration))
-        for off, mark in staff.dynamics.get(b, []):
-            m.insert(off, dynamics.Dynamic(mark))
         multi = len(voices) > 1
         stems = ["up", "down", "down"] if len(voices) == 3 else ["up", "down"]
         containers = []
@@ -1472,10 +1588,19 @@ def _m21_staff(plan: _Plan, staff: _Staff, part, first: bool, ev_map: dict) -> N
                     target.append(o)
         for v in containers:
             m.insert(0, v)
-        if b == n_bars - 1:
+        # zero-length objects inside the bar go in after the notes (append would start after them)
+        for off, mark in staff.dynamics.get(b, []):
+            m.insert(off, dynamics.Dynamic(mark))
+        if b in staff.mid_clefs:
+            m.insert(staff.mid_clefs[b][0], make_clef(staff.mid_clefs[b][1]))
+        if plan.repeats and b == plan.repeats[1]:
+            m.rightBarline = m21bar.Repeat(direction="end")
+        elif b == n_bars - 1:
             m.rightBarline = m21bar.Barline("final")
-        elif plan.bar_key[b + 1] != k:
+        elif b in plan.double_bars:
             m.rightBarline = m21bar.Barline("double")
+        if plan.repeats and b == plan.repeats[0]:
+            m.leftBarline = m21bar.Repeat(direction="start")
         part.append(m)
     for a, z in staff.slurs:
         if id(a) in ev_map and id(z) in ev_map and a is not z:
@@ -1485,6 +1610,10 @@ def _m21_staff(plan: _Plan, staff: _Staff, part, first: bool, ev_map: dict) -> N
             w = dynamics.Crescendo(ev_map[id(a)], ev_map[id(z)]) if kind == "cresc" else \
                 dynamics.Diminuendo(ev_map[id(a)], ev_map[id(z)])
             part.insert(0, w)
+    for a, z in staff.pedals:
+        if id(a) in ev_map and id(z) in ev_map:
+            ends = [ev_map[id(a)]] if a is z else [ev_map[id(a)], ev_map[id(z)]]
+            part.insert(0, expressions.PedalMark(*ends))
 
 
 def _to_music21(plan: _Plan):
@@ -1493,7 +1622,7 @@ def _to_music21(plan: _Plan):
     score = stream.Score()
     md = metadata.Metadata()
     md.title = plan.title
-    md.composer = "unimt"
+    md.composer = ""
     score.insert(0, md)
     ev_map: dict = {}
     piano = instrument.Piano()
