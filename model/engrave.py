@@ -6,6 +6,8 @@ PDF. Page geometry is A4 portrait by default.
 
 from __future__ import annotations
 
+import importlib.resources
+
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -64,6 +66,11 @@ def make_toolkit(options: EngraveOptions):
 
     verovio.enableLog(verovio.LOG_OFF)
     tk = verovio.toolkit()
+    # the resource path (fonts) is per toolkit and per thread; name it so that every thread and a
+    # frozen bundle find Verovio's own data folder
+    data = importlib.resources.files("verovio") / "data"
+    if data.is_dir():
+        tk.setResourcePath(str(data))
     if options.font not in FONTS:
         raise UnimtError(f"unknown music font {options.font!r}; choose one of {', '.join(FONTS)}")
     tk.setOptions(options.verovio_options())
