@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     from model.training.train import add_arguments as train_arguments
 
     train_arguments(train)
+    ev = sub.add_parser("eval", help="the paper's metrics (SER, note F1) on the held-out test split")
+    from model.evaluate import add_arguments as eval_arguments
+
+    eval_arguments(ev)
     data = sub.add_parser("data", help="build training data")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     build = data_sub.add_parser("build", help="engrave, degrade, perform and shard paired training data")
@@ -203,6 +207,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                 from model.training.train import run as run_train
 
                 return run_train(args)
+            if args.command == "eval":
+                from model.evaluate import run as run_eval
+
+                return run_eval(args)
             if args.command == "data":
                 if getattr(args, "data_command", None) != "build":
                     parser.error("usage: unimt data build --out DIR ...")

@@ -1,0 +1,182 @@
+"""``unimt eval``: the paper's metrics on our held-out test split.
+
+    unimt eval [--weights DIR] [--pieces 40] [--excerpts 3] [--seed 0] [--json OUT]
+
+Test material is made the way training data is (:mod:`model.data.build`), but only from music21
+corpus files of the **test** split (never seen in training) and performed with the **held-out**
+soundfont. Reported, as in the paper (section 6):
+
+* image -> notation: SER on LMX tokens, micro-averaged, apart for clean and degraded images and for
+  single-staff and grand-staff (two-staff) excerpts;
+* MIDI -> notation (performance to score) and audio -> notation: SER;
+* audio -> MIDI and image -> MIDI: note onset F1 and onset-offset F1 (mir_eval, 50 ms).
+
+Tasks the weights were not trained for are skipped and said so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+
+def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print):
+    """(task, header, array) of test-split excerpts, deterministic for a seed."""
+    from model.data.build import (HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS, BuildSettings, excerpt_examples,
+                                  make_tokenizers, unit_scores)
+    from model.data.split import corpus_files
+    from model.tokenizers.lmx import _to_root, linearize_chunks
+    from model.tokenizers.lmx_linearize import linearize_parts
+
+    files = sorted(corpus_files("test"))
+    random.Random(seed).shuffle(files)
+    sf = HELD_OUT_SOUNDFONT if Path(HELD_OUT_SOUNDFONT).exists() else next(
+        (p for p in TRAIN_SOUNDFONTS if Path(p).exists()), None)
+    settings = BuildSettings(tasks=tasks, excerpts_per_unit=excerpts, degrade_prob=0.5, audio_prob=1.0,
+                             soundfonts=(sf,) if sf else ())
+    toks = make_tokenizers()
+    out, used = [], 0
+    for k, (rel, path) in enumerate(files):
+        if used >= pieces:
+            break
+        rng = np.random.default_rng([seed, k])
+        try:
+            scores = unit_scores({"path": str(path), "source": rel}, rng)[:1]
+            for score in scores:
+                root = _to_root(score)
+                n = len(linearize_parts(root))
+                starts, s = [], 0
+                while s < n:
+                    starts.append(s)
+                    s += int(rng.integers(1, settings.max_measures + 1))
+                chunks = linearize_chunks(root, starts)
+                for i in sorted(rng.choice(len(starts), size=min(excerpts, len(starts)), replace=False)):
+                    stop = starts[i + 1] if i + 1 < len(starts) else n
+                    if not chunks[i] or len(chunks[i]) > 1000:
+                        continue
+                    for header, array in excerpt_examples(chunks[i], stop - starts[i], rng, settings, rel, toks):
+                        out.append((header, array))
+            used += 1
+        except Exception as exc:  # a piece music21 cannot parse is skipped, as in training
+            log(f"skipped {rel}: {type(exc).__name__}")
+        if used and used % 10 == 0:
+            log(f"{used} pieces, {len(out)} records")
+    return out
+
+
+def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int = 0, device: str = "cpu",
+             log=print) -> dict:
+    import torch
+
+    from model.inference.engine import get_engine
+    from model.inference.weights import find_weights
+    from model.metrics import SER, NoteF1
+    from model.training.batching import Example, collate
+    from model.training.data import TASK_TARGET
+
+    folder = find_weights(weights)
+    engine = get_engine(folder, device)
+    tasks = tuple(t for t in TASK_TARGET if engine.supports(t))
+    t0 = time.time()
+    records = test_examples(pieces, excerpts, seed, tasks, log)
+    log(f"{len(records)} test records from {pieces} pieces in {time.time() - t0:.0f} s")
+    vocab = engine.vocab
+    lmx_ids = {t: i for i, t in enumerate(engine.lmx.vocab)}
+    midi_ids = {t: i for i, t in enumerate(engine.midi.vocab)}
+
+    def run(kind, src, target):
+        ex = Example("eval", kind, src, [], vocab.target_id(target))
+        b = collate([ex], vocab.bos, vocab.eos)
+        with torch.inference_mode():
+            ids, _ = engine._generate(kind, b.src, b.src_pad, target, engine.model.config.max_tgt_len - 1)
+        lo, hi = vocab.range(target)
+        return [t - lo for t in ids[0] if lo <= t < hi]
+
+    sers: dict[str, SER] = {}
+    f1s: dict[str, NoteF1] = {}
+    timings: dict[str, list[float]] = {}
+    for header, array in records:
+        kind = header["task"]
+        jobs = []
+        if kind == "image":
+            canvas = array.astype(np.float32) / 255.0
+            staves = "grand staff" if "staff:2" in header["tgt_lmx"] else "single staff"
+            look = "degraded" if header.get("degraded") else "clean"
+            if "image2lmx" in tasks:
+                jobs.append(("image2lmx", f"image2lmx {look} {staves}", "image", canvas, "lmx", header["tgt_lmx"]))
+            if "image2midi" in tasks and header.get("tgt_midi_exact"):
+                jobs.append(("image2midi", f"image2midi {look}", "image", canvas, "midi", header["tgt_midi_exact"]))
+        elif kind == "midi2lmx" and kind in tasks:
+            src = np.asarray([midi_ids[t] + vocab.offset("midi") for t in header["src_midi"]])
+            jobs.append((kind, kind, "tokens", src, "lmx", header["tgt_lmx"]))
+        elif kind == "audio2lmx" and kind in tasks:
+            jobs.append((kind, kind, "audio", array.astype(np.float32), "lmx", header["tgt_lmx"]))
+        elif kind == "audio2midi" and kind in tasks:
+            jobs.append((kind, kind, "audio", array.astype(np.float32), "midi", header["tgt_midi"]))
+        for task, name, src_kind, src, target, ref in jobs:
+            t = time.time()
+            hyp = run(src_kind, src, target)
+            timings.setdefault(task, []).append(time.time() - t)
+            if target == "lmx":
+                sers.setdefault(name, SER()).add(engine.lmx.ids_to_tokens(hyp), ref)
+                sers.setdefault(task, SER()).add(engine.lmx.ids_to_tokens(hyp), ref)
+            else:
+                window = 4.0 if task == "audio2midi" else 10.0
+                est = engine.midi.decode_window(hyp, window)
+                ref_pm = engine.midi.decode_window([midi_ids[x] for x in ref if x in midi_ids], window)
+                f1s.setdefault(name, NoteF1()).add(est, ref_pm)
+                if name != task:
+                    f1s.setdefault(task, NoteF1()).add(est, ref_pm)
+    del lmx_ids
+    report = {
+        "weights": str(folder), "device": engine.device, "pieces": pieces, "seed": seed,
+        "trained_tasks": list(engine.tasks), "skipped_tasks": [t for t in TASK_TARGET if t not in tasks],
+        "ser": {k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
+                for k, v in sorted(sers.items())},
+        "note_f1": {k: {**{m: round(x, 4) for m, x in v.summary().items() if isinstance(x, float)},
+                        "sequences": len(v.per_piece)} for k, v in sorted(f1s.items())},
+        "seconds_per_sequence": {k: round(float(np.mean(v)), 3) for k, v in timings.items()},
+        "seconds": round(time.time() - t0, 1),
+    }
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--weights", default=None, help="weights folder (default: the installed weights)")
+    parser.add_argument("--pieces", type=int, default=40, help="test-split corpus pieces")
+    parser.add_argument("--excerpts", type=int, default=3, help="excerpts per piece")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", type=Path, default=None, help="write the report here")
+
+
+def run(args) -> int:
+    report = evaluate(args.weights, args.pieces, args.excerpts, args.seed, args.device,
+                      log=lambda s: print(s, file=sys.stderr, flush=True))
+    for name, r in report["ser"].items():
+        print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
+    for name, r in report["note_f1"].items():
+        print(f"F1  {name:40s} onset {r.get('onset_f1', 0):.2%}  onset-offset {r.get('onset_offset_f1', 0):.2%}"
+              f"  ({r['sequences']} sequences)")
+    if report["skipped_tasks"]:
+        print("not trained for:", ", ".join(report["skipped_tasks"]))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
