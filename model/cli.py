@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         from model.data.build import add_arguments as data_arguments
 
         data_arguments(build)
+        from model.data.card import add_arguments as card_arguments
+
+        card_arguments(data_sub.add_parser("card", help="the dataset card of a build: counts, audio hours, "
+                                                        "notation features, contact sheet"))
     except ImportError:  # pragma: no cover - the data package is optional in a bundle
         pass
     return parser
@@ -212,8 +216,12 @@ def main(argv: Optional[list[str]] = None) -> int:
 
                 return run_eval(args)
             if args.command == "data":
+                if getattr(args, "data_command", None) == "card":
+                    from model.data.card import run as run_card
+
+                    return run_card(args)
                 if getattr(args, "data_command", None) != "build":
-                    parser.error("usage: unimt data build --out DIR ...")
+                    parser.error("usage: unimt data build --out DIR ... | unimt data card DIR")
                 from model.data.build import run as run_build
 
                 return run_build(args)

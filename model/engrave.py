@@ -7,7 +7,6 @@ PDF. Page geometry is A4 portrait by default.
 from __future__ import annotations
 
 import importlib.resources
-
 import re
 from dataclasses import dataclass
 from typing import Optional

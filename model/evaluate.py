@@ -21,7 +21,6 @@ import json
 import random
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -34,6 +34,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import time
@@ -185,6 +186,10 @@ def engrave_excerpt(musicxml: str, rng: np.random.Generator) -> np.ndarray:
 
     verovio.enableLog(verovio.LOG_OFF)
     tk = verovio.toolkit()
+    # the delinearizer names parts "Part N"; printed music shows no name, or the instrument's
+    r = float(rng.random())
+    name = "" if r < 0.6 else ("Piano" if r < 0.8 else "Pno.")
+    musicxml = re.sub(r"<part-name>[^<]*</part-name>", f"<part-name>{name}</part-name>", musicxml)
     opts = {
         "font": str(rng.choice(FONTS)),
         "breaks": "none",
