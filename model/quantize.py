@@ -26,7 +26,8 @@ def midi_to_notation(midi: Midi, progress: Optional[ProgressFn] = None, title: O
     pm = midi.pm
     if not any(inst.notes for inst in pm.instruments):
         raise UnimtError("the MIDI has no notes to write as a score", midi.source)
-    pm.write(buf)
+    piano = _piano_hands(pm)
+    (piano or pm).write(buf)
     try:
         score = converter.parseData(buf.getvalue(), format="midi", quantizePost=True,
                                     quarterLengthDivisors=QUARTER_DIVISORS)
@@ -37,6 +38,8 @@ def midi_to_notation(midi: Midi, progress: Optional[ProgressFn] = None, title: O
         wrapped = stream.Score()
         wrapped.insert(0, score)
         score = wrapped
+    if piano is not None and len(score.parts) == 2:
+        score = _grand_staff(score)
     try:
         k = score.analyze("key")
         for part in score.parts:
@@ -55,3 +58,64 @@ def midi_to_notation(midi: Midi, progress: Optional[ProgressFn] = None, title: O
         pass
     report(3, 3, "making notation")
     return Notation(score, source=None)
+
+
+SPLIT_PITCH = 60  # middle C: notes from here up go to the upper staff when the hands are not given
+
+
+def _piano_hands(pm):
+    """A copy of a piano MIDI with exactly two tracks, upper and lower hand; None if it is not piano music.
+
+    Piano music is one or two non-drum tracks with piano programs (0-7). Two tracks keep their notes
+    (the higher one becomes the upper staff); one track is split at middle C.
+    """
+    import copy
+
+    import pretty_midi
+
+    tracks = [i for i in pm.instruments if i.notes]
+    if not 1 <= len(tracks) <= 2 or any(i.is_drum or i.program > 7 for i in tracks):
+        return None
+    if len(tracks) == 2:
+        upper, lower = sorted(tracks, key=lambda i: -sum(n.pitch for n in i.notes) / len(i.notes))
+        hands = (list(upper.notes), list(lower.notes))
+    else:
+        notes = tracks[0].notes
+        hands = ([n for n in notes if n.pitch >= SPLIT_PITCH], [n for n in notes if n.pitch < SPLIT_PITCH])
+        if not hands[0] or not hands[1]:
+            return None   # one hand only: a single staff is right
+    out = copy.deepcopy(pm)
+    out.instruments = []
+    for name, notes in zip(("Piano upper", "Piano lower"), hands):
+        inst = pretty_midi.Instrument(program=tracks[0].program, name=name)
+        inst.notes = [copy.copy(n) for n in notes]
+        inst.control_changes = [copy.copy(c) for c in tracks[0].control_changes]
+        out.instruments.append(inst)
+    return out
+
+
+def _grand_staff(score):
+    """Two quantised hand parts -> one piano part on two staves (a braced grand staff)."""
+    from music21 import clef, instrument, layout, stream
+
+    new = stream.Score()
+    if score.metadata is not None:
+        new.insert(0, score.metadata)
+    staves = []
+    for part, cl in zip(score.parts, (clef.TrebleClef(), clef.BassClef())):
+        ps = stream.PartStaff()
+        for el in part:
+            if isinstance(el, instrument.Instrument):
+                continue
+            ps.insert(part.elementOffset(el), el)
+        ps.insert(0, instrument.Piano())
+        first = ps.getElementsByClass(stream.Measure).first()
+        if first is not None:
+            for old in first.getElementsByClass(clef.Clef):
+                first.remove(old)
+            first.insert(0, cl)
+        staves.append(ps)
+        new.insert(0, ps)
+    new.insert(0, layout.StaffGroup(staves, name="Piano", abbreviation="Pno.", symbol="brace",
+                                    barTogether=True))
+    return new

@@ -140,3 +140,28 @@ def test_translate_reports_progress_and_cancels(chorale):
     assert audio.modality is Modality.AUDIO and seen and seen[-1][0] == seen[-1][1]
     with pytest.raises(Cancelled):
         translate(chorale, Modality.AUDIO, should_stop=lambda: True)
+
+
+def test_quantiser_puts_piano_music_on_a_grand_staff(tmp_path):
+    """One piano track spanning both hands becomes one part on two staves (treble and bass)."""
+    import pretty_midi
+
+    from model.io import load, save
+    from model.io.types import Midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=0)
+    for i, p in enumerate([72, 74, 76, 77, 79, 77, 76, 74]):
+        inst.notes.append(pretty_midi.Note(velocity=80, pitch=p, start=i * 0.5, end=i * 0.5 + 0.5))
+    for i, p in enumerate([48, 55, 52, 55]):
+        inst.notes.append(pretty_midi.Note(velocity=70, pitch=p, start=i * 1.0, end=i * 1.0 + 1.0))
+    pm.instruments.append(inst)
+    (p,) = save(midi_to_notation(Midi(pm)), tmp_path / "piano.musicxml")
+    text = p.read_text()
+    assert text.count("<part id") == 1 and "<staves>2</staves>" in text
+    back = load(p).score
+    staves = back.parts
+    assert len(staves) == 2
+    upper = sorted(n.pitch.midi for n in staves[0].recurse().notes)
+    lower = sorted(n.pitch.midi for n in staves[1].recurse().notes)
+    assert upper == sorted([72, 74, 76, 77, 79, 77, 76, 74]) and lower == [48, 52, 55, 55]
