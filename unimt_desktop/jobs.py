@@ -15,6 +15,8 @@ import threading
 
 import numpy as np
 
+from model.api import SPLIT_PITCH
+
 WAVE_BLOCKS = 2_000_000      # min/max pairs at the finest envelope level (a one-hour file: 80 samples each)
 SPEC_FRAMES = 3000           # spectrogram columns for the whole recording
 SPEC_WINDOW = 4096
@@ -148,6 +150,13 @@ def roll_data(midi) -> RollData:
             seen[name] = seen.get(name, 0) + 1
             names[k] = f"{name} ({('upper', 'lower')[seen[name] - 1]})" if c == 2 else f"{name} {seen[name]}"
     notes = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    played = [i for i in pm.instruments if i.notes]
+    if (len(played) == 1 and not played[0].is_drum and played[0].program <= 7 and len(notes)
+            and (notes[:, 2] >= SPLIT_PITCH).any() and (notes[:, 2] < SPLIT_PITCH).any()):
+        # one piano track played by both hands: colour the hands apart, as the score will split them
+        k = pm.instruments.index(played[0])
+        notes[:, 4] = np.where(notes[:, 2] >= SPLIT_PITCH, 0, 1)
+        names = [f"{names[k]} (upper)", f"{names[k]} (lower)"]
     return RollData(notes, names, float(pm.get_end_time()))
 
 

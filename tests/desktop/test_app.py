@@ -267,3 +267,19 @@ def test_recognition_outlines_systems_and_finds_doubtful_measures(window, run_jo
     assert len(view.measure_rects) == 4
     assert view.next_doubtful(-1) == 1 and view.next_doubtful(1) == 3 and view.next_doubtful(3) == 1
     assert window.score.mode() == 2   # scan and engraved side by side
+
+
+def test_one_piano_track_shows_two_hands():
+    import pretty_midi
+
+    from model.api import Midi
+    from unimt_desktop.jobs import roll_data
+
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=0, name="Piano")
+    inst.notes = [pretty_midi.Note(velocity=80, pitch=p, start=i * 0.5, end=i * 0.5 + 0.4)
+                  for i, p in enumerate([72, 48, 76, 55])]
+    pm.instruments.append(inst)
+    data = roll_data(Midi(pm))
+    assert data.tracks == ["Piano (upper)", "Piano (lower)"]
+    assert [int(t) for t in data.notes[:, 4]] == [0, 1, 0, 1]
