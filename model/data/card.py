@@ -56,6 +56,7 @@ def excerpt_features(tokens: list[str]) -> set[str]:
     voice, staff = "voice:1", "staff:1"
     pending = False
     pairs: set[tuple[str, str]] = set()
+    prev = ""
     for t in tokens:
         if t in _PITCH or t in ("rest", "rest:measure"):
             if pending:
@@ -65,12 +66,17 @@ def excerpt_features(tokens: list[str]) -> set[str]:
             if pending:
                 pairs.add((staff, voice))
             pending = False
+            if t in ("measure", "part"):   # note state resets at each measure and part
+                voice, staff = "voice:1", "staff:1"
+        owned = prev in _CLEFS or prev.startswith(("dynamics:", "wedge:", "pedal:", "bpm:"))
+        prev = t
         if t.startswith("voice:"):
             voice = t
         elif t.startswith("staff:"):
-            staff = t
             if t == "staff:2":
                 out.add("grand_staff")
+            if not owned:          # a staff after a clef or direction belongs to it, not to a note
+                staff = t
         elif t == "chord":
             out.add("chords")
         elif t in _TUPLETS:
@@ -88,7 +94,7 @@ def excerpt_features(tokens: list[str]) -> set[str]:
             out.add("key_change")
         elif t == "time" and seen_note:
             out.add("time_change")
-        elif t.startswith("dynamics:") or t.startswith("wedge:"):
+        elif t.startswith(("dynamics:", "wedge:")):
             out.add("dynamics")
         elif t == "slur:start":
             out.add("slurs")
@@ -97,7 +103,7 @@ def excerpt_features(tokens: list[str]) -> set[str]:
             out.add("articulations")
         elif t.startswith("pedal:"):
             out.add("pedal")
-        elif t.startswith("repeat:") or t.startswith("ending:"):
+        elif t.startswith(("repeat:", "ending:")):
             out.add("repeats")
     if pending:
         pairs.add((staff, voice))

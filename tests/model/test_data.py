@@ -65,3 +65,33 @@ def test_shard_source_feeds_every_task(small_build):
         assert all(lo <= t < hi for e in examples for t in e.tgt), task
         mask = source.logit_mask(task)
         assert mask[lo:hi].all() and not mask[source.vocab.pad]
+
+
+def test_excerpt_features_are_found():
+    from model.data.card import excerpt_features
+
+    tokens = ("measure key:fifths:0 time beats:4 beat-type:4 clef:G2 staff:1 clef:F4 staff:2 "
+              "C5 voice:1 eighth 3in2 stem:up tuplet:start D5 eighth 3in2 E5 eighth 3in2 tuplet:stop "
+              "chord G5 eighth 3in2 F5 half tied:start backup whole A4 voice:2 whole stem:down "
+              "backup whole C3 voice:3 whole staff:2 "
+              "measure clef:F4 staff:1 F5 voice:1 whole tied:stop").split()
+    found = excerpt_features(tokens)
+    assert {"grand_staff", "tuplets", "chords", "ties", "voices", "clef_change"} <= found
+    assert not found & {"grace", "key_change", "time_change", "pedal"}
+
+
+def test_dataset_card_and_contact_sheet(small_build, tmp_path):
+    from PIL import Image
+
+    from model.data.card import card, contact_sheet_png, markdown
+
+    out, _ = small_build
+    c = card(out)
+    assert c["excerpts"] > 0 and sum(c["records"]["image2lmx"].values()) == c["images"]["clean"] + \
+        c["images"].get("degraded", 0)
+    assert c["audio_hours"] > 0 and set(c["features"]) >= {"tuplets", "ties", "chords", "voices", "grace"}
+    assert "| tuplets |" in markdown(c)
+    n = contact_sheet_png(out, tmp_path / "sheet.png", n=4)
+    assert (0 < n <= 4) if c["images"].get("degraded") else n == 0
+    if n:
+        assert Image.open(tmp_path / "sheet.png").width == 1600
