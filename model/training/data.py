@@ -77,6 +77,15 @@ class ShardSource:
     def logit_mask(self, task: str) -> np.ndarray:
         return np.asarray(self.vocab.modality_mask(TASK_TARGET[task]), dtype=bool)
 
+    def _refresh(self) -> None:
+        """Re-read the manifest when a build still running has added shards since."""
+        if self.manifest.get("complete"):
+            return
+        try:
+            self.manifest = json.loads((self.dir / "manifest.json").read_text())
+        except (OSError, ValueError):
+            pass  # being rewritten: keep the shards we know
+
     def shards(self, task: str, split: str) -> list[Path]:
         return [self.dir / e["file"] for e in self.manifest["shards"]
                 if e.get("file") and e["split"] == split and e.get("counts", {}).get(task)]
@@ -123,6 +132,9 @@ class ShardSource:
             return
         rng = random.Random(seed)
         while True:
+            if split == "train":   # each pass takes in the shards a running build has added
+                self._refresh()
+                files = self.shards(task, split) or files
             order = list(files)
             if split == "train":
                 rng.shuffle(order)
