@@ -86,9 +86,11 @@ def score_notes(score, expand: bool = True) -> list[ScoreNote]:
                 tie = (member.tie or (el.tie if el.isChord else None))
                 kind = tie.type if tie is not None else None
                 held = open_ties.get(midi)
-                if held is not None and kind in ("stop", "continue") and held[0] + held[1] == onset:
+                # a tie start held into the next note of its pitch joins it, as music21's stripTies reads
+                # files that forget a tie's stop (the chain ends there) or write "start" for "continue"
+                if held is not None and held[0] + held[1] == onset:
                     held[1] += dur
-                    if kind == "stop":
+                    if kind not in ("start", "continue"):
                         notes.add(ScoreNote(p, midi, held[0], held[1], held[2]))
                         del open_ties[midi]
                     continue
