@@ -54,7 +54,16 @@ def darkness(page: np.ndarray) -> np.ndarray:
     return np.clip((paper - page.astype(np.float32)) / paper, 0.0, 1.0)
 
 
-def _line_rows(dark: np.ndarray, min_fill: float) -> list[tuple[float, float]]:
+def _windowed_fill(dark: np.ndarray, window: int) -> np.ndarray:
+    """Per row, the darkest mean over windows of ``window`` columns (half a window apart)."""
+    w = min(window, dark.shape[1])
+    cs = np.concatenate([np.zeros((dark.shape[0], 1), np.float64), np.cumsum(dark, axis=1, dtype=np.float64)],
+                        axis=1)
+    starts = np.arange(0, dark.shape[1] - w + 1, max(1, w // 2))
+    return ((cs[:, starts + w] - cs[:, starts]) / w).max(axis=1).astype(np.float32)
+
+
+def _line_rows(dark: np.ndarray, min_fill: float, window: int | None = None) -> list[tuple[float, float]]:
     """Staff-line candidates as (y centre, strength): peaks of the row darkness profile.
 
     Two-row sums keep anti-aliased lines whole; peak prominence separates a line from a beam lying
@@ -62,7 +71,7 @@ def _line_rows(dark: np.ndarray, min_fill: float) -> list[tuple[float, float]]:
     """
     from scipy.signal import find_peaks
 
-    fill = dark.mean(axis=1)
+    fill = dark.mean(axis=1) if window is None else _windowed_fill(dark, window)
     pair = fill + np.concatenate([fill[1:], [0.0]])
     peaks, props = find_peaks(pair, height=min_fill, prominence=0.15, distance=3)
     out = []
@@ -117,6 +126,49 @@ def _rotate(page: np.ndarray, angle: float) -> np.ndarray:
     return rotate(page, angle, reshape=False, order=1, mode="constant", cval=255)
 
 
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in a 1-D boolean array."""
+    if not mask.any():
+        return 0
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    return int((stops - starts).max())
+
+
+def _line_length(dark: np.ndarray, lines: tuple) -> float:
+    """The middle value, over the five lines, of the longest run along each line, in staff spaces.
+
+    A run allows gaps of a fifth of a space (faded or broken lines of a scan) and counts pixels at
+    least half as dark as the line's darkest tenth.
+    """
+    from scipy.ndimage import binary_closing
+
+    spacing = max(1.0, (lines[-1] - lines[0]) / 4.0)
+    gap = max(1, int(round(spacing / 5)))
+    runs = []
+    for y in lines:
+        r = int(round(y))
+        band = dark[max(0, r - 1):r + 2]
+        if band.size == 0:
+            runs.append(0.0)
+            continue
+        row = band.max(axis=0)
+        mask = row > max(0.1, 0.5 * float(np.percentile(row, 90)))
+        if gap > 1:
+            mask = binary_closing(mask, structure=np.ones(gap, bool))
+        runs.append(_longest_run(mask) / spacing)
+    return sorted(runs)[2]
+
+
+def _inked_columns(dark: np.ndarray) -> np.ndarray:
+    """The columns from the first to the last one with ink: a short staff on a wide page (one or two
+    bars) then fills its row as a long one does."""
+    cols = np.nonzero((dark > 0.5).sum(axis=0) >= 2)[0]
+    if cols.size == 0 or cols[-1] - cols[0] < 64:
+        return dark
+    return dark[:, cols[0]:cols[-1] + 1]
+
+
 def detect_staves(page: np.ndarray, max_skew: float = 2.0) -> tuple[list[Staff], float]:
     """Find staves on a grayscale page.
 
@@ -140,13 +192,22 @@ def detect_staves(page: np.ndarray, max_skew: float = 2.0) -> tuple[list[Staff],
         small = page
     best: tuple[int, float, list] = (-1, 0.0, [])
     angles = [0.0] + [a for s in np.arange(0.25, max_skew + 1e-9, 0.25) for a in (s, -s)]
-    for angle in angles:
-        img = small if angle == 0 else _rotate(small, angle)
-        staves = _group_staves(_line_rows(darkness(img), min_fill=0.35))
-        if len(staves) > best[0]:
-            best = (len(staves), angle, staves)
-        if angle == 0 and staves and len(staves) >= 1:
-            # straight pages are the common case; stop early when lines are crisp
+    # whole rows first; if no angle finds a staff, look at the rows piece by piece (a staff much
+    # shorter than the page: a bar or two)
+    for windowed in (False, True):
+        for angle in angles:
+            img = small if angle == 0 else _rotate(small, angle)
+            full = darkness(img)
+            dark = _inked_columns(full)
+            window = max(64, dark.shape[1] // 6) if windowed else None
+            staves = _group_staves(_line_rows(dark, min_fill=0.35, window=window))
+            if staves and max(_line_length(full, st) for st in staves) < 4.0:
+                staves = []   # rows of text, not staves: no "line" runs unbroken for four spaces
+            if len(staves) > best[0]:
+                best = (len(staves), angle, staves)
+            if angle == 0 and staves:
+                break   # straight pages are the common case; stop early when lines are crisp
+        if best[2]:
             break
     _, angle, staves = best
     result = []

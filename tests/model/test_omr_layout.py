@@ -52,3 +52,33 @@ def test_no_staves_in_noise():
     photo = gaussian_filter(rng.random((700, 900)), 12)
     photo = (255 * (photo - photo.min()) / np.ptp(photo)).astype(np.uint8)
     assert detect_staves(photo)[0] == []
+
+
+def test_a_one_bar_score_is_found():
+    """A staff far shorter than the page (one bar) is still a staff."""
+    from music21 import meter, note, stream
+
+    from model.engrave import notation_to_image
+    from model.io.types import Notation
+
+    score, part, m = stream.Score(), stream.Part(), stream.Measure(number=1)
+    m.insert(0, meter.TimeSignature("4/4"))
+    for p in ("C5", "E5", "G5", "C6"):
+        m.append(note.Note(p))
+    part.append(m)
+    score.insert(0, part)
+    page = notation_to_image(Notation(score), dpi=150).page(0)
+    staves, _ = detect_staves(page)
+    assert len(staves) == 1 and staves[0].right - staves[0].left < page.shape[1] / 2
+
+
+def test_a_page_of_bold_text_has_no_staves():
+    """Evenly spaced dark rows of text are not staff lines (their runs break between letters)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 16)
+    for y in range(60, 1700, 21):
+        draw.text((80, y), "The quick brown fox jumps over the lazy dog " * 3, font=font, fill=0)
+    assert detect_staves(np.asarray(page))[0] == []
