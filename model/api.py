@@ -14,7 +14,7 @@ from model.inference.weights import find_weights, weights_available
 from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
 from model.io.notation import musicxml_bytes
 from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
-from model.perform import notation_to_midi
+from model.perform import expand_repeats, notation_to_midi
 from model.quantize import SPLIT_PITCH
 from model.synth import find_soundfont, midi_to_audio
 from model.translate import TranslateOptions, translate
@@ -23,7 +23,7 @@ __all__ = [
     "FONTS", "READ_FORMATS", "WRITE_FORMATS", "Audio", "BadInputError", "Cancelled", "EngraveOptions", "Midi",
     "MissingDependencyError", "ModelOptions", "ModelUnavailableError", "Modality", "Notation", "SPLIT_PITCH",
     "ScoreImage",
-    "TranslateOptions", "UnimtError", "describe", "engrave_svg", "find_soundfont", "find_weights", "load",
+    "TranslateOptions", "UnimtError", "describe", "engrave_svg", "expand_repeats", "find_soundfont", "find_weights", "load",
     "midi_to_audio", "modality_of", "musicxml_bytes", "needs_model", "notation_to_image", "notation_to_midi",
     "output_format", "route", "save", "supported_pairs", "translate", "weights_available",
 ]

@@ -32,7 +32,8 @@ class PageSet:
     dpi: int
     recognition: Any = None
     measures: list = field(default_factory=list)       # (page, x0, y0, x1, y1) in page pixels, score order
-    measure_times: list = field(default_factory=list)  # start of each measure in seconds
+    measure_times: list = field(default_factory=list)  # first start of each measure in seconds
+    play_order: list = field(default_factory=list)     # (start s, measure index) as played, repeats included
 
 
 @dataclass
@@ -265,15 +266,12 @@ def measure_boxes(svg_pages: list[str], shapes: list[tuple[int, int]]) -> list[t
     return out
 
 
-def measure_times(notation) -> list[float]:
-    """Start of each measure (first part, written order) in seconds, following the metronome marks."""
+def _seconds(offsets: list[float], score) -> list[float]:
+    """Quarter offsets -> seconds, following the score's metronome marks (120 where there is none)."""
     try:
-        score = notation.score
-        part = score.parts[0]
-        offsets = [float(m.offset) for m in part.getElementsByClass("Measure")]
         bounds = [(float(a), float(b), mm.getQuarterBPM() or 120.0) for a, b, mm in score.metronomeMarkBoundaries()]
     except Exception:
-        return []
+        bounds = []
     if not bounds:
         bounds = [(0.0, float("inf"), 120.0)]
     times = []
@@ -285,6 +283,42 @@ def measure_times(notation) -> list[float]:
             t += (min(q, b) - a) * 60.0 / bpm
         times.append(t)
     return times
+
+
+def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:
+    """When each written measure (first part) plays, following the metronome marks and the repeats.
+
+    Returns the first start of each measure in seconds, and the play order: (start, measure index)
+    for every measure as performed, repeats and endings written out as the MIDI plays them.
+    """
+    from model.api import expand_repeats
+
+    try:
+        score = notation.score
+        written = list(score.parts[0].getElementsByClass("Measure"))
+        first = _seconds([float(m.offset) for m in written], score)
+    except Exception:
+        return [], []
+    order = list(enumerate(first))
+    try:
+        played = expand_repeats(score)
+        if played is not score:
+            index: dict = {}
+            for i, m in enumerate(written):   # music21 marks repeated copies with a suffix ("1a")
+                index.setdefault((m.number, m.numberSuffix), i)
+                index.setdefault(m.number, i)
+            measures = list(played.parts[0].getElementsByClass("Measure"))
+            starts = _seconds([float(m.offset) for m in measures], played)
+            seq = [(t, index.get((m.number, m.numberSuffix), index.get(m.number))) for m, t in zip(measures, starts)]
+            if all(i is not None for _, i in seq):
+                order = [(i, t) for t, i in seq]
+                seen: dict[int, float] = {}
+                for i, t in order:
+                    seen.setdefault(i, t)
+                first = [seen.get(i, t) for i, t in enumerate(first)]
+    except Exception:
+        pass  # the written order is the fallback
+    return first, [(t, i) for i, t in order]
 
 
 def views_for(obj, progress=None) -> dict:
@@ -305,8 +339,10 @@ def views_for(obj, progress=None) -> dict:
         ps = page_set(image, progress, getattr(obj, "recognition", None))
         if image.svg_pages:
             ps.measures = measure_boxes(image.svg_pages, [p.shape[:2] for p in ps.pages])
-            ps.measure_times = measure_times(obj)[:len(ps.measures)]
+            first, order = measure_times(obj)
+            ps.measure_times = first[:len(ps.measures)]
             ps.measures = ps.measures[:len(ps.measure_times)]
+            ps.play_order = [(t, i) for t, i in order if i < len(ps.measures)]
         return {"engraved": ps, "_image": image}
     if m is Modality.MIDI:
         return {"roll": roll_data(obj)}

@@ -283,3 +283,25 @@ def test_one_piano_track_shows_two_hands():
     data = roll_data(Midi(pm))
     assert data.tracks == ["Piano (upper)", "Piano (lower)"]
     assert [int(t) for t in data.notes[:, 4]] == [0, 1, 0, 1]
+
+
+def test_playing_measure_follows_repeats():
+    """A repeated passage is highlighted each time it plays; a click seeks to its first playing."""
+    from music21 import bar, meter, note, stream
+
+    from model.api import Notation
+    from unimt_desktop.jobs import measure_times
+
+    score, part = stream.Score(), stream.Part()
+    for i in range(4):
+        m = stream.Measure(number=i + 1)
+        if i == 0:
+            m.insert(0, meter.TimeSignature("4/4"))
+        m.append(note.Note("C5", type="whole"))
+        if i == 1:
+            m.rightBarline = bar.Repeat(direction="end")
+        part.append(m)
+    score.insert(0, part)
+    first, order = measure_times(Notation(score))
+    assert first == [0.0, 2.0, 8.0, 10.0]
+    assert [i for _, i in order] == [0, 1, 0, 1, 2, 3]

@@ -55,6 +55,8 @@ class PageView(QGraphicsView):
         self.auto_fit = True
         self.measures: list = []
         self.times: list[float] = []
+        self.order: list = []          # (start, measure index) as played
+        self._order_t: list[float] = []
         self.playing_item = None
         self._playing = -1
         self._press = None
@@ -68,6 +70,7 @@ class PageView(QGraphicsView):
         self._fit_pending = True
         self._page = -1
         self.measures, self.times, self.playing_item, self._playing = [], [], None, -1
+        self.order, self._order_t = [], []
 
     def set_pages(self, pages: list[np.ndarray]) -> None:
         self.clear()
@@ -157,8 +160,11 @@ class PageView(QGraphicsView):
             self.currentPageChanged.emit(i)
 
     # -- the playing measure (engraved scores: boxes from Verovio's SVG, times from the score)
-    def set_measures(self, measures: list, times: list[float]) -> None:
+    def set_measures(self, measures: list, times: list[float], order: list | None = None) -> None:
+        """``times``: first start of each measure; ``order``: (start, measure) as played, with repeats."""
         self.measures, self.times = list(measures), list(times)
+        self.order = sorted(order) if order else [(t, i) for i, t in enumerate(self.times)]
+        self._order_t = [t for t, _ in self.order]
         self._playing = -1
 
     def measure_rect(self, i: int) -> QRectF:
@@ -172,7 +178,8 @@ class PageView(QGraphicsView):
 
         if not self.times or self._pending:
             return -1
-        i = max(0, bisect.bisect_right(self.times, t) - 1)
+        k = max(0, bisect.bisect_right(self._order_t, t) - 1)
+        i = self.order[k][1] if self.order else 0
         if i == self._playing:
             return i
         self._playing = i
@@ -319,7 +326,8 @@ class ScorePane(Pane):
             if kind == "engraved":
                 rec = getattr(pageset, "recognition", None)
                 self.scan.set_recognition(rec)
-                view.set_measures(getattr(pageset, "measures", []), getattr(pageset, "measure_times", []))
+                view.set_measures(getattr(pageset, "measures", []), getattr(pageset, "measure_times", []),
+                                  getattr(pageset, "play_order", []))
         has_scan, has_eng = "scan" in self._sets and self._sets["scan"], "engraved" in self._sets and self._sets["engraved"]
         if has_scan and has_eng:
             self.set_mode(2)
