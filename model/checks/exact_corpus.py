@@ -165,17 +165,27 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="test", choices=["test", "validation", "train"])
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=Path, help="the report; also written after every file (a partial report)")
+    ap.add_argument("--resume", action="store_true", help="keep the files already checked in --json")
     args = ap.parse_args(argv)
     files = list(corpus_files(args.split))
     if args.limit:
         files = files[: args.limit]
     results = []
+    if args.resume and args.json and args.json.exists():
+        known = {r["rel"]: r for r in json.loads(args.json.read_text()).get("files", [])}
+        results = [known[rel] for rel, _ in files if rel in known]
+        files = [(rel, p) for rel, p in files if rel not in known]
+        print(f"resuming: {len(results)} files already checked", file=sys.stderr, flush=True)
+    total = len(results) + len(files)
     with multiprocessing.Pool(args.workers, maxtasksperchild=10) as pool:
-        for i, rec in enumerate(pool.imap_unordered(_check_star, files), 1):
+        for rec in pool.imap_unordered(_check_star, files):
             results.append(rec)
             flag = "ok" if rec["ok"] else ("unparsed" if not rec.get("parsed") else "FAIL")
-            print(f"[{i}/{len(files)}] {flag:8} {rec['rel']} {rec.get('error', '')}", file=sys.stderr, flush=True)
+            print(f"[{len(results)}/{total}] {flag:8} {rec['rel']} {rec.get('error', '')}", file=sys.stderr,
+                  flush=True)
+            if args.json:
+                _write(args.json, {"summary": {"partial": True}, "files": results})
     parsed = [r for r in results if r.get("parsed")]
     summary = {
         "split": args.split, "files": len(results), "parsed": len(parsed),
@@ -193,8 +203,14 @@ def main(argv=None) -> int:
     }
     print(json.dumps({k: v for k, v in summary.items() if k not in ("failures", "unparsed")}, indent=1))
     if args.json:
-        args.json.write_text(json.dumps({"summary": summary, "files": results}, indent=1))
+        _write(args.json, {"summary": summary, "files": results})
     return 0
+
+
+def _write(path: Path, report: dict) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(report, indent=1))
+    tmp.replace(path)
 
 
 if __name__ == "__main__":
