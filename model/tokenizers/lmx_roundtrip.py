@@ -389,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-scores", type=int, default=40,
                     help="scores per multi-score (Opus) file, e.g. the essenFolksong collections (0: all)")
     ap.add_argument("--filter", default=None, help="only corpus paths containing this text")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the files already measured in --json (a partial report); timeouts are retried")
     args = ap.parse_args(argv)
 
     import music21
@@ -399,8 +401,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         step = max(1, len(paths) // args.limit)
         paths = paths[::step][: args.limit]
-    jobs = [(p, args.cache or None, args.timeout, args.export_only, args.max_scores) for p in paths]
     results = []
+    if args.resume and args.json and Path(args.json).exists():
+        old = json.loads(Path(args.json).read_text(encoding="utf-8")).get("results", [])
+        results = [r for r in old if r["status"] != "timeout" and r["path"] in set(paths)]
+        done = {r["path"] for r in results}
+        paths = [p for p in paths if p not in done]
+        print(f"resuming: {len(results)} files already measured", flush=True)
+    jobs = [(p, args.cache or None, args.timeout, args.export_only, args.max_scores) for p in paths]
+    total = len(results) + len(jobs)
     t0 = time.time()
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(args.workers, maxtasksperchild=50) as pool:
@@ -408,7 +417,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
             if i % 25 == 0 or i == len(jobs):
                 bad = sum(1 for x in results if x["status"] != "ok")
-                print(f"[{i}/{len(jobs)}] {time.time() - t0:.0f}s, not ok: {bad}", flush=True)
+                print(f"[{len(results)}/{total}] {time.time() - t0:.0f}s, not ok: {bad}", flush=True)
+                if args.json and not args.export_only:
+                    _write_json(args.json, {"partial": True, "results": results})
             if r["status"] in ("error", "timeout"):
                 print(f"  {r['status']}: {r['path']}: {r.get('error', '')}", flush=True)
     report = summarize(results)
@@ -418,8 +429,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({k: report[k] for k in ("status", "categories", "aspects_lost", "features_lost")},
                          indent=1, default=str))
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+        _write_json(args.json, {**report, "results": results})
     return 0
+
+
+def _write_json(path: str, report: dict) -> None:
+    tmp = Path(str(path) + ".part")
+    tmp.write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+    tmp.replace(path)
 
 
 if __name__ == "__main__":
