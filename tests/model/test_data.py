@@ -95,3 +95,18 @@ def test_dataset_card_and_contact_sheet(small_build, tmp_path):
     assert (0 < n <= 4) if c["images"].get("degraded") else n == 0
     if n:
         assert Image.open(tmp_path / "sheet.png").width == 1600
+
+
+def test_the_evaluation_piano_never_trains(small_build):
+    """The held-out soundfont family is not among the training soundfonts, and its audio is not trained on."""
+    from pathlib import Path
+
+    from model.data.build import HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS, held_out_soundfont
+    from model.training.data import ShardSource
+
+    assert held_out_soundfont(HELD_OUT_SOUNDFONT) and held_out_soundfont("MuseScore_General_Lite.sf3")
+    assert not any(held_out_soundfont(p) for p in TRAIN_SOUNDFONTS)
+    src = ShardSource(small_build[0])
+    header = {"task": "audio2midi", "soundfont": "MuseScore_General_Lite.sf3", "tgt_midi": []}
+    assert src.to_example("audio2midi", header, None) is None
+    assert Path(HELD_OUT_SOUNDFONT).name not in {Path(p).name for p in TRAIN_SOUNDFONTS}
