@@ -81,8 +81,10 @@ def measure(model, systems: list[np.ndarray]) -> dict:
             ink_total += ink.sum()
             ink_hit += (recon[ink] < 0.5).sum()
     secs = time.perf_counter() - t
-    return {"systems": len(systems), "mae": round(err / pixels, 4), "ink_mae": round(ink_err / max(1, ink_total), 4),
-            "ink_recall": round(ink_hit / max(1, ink_total), 4), "positions_per_s_encode_decode": round(codes / secs, 1)}
+    return {"systems": len(systems), "mae": round(float(err / pixels), 4),
+            "ink_mae": round(float(ink_err / max(1, ink_total)), 4),
+            "ink_recall": round(float(ink_hit / max(1, ink_total)), 4),
+            "positions_per_s_encode_decode": round(float(codes / secs), 1)}
 
 
 def main(argv=None) -> int:
