@@ -205,8 +205,18 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
 
     tasks = {t: w for t, w in cfg.tasks.items() if w > 0}
     names, weights = list(tasks), [tasks[t] for t in tasks]
-    streams = {t: token_batches(source.examples(t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum,
-                                                step_fn=lambda: step), cfg.batch_cost, cfg.max_batch)
+    mc = model.config
+
+    def fits(examples):
+        """Drop what the model cannot take (a short preset, a long excerpt): never a crash mid-run."""
+        for ex in examples:   # encoder positions: tokens as they are, image width / 8, audio frames / 2
+            n = ex.src.shape[-1] // 8 if ex.src_kind == "image" else (
+                ex.src.shape[0] // 2 if ex.src_kind == "audio" else len(ex.src))
+            if len(ex.tgt) + 1 < mc.max_tgt_len and n <= mc.max_src_len:
+                yield ex
+
+    streams = {t: token_batches(fits(source.examples(t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum,
+                                                     step_fn=lambda: step)), cfg.batch_cost, cfg.max_batch)
                for t in names}
     masks = {t: torch.as_tensor(source.logit_mask(t), device=device) for t in names}
     bos, eos = vocab["bos"], vocab["eos"]
@@ -224,7 +234,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         with torch.no_grad():
             for t in names:
                 losses = []
-                for i, exs in enumerate(token_batches(source.examples(t, "validation", seed=0), cfg.batch_cost,
+                for i, exs in enumerate(token_batches(fits(source.examples(t, "validation", seed=0)), cfg.batch_cost,
                                                       cfg.max_batch)):
                     if i >= cfg.eval_batches:
                         break

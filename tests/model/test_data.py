@@ -110,3 +110,23 @@ def test_the_evaluation_piano_never_trains(small_build):
     header = {"task": "audio2midi", "soundfont": "MuseScore_General_Lite.sf3", "tgt_midi": []}
     assert src.to_example("audio2midi", header, None) is None
     assert Path(HELD_OUT_SOUNDFONT).name not in {Path(p).name for p in TRAIN_SOUNDFONTS}
+
+
+def test_eval_reports_the_papers_metrics(small_build, tmp_path):
+    """`unimt eval` end to end with a tiny model trained for a few steps on real shards: every task is
+    scored on test-split material, SER and note F1 are numbers, the baseline quantiser is scored too."""
+    from model.evaluate import evaluate
+    from model.training.data import ShardSource
+    from model.training.train import TrainConfig, train
+
+    cfg = TrainConfig(run_dir=str(tmp_path / "run"), preset="tiny",
+                      tasks={"image2lmx": 1.0, "midi2lmx": 1.0, "audio2midi": 1.0}, batch_cost=400, max_batch=4,
+                      steps=2, log_every=1, eval_every=2, ckpt_every=2, eval_batches=1, threads=1)
+    run = train(cfg, ShardSource(small_build[0]), log=lambda m: None)
+    report = evaluate(str(run / "weights"), pieces=1, excerpts=1, seed=0, log=lambda s: None)
+    assert set(report["trained_tasks"]) == {"image2lmx", "midi2lmx", "audio2midi"}
+    assert "image2lmx" in report["ser"] and "midi2lmx" in report["ser"]
+    assert "midi2lmx baseline (music21 quantiser)" in report["ser"]
+    assert any(k.startswith("image2lmx ") and ("clean" in k or "degraded" in k) for k in report["ser"])
+    assert all(v["ser"] >= 0 and v["reference_tokens"] > 0 for v in report["ser"].values())
+    assert 0.0 <= report["note_f1"]["audio2midi"]["onset_f1"] <= 1.0
