@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.tokenizers.rqvae import ImageCodes, RQVAE, RQVAEConfig
 
@@ -39,3 +41,15 @@ def test_training_steps_reduce_reconstruction_loss():
         first = first if first is not None else loss.item()
     assert loss.item() < 0.6 * first
     assert codes.shape == (4, 2, 4, 2)
+
+
+_TOK = ImageCodes(SMALL, RQVAE(SMALL).eval())
+
+
+@given(st.lists(st.integers(0, len(_TOK.vocab) - 1), max_size=60))
+@settings(max_examples=40, deadline=None)
+def test_any_token_sequence_decodes(ids):
+    """Any sequence of the codec's ids (separators included) decodes to an image of the system height."""
+    img = _TOK.decode(ids)
+    assert img.ndim == 2 and img.shape[0] == 32 and img.shape[1] % 16 == 0
+    assert np.isfinite(img).all()
