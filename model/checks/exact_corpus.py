@@ -28,7 +28,9 @@ def music21_notes(score) -> dict[int, set[tuple[int, float, float]]]:
 
     played = expand_repeats(score)
     out: dict[int, set] = {}
-    for p, part in enumerate(played.parts):
+    # parts without notes have an empty MIDI track, which pretty_midi does not list: skip them in the count
+    sounding = [part for part in played.parts if any(True for _ in part.recurse().notes)]
+    for p, part in enumerate(sounding):
         notes = set()
         for el in part.stripTies().flatten().notes:
             if el.duration.isGrace or el.duration.quarterLength <= 0:
