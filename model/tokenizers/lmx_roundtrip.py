@@ -12,7 +12,8 @@ measure by measure:
 * per measure and part: a sorted list of note events
   ``(staff, voice, onset, duration, pitches, tie, tuplet)`` where ``voice`` is the rank of the
   voice's first appearance in that measure and part (voice labels are arbitrary), ``onset`` and
-  ``duration`` are exact quarter-length fractions within the measure, ``pitches`` the sorted
+  ``duration`` are quarter-length fractions within the measure on a grid of 1/240 quarter (exporters
+  round tuplet durations to their divisions), ``pitches`` the sorted
   ``(step, alter, octave)`` of a chord (empty for rests), ``tie`` the start/stop flags and
   ``tuplet`` the time-modification ratio plus bracket start/stop;
 * per measure and part: the clefs, key and time signature in force at the measure start plus any
@@ -81,6 +82,15 @@ def export_corpus_file(path: str, cache_dir: str | None, max_scores: int = 0) ->
 
 
 # -- normalization ----------------------------------------------------------------------------------
+GRID = 240  # onsets and durations compare on a grid of 1/240 quarter (finer than any written value)
+
+
+def _grid(q: Fraction) -> Fraction:
+    """``q`` to the nearest 1/240 quarter: exporters write tuplet durations in rounded divisions
+    (music21 gives a 16th triplet as 187/1120 of a quarter where the notation means 1/6)."""
+    return Fraction(round(q * GRID), GRID)
+
+
 def _int(el: ET.Element | None, default: int = 0) -> int:
     try:
         return int(float(el.text)) if el is not None and el.text else default
@@ -160,7 +170,7 @@ def normalize_musicxml(text: str | bytes) -> list[list[dict]]:
                         prev["pitches"] = tuple(sorted(prev["pitches"] + pitch))
                         prev["tie"] = tuple(sorted(set(prev["tie"] + ties)))
                     else:
-                        events.append({"staff": staff, "voice": voice, "onset": onset, "dur": dur,
+                        events.append({"staff": staff, "voice": voice, "onset": _grid(onset), "dur": _grid(dur),
                                        "pitches": pitch, "tie": ties, "tuplet": (tup, brackets),
                                        "grace": grace})
                     if not is_chord:
