@@ -122,7 +122,8 @@ def test_gui_stays_responsive_during_translation(window, run_job, samples, qtbot
     assert window.wave.has_content() and window.score.has_content()
     assert len(gaps) > 5
     print(f"translation {time.monotonic() - t0:.2f} s, {len(gaps)} ticks, max gap {max(gaps)} ms")
-    assert max(gaps) < 250
+    # about 90 ms on an idle 2-core machine; the bound leaves room for a busy CI box, a freeze is seconds
+    assert max(gaps) < 600 and sorted(gaps)[len(gaps) // 2] < 50
 
 
 def test_settings_recent_files_and_window_state(window, run_job, samples):
@@ -202,7 +203,7 @@ def test_big_files_never_freeze_the_window(window, run_job, big_files, dialogs, 
             qtbot.wait(200)
     assert dialogs.warnings == []
     print(f"{name}: max event-loop gap {max(ticks.gaps)} ms over {len(ticks.gaps)} ticks")
-    assert max(ticks.gaps) < 250
+    assert max(ticks.gaps) < 600 and sorted(ticks.gaps)[len(ticks.gaps) // 2] < 50
 
 
 def test_playhead_highlights_the_measure_and_a_click_seeks(window, run_job, samples, qtbot):
