@@ -9,6 +9,7 @@ from __future__ import annotations
 from model.engrave import FONTS, EngraveOptions, engrave_svg, notation_to_image
 from model.errors import BadInputError, Cancelled, MissingDependencyError, ModelUnavailableError, UnimtError
 from model.graph import describe, needs_model, route, supported_pairs
+from model.inference.engine import resolve_device
 from model.inference.pipeline import ModelOptions
 from model.inference.weights import find_weights, weights_available
 from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
@@ -25,5 +26,5 @@ __all__ = [
     "ScoreImage",
     "TranslateOptions", "UnimtError", "describe", "engrave_svg", "expand_repeats", "find_soundfont", "find_weights", "load",
     "midi_to_audio", "modality_of", "musicxml_bytes", "needs_model", "notation_to_image", "notation_to_midi",
-    "output_format", "route", "save", "supported_pairs", "translate", "weights_available",
+    "output_format", "resolve_device", "route", "save", "supported_pairs", "translate", "weights_available",
 ]

@@ -428,6 +428,10 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
                     raise Cancelled()
                 obj = translate(have[edge.src], edge.dst, options, progress=lambda d, n, msg, e=edge:
                                 steps.sub(d, n, msg or e.name), should_stop=should_stop)
+                if edge.needs_model:   # the model ran: say on which device it actually did
+                    from model.api import resolve_device
+
+                    res.device = resolve_device(getattr(getattr(options, "model", None), "device", "auto"))
                 steps.next()
                 if edge.dst is Modality.NOTATION:
                     name_untitled(obj, getattr(src, "source", None))

@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
     def _show_device(self, resolved: Optional[str] = None) -> None:
         d = resolved or self.settings.device
         label = {"auto": "auto (GPU if available)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"}.get(d, d)
-        self.device_label.setText(f"Model device: {label}")
+        self.device_label.setText(f"Model {'ran on' if resolved else 'device'}: {label}")
 
     def _check_audio(self) -> None:
         """Find out (after the window is up) whether there is an audio output; say so when there is none."""
@@ -293,6 +293,8 @@ class MainWindow(QMainWindow):
 
     def _translated(self, res: jobs.Result) -> None:
         self.objects.update(res.objects)
+        if res.device:
+            self._show_device(res.device)
         self._apply_views(res)
         if res.error:
             self._error(res.error)

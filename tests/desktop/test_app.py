@@ -306,3 +306,33 @@ def test_playing_measure_follows_repeats():
     first, order = measure_times(Notation(score))
     assert first == [0.0, 2.0, 8.0, 10.0]
     assert [i for _, i in order] == [0, 1, 0, 1, 2, 3]
+
+
+def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(window, run_job, samples, dialogs, monkeypatch,
+                                                                tmp_path):
+    """The model path end to end in the app (random tiny weights: nonsense notes, but a real score), and the
+    status bar names the device the model ran on."""
+    from dataclasses import asdict
+
+    from model.api import Modality
+    from model.tokenizers.audio import MelConfig
+    from model.tokenizers.lmx import LMXTokenizer
+    from model.tokenizers.midi import MidiTokenizer
+    from model.tokenizers.score_image import SystemImageConfig
+    from model.training.checkpoint import save_bundle
+    from model.training.data import make_vocabulary
+    from model.transformer import ModelConfig, Seq2Seq
+
+    lmx, midi = LMXTokenizer(), MidiTokenizer()
+    vocab = make_vocabulary(lmx, midi)
+    save_bundle(tmp_path / "tiny", Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=vocab.size, max_tgt_len=48)),
+                {"vocab": vocab.to_dict(), "tasks": {"image2lmx": 1.0}, "inference": {"audio_window_s": 4.0},
+                 "tokenizers": {"lmx": {"config": asdict(lmx.config)}, "midi": {"config": asdict(midi.config)},
+                                "image": {"config": asdict(SystemImageConfig())},
+                                "audio": {"config": asdict(MelConfig())}}})
+    monkeypatch.setenv("UNIMT_WEIGHTS", str(tmp_path / "tiny"))
+    run_job(lambda: window.open_file(samples / "study.png"))
+    run_job(lambda: window.translate("score"), timeout=120_000)
+    assert dialogs.warnings == []
+    assert Modality.NOTATION in window.objects and window.score.has_content()
+    assert "ran on: CPU" in window.device_label.text()
