@@ -554,6 +554,19 @@ def _part_layout(segments: list[_Segment | None]) -> tuple[int, int]:
     return den, staves
 
 
+def _no_empty_grace_measures(part: ET.Element, div: int) -> None:
+    """A measure of grace notes only (a model can write one) gets a quarter rest after them: grace
+    notes need a note to lean on, and readers (music21) fail on a measure that lasts no time."""
+    for m in part.findall("measure"):
+        notes = m.findall("note")
+        if notes and all(n.find("grace") is not None for n in notes) and m.find("forward") is None:
+            rest = _sub(m, "note")
+            _sub(rest, "rest")
+            _sub(rest, "duration", str(div))
+            _sub(rest, "voice", "1")
+            _sub(rest, "type", "quarter")
+
+
 def delinearize(tokens: list[str]) -> str:
     """Turn LMX tokens into partwise MusicXML text (forgiving: see the module docstring).
 
@@ -578,6 +591,7 @@ def delinearize(tokens: list[str]) -> str:
         div, staves = _part_layout(segments)
         part = _sub(root, "part", id=f"P{p + 1}")
         _PartWriter(segments, div, staves, True).write(part)
+        _no_empty_grace_measures(part, div)
     ET.indent(root)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<!DOCTYPE score-partwise PUBLIC "-//Recordare//DTD MusicXML 4.0 Partwise//EN" '

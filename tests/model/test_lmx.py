@@ -365,3 +365,13 @@ def test_decode_encode_is_identity_on_simple_scores(xml):
     assert_roundtrip(xml)
     toks = linearize(xml)
     assert linearize(delinearize(toks)) == toks
+
+
+def test_a_measure_of_grace_notes_only_decodes():
+    """Found by hypothesis: grace notes with no main note made a measure music21 could not read."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    for tokens in (["grace", "C4"], ["measure", "C4", "quarter", "measure", "grace", "C4"]):
+        score = decode_tokens(tokens)
+        assert GeneralObjectExporter(score).parse()
+        assert [n.duration.isGrace for n in score.recurse().notes][-1] is True
