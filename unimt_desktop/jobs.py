@@ -299,7 +299,7 @@ def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:
         first = _seconds([float(m.offset) for m in written], score)
     except Exception:
         return [], []
-    order = list(enumerate(first))
+    order = [(t, i) for i, t in enumerate(first)]
     try:
         played = expand_repeats(score)
         if played is not score:
@@ -311,14 +311,14 @@ def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:
             starts = _seconds([float(m.offset) for m in measures], played)
             seq = [(t, index.get((m.number, m.numberSuffix), index.get(m.number))) for m, t in zip(measures, starts)]
             if all(i is not None for _, i in seq):
-                order = [(i, t) for t, i in seq]
+                order = seq
                 seen: dict[int, float] = {}
-                for i, t in order:
+                for t, i in order:
                     seen.setdefault(i, t)
                 first = [seen.get(i, t) for i, t in enumerate(first)]
     except Exception:
         pass  # the written order is the fallback
-    return first, [(t, i) for i, t in order]
+    return first, order
 
 
 def views_for(obj, progress=None) -> dict:
