@@ -11,12 +11,12 @@ from model.errors import BadInputError, Cancelled, MissingDependencyError, Model
 from model.graph import describe, needs_model, route, supported_pairs
 from model.inference.engine import resolve_device
 from model.inference.pipeline import ModelOptions
-from model.inference.weights import find_weights, weights_available
+from model.inference.weights import find_weights, weights_available, weights_can
 from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
 from model.io.notation import musicxml_bytes
 from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
-from model.perform import expand_repeats, notation_to_midi
-from model.quantize import SPLIT_PITCH
+from model.perform import expand_repeats, notation_to_midi, quarters_to_seconds, tempo_map
+from model.quantize import SPLIT_PITCH, one_piano_track_both_hands
 from model.synth import find_soundfont, midi_to_audio
 from model.translate import TranslateOptions, translate
 
@@ -26,5 +26,7 @@ __all__ = [
     "ScoreImage",
     "TranslateOptions", "UnimtError", "describe", "engrave_svg", "expand_repeats", "find_soundfont", "find_weights", "load",
     "midi_to_audio", "modality_of", "musicxml_bytes", "needs_model", "notation_to_image", "notation_to_midi",
-    "output_format", "resolve_device", "route", "save", "supported_pairs", "translate", "weights_available",
+    "one_piano_track_both_hands",
+    "output_format", "quarters_to_seconds", "resolve_device", "route", "save", "supported_pairs", "tempo_map",
+    "translate", "weights_available", "weights_can",
 ]

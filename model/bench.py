@@ -1,7 +1,12 @@
-"""``unimt bench``: how fast the exact translations run on this machine.
+"""``unimt bench``: how fast the translations run on this machine.
 
-Engrave a page (Verovio SVG, then PNG at 150 dpi and vector PDF), synthesise one minute of piano MIDI
-(FluidSynth), and read a 20-page PDF (PyMuPDF, every page at 150 dpi).
+Exact translations: engrave a page (Verovio SVG, then PNG at 150 dpi and vector PDF), synthesise one
+minute of piano MIDI (FluidSynth), and read a 20-page PDF (PyMuPDF, every page at 150 dpi).
+
+The model (when weights are installed, or with ``--weights``): a three-minute piano recording
+transcribed to MIDI (real-time factor), a page of piano music recognised (seconds per page and per
+system), and the process's peak memory. ``--threads`` sets the CPU threads (default 2, the laptop
+the product is built for).
 """
 
 from __future__ import annotations
@@ -45,6 +50,85 @@ def one_minute_of_piano(seed: int = 0):
         t += 1.0
     pm.instruments.append(piano)
     return pm
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    import sys
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(rss / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def model_bench(weights: Optional[str] = None, device: str = "cpu", threads: int = 2, minutes: float = 3.0) -> dict:
+    """Time the model's translations: audio -> MIDI on ``minutes`` of piano, a page -> notation."""
+    import numpy as np
+    import pretty_midi
+    import torch
+
+    from model.engrave import EngraveOptions, engrave_svg, svg_to_array
+    from model.inference.engine import get_engine
+    from model.inference.weights import find_weights
+    from model.io.types import Midi, ScoreImage
+    from model.progress import Reporter
+    from model.synth import find_soundfont, midi_to_audio
+
+    if threads:
+        torch.set_num_threads(threads)
+    folder = find_weights(weights)
+    t = time.perf_counter()
+    engine = get_engine(folder, device)
+    results: dict[str, object] = {"weights": str(folder), "device": engine.device, "threads": torch.get_num_threads(),
+                                  "load_s": round(time.perf_counter() - t, 3)}
+    if engine.supports("audio2notes") or engine.supports("audio2midi"):
+        one = one_minute_of_piano()
+        pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+        inst = pretty_midi.Instrument(program=0, name="Piano")
+        for k in range(int(np.ceil(minutes))):
+            for n in one.instruments[0].notes:
+                if n.start + 60 * k < minutes * 60:
+                    inst.notes.append(pretty_midi.Note(n.velocity, n.pitch, n.start + 60 * k, n.end + 60 * k))
+        pm.instruments.append(inst)
+        audio = midi_to_audio(Midi(pm), find_soundfont(), sample_rate=16000)
+        t = time.perf_counter()
+        midi = engine.transcribe(audio, Reporter())
+        sec = time.perf_counter() - t
+        results["transcribe"] = {"audio_s": round(audio.duration, 1), "seconds": round(sec, 2),
+                                 "real_time_factor": round(sec / audio.duration, 4),
+                                 "notes": sum(len(i.notes) for i in midi.pm.instruments)}
+    else:
+        results["transcribe"] = "skipped: these weights were not trained to transcribe audio"
+    if engine.supports("image2lmx"):
+        from music21 import corpus
+
+        from model.io.notation import musicxml_bytes
+        from model.io.types import Notation
+
+        xml = musicxml_bytes(Notation(corpus.parse("joplin/maple_leaf_rag")))
+        page = svg_to_array(engrave_svg(xml, EngraveOptions())[0], 150)
+        t = time.perf_counter()
+        notation = engine.recognise(ScoreImage.from_arrays([page]), Reporter())
+        sec = time.perf_counter() - t
+        systems = len(notation.recognition.systems)  # type: ignore[attr-defined]
+        results["recognise_page"] = {"score": "joplin/maple_leaf_rag page 1, 150 dpi", "seconds": round(sec, 2),
+                                     "systems": systems, "seconds_per_system": round(sec / max(systems, 1), 2)}
+    else:
+        results["recognise_page"] = "skipped: these weights were not trained to read score images"
+    results["peak_memory_mb"] = _peak_rss_mb()
+    return results
+
+
+def run_model_bench(weights: Optional[str], device: str, threads: int, json_out: Optional[Path] = None,
+                    out: Optional[TextIO] = None) -> int:
+    import sys
+
+    out = out or sys.stdout
+    results = model_bench(weights, device, threads)
+    for key, val in results.items():
+        print(f"{key}: {val}", file=out)
+    if json_out:
+        Path(json_out).write_text(json.dumps(results, indent=2))
+    return 0
 
 
 def run_io_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None) -> int:

@@ -60,8 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.add_argument("-v", "--verbose", action="store_true", help="show library messages and tracebacks")
 
-    bench = sub.add_parser("bench", help="time engraving, synthesis and PDF reading on this machine")
+    bench = sub.add_parser("bench", help="time engraving, synthesis and PDF reading on this machine; with "
+                           "--model, the model's transcription and recognition")
     bench.add_argument("--json", type=Path, metavar="OUT", help="also write the numbers as JSON")
+    bench.add_argument("--model", action="store_true", help="time the model (installed weights or --weights): "
+                       "a 3-minute recording to MIDI, a page to notation, peak memory")
+    bench.add_argument("--weights", default=None, metavar="DIR", help="weights folder (with --model)")
+    bench.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (with --model; default: cpu)")
+    bench.add_argument("--threads", type=int, default=2, help="CPU threads (with --model; default: 2)")
 
     tok = sub.add_parser("tokenize", help="write the readable tokens of a MusicXML or MIDI file")
     tok.add_argument("input", type=Path, metavar="INPUT")
@@ -188,13 +194,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.print_help()
         return 2
     verbose = getattr(args, "verbose", False) or os.environ.get("UNIMT_DEBUG") == "1"
-    with _quiet_fd2(not verbose) as err:
+    # the long-running commands report their progress on stderr: keep it
+    with _quiet_fd2(not verbose and args.command not in ("train", "eval", "data")) as err:
         try:
             if args.command == "convert":
                 return cmd_convert(args, err)
             if args.command == "bench":
-                from model.bench import run_io_bench
+                from model.bench import run_io_bench, run_model_bench
 
+                if args.model:
+                    return run_model_bench(args.weights, args.device, args.threads, args.json, out=sys.stdout)
                 return run_io_bench(args.json, out=sys.stdout)
             if args.command in ("tokenize", "detokenize"):
                 from model.tokenfile import detokenize_file, tokenize_file

@@ -9,7 +9,9 @@ soundfont. Reported, as in the paper (section 6):
 * image -> notation: SER on LMX tokens, micro-averaged, apart for clean and degraded images and for
   single-staff and grand-staff (two-staff) excerpts;
 * MIDI -> notation (performance to score) and audio -> notation: SER;
-* audio -> MIDI and image -> MIDI: note onset F1 and onset-offset F1 (mir_eval, 50 ms).
+* audio -> MIDI and image -> MIDI: note onset F1 and onset-offset F1 (mir_eval, 50 ms). Weights with a
+  note head are measured on whole excerpt recordings through the product's own path (overlapping
+  windows, stitched), and Spotify's basic-pitch, when installed, transcribes the same recordings.
 
 Tasks the weights were not trained for are skipped and said so.
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 
-def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print):
+def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print, keep_audio: bool = False):
     """(task, header, array) of test-split excerpts, deterministic for a seed."""
     from model.data.build import (HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS, BuildSettings, excerpt_examples,
                                   make_tokenizers, unit_scores)
@@ -39,7 +41,7 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
     sf = HELD_OUT_SOUNDFONT if Path(HELD_OUT_SOUNDFONT).exists() else next(
         (p for p in TRAIN_SOUNDFONTS if Path(p).exists()), None)
     settings = BuildSettings(tasks=tasks, excerpts_per_unit=excerpts, degrade_prob=0.5, audio_prob=1.0,
-                             soundfonts=(sf,) if sf else ())
+                             soundfonts=(sf,) if sf else (), keep_audio=keep_audio)
     toks = make_tokenizers()
     out, used = [], 0
     for k, (rel, path) in enumerate(files):
@@ -83,8 +85,41 @@ def _baseline_lmx(midi_ids: list[int], midi_tokenizer) -> list[str]:
         return []
 
 
+def basic_pitch_transcriber():
+    """Spotify's basic-pitch with its own ONNX weights (``pip install basic-pitch --no-deps`` plus
+    onnxruntime, librosa, resampy and scikit-learn), or None when it is not installed."""
+    import logging
+    import os
+    import tempfile
+
+    try:
+        logging.disable(logging.WARNING)     # it warns about every runtime it does not find
+        from basic_pitch import FilenameSuffix, build_icassp_2022_model_path
+        from basic_pitch.inference import Model, predict
+    except Exception:
+        return None
+    finally:
+        logging.disable(logging.NOTSET)
+    model = Model(build_icassp_2022_model_path(FilenameSuffix.onnx))
+
+    def transcribe(samples: np.ndarray, sample_rate: int):
+        from model.io.audio import write_audio
+        from model.io.types import Audio
+
+        fd, path = tempfile.mkstemp(suffix=".wav")
+        os.close(fd)
+        try:
+            write_audio(Audio(samples, sample_rate), Path(path), "wav")
+            _, pm, _ = predict(path, model)
+            return pm
+        finally:
+            os.unlink(path)
+
+    return transcribe
+
+
 def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int = 0, device: str = "cpu",
-             log=print) -> dict:
+             log=print, basic_pitch: bool = True) -> dict:
     import torch
 
     from model.inference.engine import get_engine
@@ -95,9 +130,19 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
 
     folder = find_weights(weights)
     engine = get_engine(folder, device)
+    from model.io.types import Audio
+    from model.notes import notes_to_midi
+    from model.progress import Reporter
+    from model.training.data import RECORD_TASK
+
     tasks = tuple(t for t in TASK_TARGET if engine.supports(t))
+    note_head = "audio2notes" in tasks and engine.model.note_head is not None
     t0 = time.time()
-    records = test_examples(pieces, excerpts, seed, tasks, log)
+    records = test_examples(pieces, excerpts, seed, tuple(sorted({RECORD_TASK.get(t, t) for t in tasks})), log,
+                            keep_audio=note_head)
+    bp = basic_pitch_transcriber() if (note_head and basic_pitch) else None
+    if note_head and basic_pitch and bp is None:
+        log("basic-pitch is not installed: no comparison (see `unimt eval --help`)")
     log(f"{len(records)} test records from {pieces} pieces in {time.time() - t0:.0f} s")
     vocab = engine.vocab
     lmx_ids = {t: i for i, t in enumerate(engine.lmx.vocab)}
@@ -133,6 +178,17 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
                 _baseline_lmx([midi_ids[t] for t in header["src_midi"]], engine.midi), header["tgt_lmx"])
         elif kind == "audio2lmx" and kind in tasks:
             jobs.append((kind, kind, "audio", array.astype(np.float32), "lmx", header["tgt_lmx"]))
+        elif kind == "recording":
+            ref_pm = notes_to_midi(header["perf_notes"])
+            audio = Audio(array, 16000)
+            t = time.time()
+            est = engine.transcribe(audio, Reporter())
+            timings.setdefault("audio2midi real-time factor", []).append((time.time() - t) / audio.duration)
+            f1s.setdefault("audio2midi", NoteF1()).add(est.pm, ref_pm)
+            if bp is not None:
+                t = time.time()
+                f1s.setdefault("audio2midi basic-pitch", NoteF1()).add(bp(array, 16000), ref_pm)
+                timings.setdefault("basic-pitch real-time factor", []).append((time.time() - t) / audio.duration)
         elif kind == "audio2midi" and kind in tasks:
             jobs.append((kind, kind, "audio", array.astype(np.float32), "midi", header["tgt_midi"]))
         for task, name, src_kind, src, target, ref in jobs:
@@ -171,11 +227,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="write the report here")
+    parser.add_argument("--no-basic-pitch", dest="basic_pitch", action="store_false",
+                        help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
+                             "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)")
 
 
 def run(args) -> int:
     report = evaluate(args.weights, args.pieces, args.excerpts, args.seed, args.device,
-                      log=lambda s: print(s, file=sys.stderr, flush=True))
+                      log=lambda s: print(s, file=sys.stderr, flush=True), basic_pitch=args.basic_pitch)
     for name, r in report["ser"].items():
         print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
     for name, r in report["note_f1"].items():

@@ -124,6 +124,23 @@ def tempo_map(score) -> list[tuple[Fraction, float]]:
     return sorted(changes.items())
 
 
+def quarters_to_seconds(offsets, tempos: list[tuple[Fraction, float]]) -> list[float]:
+    """Quarter-note offsets -> seconds under a tempo map (from :func:`tempo_map`): the one tempo walk
+    that playback, the app's playing-measure highlight and the corpus checks share."""
+    out = []
+    for q in offsets:
+        q = float(q)
+        secs, prev_q, prev_bpm = 0.0, 0.0, tempos[0][1] if tempos else DEFAULT_BPM
+        for at, bpm in tempos[1:]:
+            at = float(at)
+            if at >= q:
+                break
+            secs += (at - prev_q) * 60.0 / prev_bpm
+            prev_q, prev_bpm = at, bpm
+        out.append(secs + (q - prev_q) * 60.0 / prev_bpm)
+    return out
+
+
 def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     """Perform a score as MIDI: one track per part, tempo map, velocities from dynamics."""
     import mido

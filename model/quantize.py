@@ -63,6 +63,16 @@ def midi_to_notation(midi: Midi, progress: Optional[ProgressFn] = None, title: O
 SPLIT_PITCH = 60  # middle C: notes from here up go to the upper staff when the hands are not given
 
 
+def one_piano_track_both_hands(pm) -> bool:
+    """True when the MIDI is one non-drum piano track (programs 0-7) with notes on both sides of middle C:
+    the notation will split it into two hands at :data:`SPLIT_PITCH` (and the app colours it so)."""
+    tracks = [i for i in pm.instruments if i.notes]
+    if len(tracks) != 1 or tracks[0].is_drum or tracks[0].program > 7:
+        return False
+    pitches = [n.pitch for n in tracks[0].notes]
+    return any(p >= SPLIT_PITCH for p in pitches) and any(p < SPLIT_PITCH for p in pitches)
+
+
 def _piano_hands(pm):
     """A copy of a piano MIDI with exactly two tracks, upper and lower hand; None if it is not piano music.
 
@@ -80,10 +90,10 @@ def _piano_hands(pm):
         upper, lower = sorted(tracks, key=lambda i: -sum(n.pitch for n in i.notes) / len(i.notes))
         hands = (list(upper.notes), list(lower.notes))
     else:
+        if not one_piano_track_both_hands(pm):
+            return None   # one hand only: a single staff is right
         notes = tracks[0].notes
         hands = ([n for n in notes if n.pitch >= SPLIT_PITCH], [n for n in notes if n.pitch < SPLIT_PITCH])
-        if not hands[0] or not hands[1]:
-            return None   # one hand only: a single staff is right
     out = copy.deepcopy(pm)
     out.instruments = []
     for name, notes in zip(("Piano upper", "Piano lower"), hands):

@@ -4,7 +4,12 @@ Front-ends turn each input modality into a sequence of d-dimensional vectors:
   * tokens (MIDI events, LMX) -> embedding table;
   * score-image systems (grayscale, staff-normalised, fixed height) -> a convolutional stem that
     downsamples by 8 and reads the image column by column (continuous patch features);
-  * audio log-mel frames -> a 1-D convolutional stem that halves the frame rate.
+  * audio log-mel frames -> a convolutional stem that halves the frame rate: 1-D over the mel bands
+    ("conv1d"), or 2-D over time x frequency pooled in frequency ("conv2d": a pitch pattern looks alike
+    at every height, which a small model on a small CPU learns much faster).
+An auxiliary note head on the encoder (``note_head``) reads piano-roll onsets, frames, offsets and
+velocities straight off the audio encoder, at 10 ms (after Onsets and Frames): dense supervision
+that trains in hours on two cores, and transcribes without token-by-token decoding.
 A learned target-modality embedding is added to every encoder position. The decoder predicts the
 unified vocabulary; its logits are masked to the target modality's range (and the special tokens).
 Decoding uses a key/value cache: greedy, top-p sampling and beam search, batched.
@@ -39,6 +44,9 @@ class ModelConfig:
     stem_channels: tuple = (32, 64, 96)
     n_mels: int = 229
     pad_id: int = 0
+    audio_stem: str = "conv1d"      # "conv1d" | "conv2d"
+    audio_channels: tuple = (16, 32)
+    note_head: bool = False         # auxiliary piano-roll head on the audio encoder
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "ModelConfig":
@@ -57,13 +65,15 @@ class ModelConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["stem_channels"] = list(self.stem_channels)
+        d["audio_channels"] = list(self.audio_channels)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
         d = dict(d)
-        if "stem_channels" in d:
-            d["stem_channels"] = tuple(d["stem_channels"])
+        for key in ("stem_channels", "audio_channels"):
+            if key in d:
+                d[key] = tuple(d[key])
         return cls(**d)
 
 
@@ -173,6 +183,65 @@ class AudioStem(nn.Module):
         return F.gelu(self.conv2(x)).transpose(1, 2)
 
 
+class AudioStem2D(nn.Module):
+    """(B, T, n_mels) log-mel -> (B, T/2, D): 3x3 convolutions over time x frequency, frequency
+    pooled by 4, one vector per frame, then a stride-2 step in time."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        c1, c2 = c.audio_channels
+        self.convs = nn.Sequential(
+            nn.Conv2d(1, c1, 3, 1, 1), nn.GELU(), nn.Conv2d(c1, c1, 3, 1, 1), nn.GELU(), nn.MaxPool2d((1, 2)),
+            nn.Conv2d(c1, c2, 3, 1, 1), nn.GELU(), nn.MaxPool2d((1, 2)),
+        )
+        self.proj = nn.Linear(c2 * (c.n_mels // 4), c.d_model)
+        self.down = nn.Conv1d(c.d_model, c.d_model, 3, 2, 1)
+
+    def forward(self, mel):
+        x = (mel[:, None] + 5.0) / 5.0                      # log-mel (floor -11.5) to about [-1.3, 2]
+        f = self.convs(x)                                   # (B, C, T, F/4)
+        b, ch, t, fr = f.shape
+        x = F.gelu(self.proj(f.permute(0, 2, 1, 3).reshape(b, t, ch * fr)))
+        return F.gelu(self.down(x.transpose(1, 2))).transpose(1, 2)
+
+
+NOTE_KEYS, NOTE_LOW = 88, 21          # piano keys A0..C8
+NOTE_OUTPUTS = ("onset", "frame", "offset", "velocity")
+
+
+class NoteHead(nn.Module):
+    """Encoder states at 20 ms (B, S, D) -> (B, 2S, 88, 4) logits at 10 ms: onset, frame, offset,
+    velocity (sigmoid of the last is velocity / 127)."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.norm = nn.LayerNorm(c.d_model)
+        self.hidden = nn.Linear(c.d_model, c.d_model)
+        self.out = nn.Linear(c.d_model, 2 * NOTE_KEYS * len(NOTE_OUTPUTS))
+
+    def forward(self, h):
+        b, s, _ = h.shape
+        y = self.out(F.gelu(self.hidden(self.norm(h))))
+        return y.view(b, s * 2, NOTE_KEYS, len(NOTE_OUTPUTS))
+
+
+def note_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Piano-roll loss. ``labels`` (B, T, 88, 4): onset/frame/offset in {0, 1}, velocity / 127, and
+    -1 where there is nothing to learn (padding; the onset of a note already sounding at the window
+    start; the offset of a note still sounding at its end)."""
+    t = min(logits.shape[1], labels.shape[1])
+    logits, labels = logits[:, :t].float(), labels[:, :t].float()
+    total = logits.new_zeros(())
+    for i, name in enumerate(NOTE_OUTPUTS[:3]):
+        valid = labels[..., i] >= 0
+        if valid.any():
+            total = total + F.binary_cross_entropy_with_logits(logits[..., i][valid], labels[..., i][valid])
+    at_onset = labels[..., 0] > 0.5
+    if at_onset.any():
+        total = total + F.mse_loss(torch.sigmoid(logits[..., 3][at_onset]), labels[..., 3][at_onset])
+    return total
+
+
 # --- the model -------------------------------------------------------------------------------
 
 class Seq2Seq(nn.Module):
@@ -181,7 +250,8 @@ class Seq2Seq(nn.Module):
         c = self.config = config
         self.src_embed = nn.Embedding(c.vocab_size, c.d_model, padding_idx=c.pad_id)
         self.image_stem = ImageStem(c)
-        self.audio_stem = AudioStem(c)
+        self.audio_stem = AudioStem2D(c) if c.audio_stem == "conv2d" else AudioStem(c)
+        self.note_head = NoteHead(c) if c.note_head else None
         self.src_pos = nn.Embedding(c.max_src_len, c.d_model)
         self.target_modality = nn.Embedding(c.n_target_modalities, c.d_model)
         self.encoder = nn.ModuleList(EncoderLayer(c) for _ in range(c.enc_layers))
@@ -232,6 +302,13 @@ class Seq2Seq(nn.Module):
         for layer in self.encoder:
             x = layer(x, mask)
         return self.enc_norm(x), mask
+
+    def notes(self, mel, target_modality, src_pad=None):
+        """Piano-roll logits (B, T, 88, 4) of log-mel frames (B, T, n_mels) from the note head."""
+        if self.note_head is None:
+            raise ValueError("this model has no note head")
+        memory, _ = self.encode(SRC_AUDIO, mel, target_modality, src_pad)
+        return self.note_head(memory)
 
     def memory_kv(self, memory):
         return [layer.cross_attn.project_kv(memory) for layer in self.decoder]

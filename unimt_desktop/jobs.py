@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from model.api import SPLIT_PITCH
+from model.api import SPLIT_PITCH, one_piano_track_both_hands, quarters_to_seconds, tempo_map
 
 WAVE_BLOCKS = 2_000_000      # min/max pairs at the finest envelope level (a one-hour file: 80 samples each)
 SPEC_FRAMES = 3000           # spectrogram columns for the whole recording
@@ -41,6 +41,7 @@ class RollData:
     notes: np.ndarray              # (n, 5): start, end, pitch, velocity, track
     tracks: list[str]
     duration: float
+    confidence: Optional[np.ndarray] = None   # (n,) the model's confidence per note, when it made them
 
 
 @dataclass
@@ -151,14 +152,14 @@ def roll_data(midi) -> RollData:
             seen[name] = seen.get(name, 0) + 1
             names[k] = f"{name} ({('upper', 'lower')[seen[name] - 1]})" if c == 2 else f"{name} {seen[name]}"
     notes = np.array(rows, dtype=np.float64).reshape(-1, 5)
-    played = [i for i in pm.instruments if i.notes]
-    if (len(played) == 1 and not played[0].is_drum and played[0].program <= 7 and len(notes)
-            and (notes[:, 2] >= SPLIT_PITCH).any() and (notes[:, 2] < SPLIT_PITCH).any()):
+    if one_piano_track_both_hands(pm):
         # one piano track played by both hands: colour the hands apart, as the score will split them
-        k = pm.instruments.index(played[0])
+        k = pm.instruments.index(next(i for i in pm.instruments if i.notes))
         notes[:, 4] = np.where(notes[:, 2] >= SPLIT_PITCH, 0, 1)
         names = [f"{names[k]} (upper)", f"{names[k]} (lower)"]
-    return RollData(notes, names, float(pm.get_end_time()))
+    conf = getattr(midi, "note_confidence", None)
+    confidence = np.asarray(conf, dtype=np.float64) if conf is not None and len(conf) == len(notes) else None
+    return RollData(notes, names, float(pm.get_end_time()), confidence)
 
 
 def _mono_chunk(samples: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -267,22 +268,8 @@ def measure_boxes(svg_pages: list[str], shapes: list[tuple[int, int]]) -> list[t
 
 
 def _seconds(offsets: list[float], score) -> list[float]:
-    """Quarter offsets -> seconds, following the score's metronome marks (120 where there is none)."""
-    try:
-        bounds = [(float(a), float(b), mm.getQuarterBPM() or 120.0) for a, b, mm in score.metronomeMarkBoundaries()]
-    except Exception:
-        bounds = []
-    if not bounds:
-        bounds = [(0.0, float("inf"), 120.0)]
-    times = []
-    for q in offsets:
-        t = 0.0
-        for a, b, bpm in bounds:
-            if q <= a:
-                break
-            t += (min(q, b) - a) * 60.0 / bpm
-        times.append(t)
-    return times
+    """Quarter offsets -> seconds under the tempo map the performance plays (120 where there is none)."""
+    return quarters_to_seconds(offsets, tempo_map(score))
 
 
 def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:

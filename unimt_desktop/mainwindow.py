@@ -26,6 +26,10 @@ EXPORT_FILTER = ("MusicXML (*.musicxml);;Compressed MusicXML (*.mxl);;MIDI (*.mi
                  "FLAC audio (*.flac);;PDF score (*.pdf);;PNG score pages (*.png);;SVG score pages (*.svg)")
 TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
            "all": [Modality.NOTATION, Modality.MIDI, Modality.AUDIO]}
+CANNOT = {Modality.IMAGE: "read score images", Modality.AUDIO: "transcribe recordings"}
+PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> Its weights ({where}) were trained for other "
+                 "translations; weights that {what} will come with a later release, or choose a folder in "
+                 "Settings. Everything else works.")
 NO_MODEL = ("<b>No model installed.</b> Reading score images and transcribing recordings need the unimt model "
             "weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
             "Everything else works.")
@@ -490,21 +494,29 @@ class MainWindow(QMainWindow):
 
     # -- state --------------------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        from model.api import needs_model, weights_available
+        from model.api import needs_model, weights_available, weights_can
 
         busy = self.busy()
         have = [m for m in self.objects if isinstance(m, Modality)]
+        folder = self.settings.weights or None
         try:
-            model_ok = weights_available(self.settings.weights or None)
+            model_ok = weights_available(folder)
+            can = {m: weights_can(m.value, folder) for m in CANNOT}
         except Exception:
-            model_ok = False
+            model_ok, can = False, {m: False for m in CANNOT}
+
+        def blocked(s, t) -> bool:   # the route from s to t needs a model step these weights cannot do
+            return needs_model(s, t) and not can.get(s, True)
+
         for which, a in self.translate_actions.items():
             todo = [t for t in TARGETS[which] if t not in have]
             ok = bool(have) and bool(todo) and not busy
             tip = a.statusTip()
-            if ok and not model_ok and all(all(needs_model(s, t) for s in have) for t in todo):
+            if ok and all(all(blocked(s, t) for s in have) for t in todo):
                 ok = False
-                tip = "Needs the model: no model installed"
+                tip = ("Needs the model: no model installed" if not model_ok else
+                       "Needs the model: the installed weights cannot " + " or ".join(
+                           CANNOT[s] for s in have if s in CANNOT and not can[s]))
             a.setEnabled(ok)
             a.setToolTip(tip)
         self.export_action.setEnabled(bool(have) and not busy)
@@ -515,7 +527,7 @@ class MainWindow(QMainWindow):
         self.loop_action.setEnabled(can_play)
         if self.player._available is False:
             self.play_action.setToolTip(f"Playback is off: {self.player.reason}")
-        show = self.origin in (Modality.IMAGE, Modality.AUDIO) and not model_ok and Modality.NOTATION not in have \
+        show = self.origin in CANNOT and not can[self.origin] and Modality.NOTATION not in have \
             and Modality.MIDI not in have
         if show:
             import re
@@ -530,7 +542,12 @@ class MainWindow(QMainWindow):
                 if m:
                     where = f"<code>{m.group(1).split(',')[0].strip()}</code>"
                 self.banner.setToolTip(str(exc))
-            self.banner.setText(NO_MODEL.format(where=where))
+            if model_ok:
+                where = f"<code>{find_weights(folder)}</code>"
+                self.banner.setToolTip("")
+                self.banner.setText(PARTIAL_MODEL.format(what=CANNOT[self.origin], where=where))
+            else:
+                self.banner.setText(NO_MODEL.format(where=where))
         self.banner.setVisible(show)
 
     def _restore_state(self) -> None:

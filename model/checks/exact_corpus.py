@@ -61,22 +61,14 @@ def _same(a: set, b: set) -> tuple[int, int]:
 
 
 def sounding_seconds(played) -> float:
-    """When the last note ends, in seconds, by music21's own tempo boundaries."""
+    """When the last note ends, in seconds, under the tempo map the performance plays."""
     end_q = 0.0
     for el in played.flatten().notes:
         if not el.duration.isGrace:
             end_q = max(end_q, float(el.offset + el.duration.quarterLength))
-    from model.perform import tempo_map
+    from model.perform import quarters_to_seconds, tempo_map
 
-    tempos = tempo_map(played)
-    secs, prev_q, prev_bpm = 0.0, 0.0, tempos[0][1]
-    for q, bpm in tempos[1:]:
-        q = float(q)
-        if q >= end_q:
-            break
-        secs += (q - prev_q) * 60.0 / prev_bpm
-        prev_q, prev_bpm = q, bpm
-    return secs + (end_q - prev_q) * 60.0 / prev_bpm
+    return quarters_to_seconds([end_q], tempo_map(played))[0]
 
 
 def _timeout(signum, frame):

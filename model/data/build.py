@@ -75,6 +75,7 @@ class BuildSettings:
     audio_prob: float = 0.6           # share of excerpts that are also performed and recorded
     timeout_s: int = 120              # per unit
     soundfonts: tuple = field(default_factory=tuple)
+    keep_audio: bool = False          # evaluation: also return each excerpt's recording and performance
 
 
 # -- sources ------------------------------------------------------------------------------------
@@ -279,6 +280,10 @@ def excerpt_examples(tokens: list[str], n_measures: int, rng: np.random.Generato
         frames = log_mel(audio, mel_cfg).astype(np.float16)
         fps = int(round(mel_cfg.frames_per_second))
         meta = {"soundfont": Path(sf).name}
+        if settings.keep_audio:
+            notes = [[n.pitch, n.start, n.end, n.velocity] for inst in perf.instruments if not inst.is_drum
+                     for n in inst.notes]
+            out.append(({**base, **meta, "task": "recording", "perf_notes": notes}, audio.astype(np.float32)))
         if "audio2lmx" in tasks and perf_len <= WHOLE_MAX_S:
             out.append(({**base, **meta, "task": "audio2lmx"}, frames))
         if "audio2midi" in tasks:

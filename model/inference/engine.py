@@ -153,6 +153,8 @@ class Engine:
         from model.tokenizers.audio import log_mel
         from model.training.batching import Example, collate
 
+        if self.supports("audio2notes") and self.model.note_head is not None:
+            return self.transcribe_notes(audio, report, batch_size)
         if not self.supports("audio2midi"):
             raise UnimtError("these weights were not trained to transcribe audio", self.folder)
         mono = audio.mono(self.mel_config.sample_rate)
@@ -174,6 +176,48 @@ class Engine:
         report(n, n, "joining windows")
         pm = self.midi.stitch(windows, self.audio_window_s)
         return Midi(pm, source=None)
+
+
+    def note_probabilities(self, frames: np.ndarray, report: Optional[Reporter] = None, batch_size: int = 8,
+                           overlap_s: float = 0.5) -> np.ndarray:
+        """(T, 88, 4) note-head probabilities of log-mel ``frames`` (T, n_mels): windows as long as the
+        training windows, overlapping by ``overlap_s`` and cross-faded."""
+        import torch
+
+        from model.notes import blend_windows, window_starts
+        from model.training.batching import Example, collate
+
+        fps = self.mel_config.frames_per_second
+        per_window = int(round(self.audio_window_s * fps))
+        overlap = int(round(overlap_s * fps))
+        starts = window_starts(len(frames), per_window, overlap)
+        tm = self.vocab.target_id("midi")
+        chunks = []
+        for i in range(0, len(starts), batch_size):
+            if report is not None:
+                report(i, len(starts), f"transcribing {starts[i] / fps:.0f} s of {len(frames) / fps:.0f} s")
+            exs = [Example("audio2notes", "audio", frames[s:s + per_window], [], tm) for s in starts[i:i + batch_size]]
+            b = collate(exs, self.vocab.bos, self.vocab.eos)
+            with torch.inference_mode():
+                logits = self.model.notes(b.src.to(self.device), b.target_modality.to(self.device),
+                                          b.src_pad.to(self.device))
+            probs = torch.sigmoid(logits.float()).cpu().numpy()
+            for e, pr in zip(exs, probs):
+                chunks.append(pr[:len(e.src)])
+        return blend_windows(chunks, starts, len(frames), overlap)
+
+    def transcribe_notes(self, audio: Audio, report: Reporter, batch_size: int = 8) -> Midi:
+        """Audio -> MIDI through the encoder's note head: a piano roll, then notes with a confidence each."""
+        from model.notes import notes_to_midi, roll_to_notes
+        from model.tokenizers.audio import log_mel
+
+        frames = log_mel(audio.mono(self.mel_config.sample_rate), self.mel_config)
+        probs = self.note_probabilities(frames, report, batch_size)
+        report(1, 1, "reading notes")
+        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)))
+        midi = Midi(notes_to_midi(notes), source=None)
+        midi.note_confidence = [n[4] for n in notes]  # type: ignore[attr-defined]
+        return midi
 
 
 def get_engine(folder: str | Path, device: str = "auto") -> Engine:

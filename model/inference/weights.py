@@ -72,3 +72,20 @@ def weights_available(explicit: Optional[str | Path] = None) -> bool:
         return True
     except (ModelUnavailableError, BadInputError):
         return False
+
+
+# what each model-backed step needs the weights to have been trained for (any one of the tasks)
+STEP_TASKS = {"image": ("image2lmx",), "audio": ("audio2notes", "audio2midi")}
+
+
+def weights_can(source: str, explicit: Optional[str | Path] = None) -> bool:
+    """Whether the installed weights can do the model step from ``source`` ("image": read score images,
+    "audio": transcribe recordings), read from ``config.json`` alone (the model is not loaded)."""
+    import json
+
+    try:
+        folder = find_weights(explicit)
+        tasks = json.loads((folder / "config.json").read_text()).get("tasks", {})
+    except (ModelUnavailableError, BadInputError, OSError, ValueError):
+        return False
+    return any(t in tasks for t in STEP_TASKS.get(source, ()))

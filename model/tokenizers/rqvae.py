@@ -49,8 +49,25 @@ class ResidualVQ(nn.Module):
         self.register_buffer("codebooks", torch.randn(c.n_codebooks, c.codebook_size, c.latent) * 0.1)
         self.register_buffer("ema_count", torch.ones(c.n_codebooks, c.codebook_size))
         self.register_buffer("ema_sum", self.codebooks.clone())
+        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
+
+    @torch.no_grad()
+    def _init_from_data(self, z):
+        """Start every codebook from the vectors it will quantise (random codes far from the data
+        are never chosen, and the codec collapses to blank paper)."""
+        residual = z
+        for k in range(self.c.n_codebooks):
+            pick = residual[torch.randint(0, len(residual), (self.c.codebook_size,), device=z.device)]
+            self.codebooks[k].copy_(pick)
+            self.ema_sum[k].copy_(pick)
+            self.ema_count[k].fill_(1.0)
+            dist = (residual.pow(2).sum(1, keepdim=True) - 2 * residual @ pick.T + pick.pow(2).sum(1)[None])
+            residual = residual - pick[dist.argmin(1)]
+        self.initialised.fill_(True)
 
     def forward(self, z):                                    # z: (N, D)
+        if self.training and not bool(self.initialised):
+            self._init_from_data(z.detach())
         residual, quantised, codes, commit = z, torch.zeros_like(z), [], 0.0
         for k in range(self.c.n_codebooks):
             book = self.codebooks[k]                         # (K, D)
@@ -76,7 +93,7 @@ class ResidualVQ(nn.Module):
         n = self.ema_count[k].sum()
         smoothed = (self.ema_count[k] + 1e-5) / (n + c.codebook_size * 1e-5) * n
         self.codebooks[k].copy_(self.ema_sum[k] / smoothed[:, None])
-        dead = self.ema_count[k] < 1e-3                          # restart unused codes on live vectors
+        dead = self.ema_count[k] < 0.05                          # restart rarely used codes on live vectors
         if dead.any() and len(x):
             pick = x[torch.randint(0, len(x), (int(dead.sum()),), device=x.device)]
             self.codebooks[k][dead] = pick
@@ -112,10 +129,13 @@ class RQVAE(nn.Module):
 
     def forward(self, img):
         q, codes, commit = self.encode(img)
-        recon = torch.sigmoid(self.decoder(q))
-        # ink pixels are rare: weight them so the codec does not learn blank paper
-        weight = 1.0 + 4.0 * (img < 0.5).float()
-        loss = (weight * (recon - img).abs()).mean() + self.c.commitment * commit
+        logits = self.decoder(q)
+        recon = torch.sigmoid(logits)
+        # ink = 1 - brightness. Cross-entropy on ink with ink pixels (rare) weighted up, so the codec
+        # does not settle for blank paper (an L1 loss, even weighted, has blank paper as its median)
+        ink = 1.0 - img
+        weight = 1.0 + 3.0 * (img < 0.5).float()
+        loss = F.binary_cross_entropy_with_logits(-logits, ink, weight=weight) + self.c.commitment * commit
         return recon, codes, loss
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import torch
@@ -29,6 +30,7 @@ class Example:
     src: np.ndarray
     tgt: list[int]
     target_modality: int
+    labels: Optional[np.ndarray] = None   # (T, 88, 4) piano-roll labels for the note head
 
     @property
     def cost(self) -> int:
@@ -47,10 +49,12 @@ class Batch:
     tgt_in: torch.Tensor         # (B, T) BOS + target
     tgt_out: torch.Tensor        # (B, T) target + EOS, pad elsewhere
     target_modality: torch.Tensor
+    labels: Optional[torch.Tensor] = None   # (B, T, 88, 4), -1 = ignore
 
     def to(self, device) -> "Batch":
         return Batch(self.task, self.src_kind, self.src.to(device), self.src_pad.to(device), self.tgt_in.to(device),
-                     self.tgt_out.to(device), self.target_modality.to(device))
+                     self.tgt_out.to(device), self.target_modality.to(device),
+                     None if self.labels is None else self.labels.to(device))
 
 
 def collate(examples: list[Example], bos_id: int, eos_id: int, pad_id: int = 0) -> Batch:
@@ -93,4 +97,11 @@ def collate(examples: list[Example], bos_id: int, eos_id: int, pad_id: int = 0) 
         tgt_out[i, : len(ids)] = ids
         tgt_out[i, len(ids)] = eos_id
     tm = torch.tensor([e.target_modality for e in examples], dtype=torch.long)
-    return Batch(examples[0].task, kind, src, pad, tgt_in, tgt_out, tm)
+    labels = None
+    if all(e.labels is not None for e in examples) and examples[0].labels is not None:
+        t = src.shape[1]
+        labels = torch.full((b, t) + examples[0].labels.shape[1:], -1.0)
+        for i, e in enumerate(examples):
+            n = min(t, len(e.labels))
+            labels[i, :n] = torch.as_tensor(e.labels[:n], dtype=torch.float32)
+    return Batch(examples[0].task, kind, src, pad, tgt_in, tgt_out, tm, labels)

@@ -23,9 +23,11 @@ from model.data.build import held_out_soundfont
 from model.training.batching import Example
 
 TASK_SOURCE = {"image2lmx": "image", "image2midi": "image", "audio2midi": "audio", "audio2lmx": "audio",
-               "midi2lmx": "tokens"}
+               "midi2lmx": "tokens", "audio2notes": "audio"}
 TASK_TARGET = {"image2lmx": "lmx", "image2midi": "midi", "audio2midi": "midi", "audio2lmx": "lmx",
-               "midi2lmx": "lmx"}
+               "midi2lmx": "lmx", "audio2notes": "midi"}
+# audio2notes: the audio2midi windows, learned by the encoder's note head as a piano roll
+RECORD_TASK = {"audio2notes": "audio2midi"}
 
 
 def make_vocabulary(lmx, midi):
@@ -89,7 +91,7 @@ class ShardSource:
 
     def shards(self, task: str, split: str) -> list[Path]:
         return [self.dir / e["file"] for e in self.manifest["shards"]
-                if e.get("file") and e["split"] == split and e.get("counts", {}).get(task)]
+                if e.get("file") and e["split"] == split and e.get("counts", {}).get(RECORD_TASK.get(task, task))]
 
     def _ids(self, modality: str, tokens: list[str]) -> list[int]:
         table = self._lmx_ids if modality == "lmx" else self._midi_ids
@@ -109,12 +111,18 @@ class ShardSource:
             if not tokens:
                 return None
             return Example(task, "image", array.astype(np.float32) / 255.0, self._ids(target, tokens), tm)
-        if kind != task:
+        if kind != RECORD_TASK.get(task, task):
             return None
         if "soundfont" in header and held_out_soundfont(header["soundfont"]):
             return None   # the evaluation piano (older builds used its Lite version): never trained on
         if task == "audio2midi":
             return Example(task, "audio", array.astype(np.float32), self._ids("midi", header["tgt_midi"]), tm)
+        if task == "audio2notes":
+            from model.notes import note_labels
+
+            window = len(array) / self.mel_config.frames_per_second
+            pm = self.midi.decode_window(self.midi.tokens_to_ids(header["tgt_midi"]), window)
+            return Example(task, "audio", array.astype(np.float32), [], tm, labels=note_labels(pm, len(array)))
         if task == "audio2lmx":
             return Example(task, "audio", array.astype(np.float32), self._ids("lmx", header["tgt_lmx"]), tm)
         if task == "midi2lmx":
@@ -150,7 +158,7 @@ class ShardSource:
                     if limit is not None and header.get("measures", 0) > limit:
                         continue
                     ex = self.to_example(task, header, array)
-                    if ex is not None and 0 < len(ex.tgt) <= max_target:
+                    if ex is not None and (0 < len(ex.tgt) or ex.labels is not None) and len(ex.tgt) <= max_target:
                         yield ex
             if split != "train":
                 return

@@ -154,7 +154,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
 
     from model.training.batching import collate
     from model.training.checkpoint import load_bundle, load_train_state, save_bundle, save_train_state
-    from model.transformer import ModelConfig, Seq2Seq
+    from model.transformer import ModelConfig, Seq2Seq, note_loss
 
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank = int(os.environ.get("RANK", "0"))
@@ -224,6 +224,8 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     def run_batch(batch, train=True):
         batch = batch.to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+            if batch.labels is not None:      # the note head's piano roll
+                return note_loss(model.notes(batch.src, batch.target_modality, batch.src_pad), batch.labels)
             _, loss = net(batch.src_kind, batch.src, batch.tgt_in, batch.target_modality, batch.src_pad,
                           tgt_out=batch.tgt_out, logit_mask=masks[batch.task])
         return loss
@@ -268,7 +270,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
             loss = run_batch(batch) / cfg.grad_accum
             loss.backward()
             running[task].append(loss.item() * cfg.grad_accum)
-            tokens += int((batch.tgt_out != 0).sum())
+            tokens += int((batch.tgt_out != 0).sum()) if batch.labels is None else int((~batch.src_pad).sum())
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         opt.step()
         step += 1

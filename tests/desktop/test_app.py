@@ -286,6 +286,22 @@ def test_one_piano_track_shows_two_hands():
     assert [int(t) for t in data.notes[:, 4]] == [0, 1, 0, 1]
 
 
+def test_doubtful_transcribed_notes_are_marked(window):
+    """Notes the model was unsure of (confidence below 0.6) are counted and outlined in the piano roll."""
+    from model.api import Midi
+    from model.notes import notes_to_midi
+    from unimt_desktop.jobs import roll_data
+
+    midi = Midi(notes_to_midi([(60, 0.0, 0.5, 80), (64, 0.5, 1.0, 70), (67, 1.0, 1.5, 60)]))
+    midi.note_confidence = [0.95, 0.3, 0.8]
+    data = roll_data(midi)
+    assert data.confidence is not None and list(data.confidence) == [0.95, 0.3, 0.8]
+    window.roll.set_data(data)
+    assert "3 notes" in window.roll.info.text() and "1 doubtful" in window.roll.info.text()
+    window.roll.set_data(roll_data(Midi(notes_to_midi([(60, 0.0, 0.5, 80)]))))   # a file: no confidence
+    assert "doubtful" not in window.roll.info.text()
+
+
 def test_playing_measure_follows_repeats():
     """A repeated passage is highlighted each time it plays; a click seeks to its first playing."""
     from music21 import bar, meter, note, stream
@@ -308,13 +324,10 @@ def test_playing_measure_follows_repeats():
     assert [i for _, i in order] == [0, 1, 0, 1, 2, 3]
 
 
-def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(window, run_job, samples, dialogs, monkeypatch,
-                                                                tmp_path):
-    """The model path end to end in the app (random tiny weights: nonsense notes, but a real score), and the
-    status bar names the device the model ran on."""
+def _tiny_weights(folder, tasks: dict, **model):
+    """Random tiny weights, self-describing like real ones, trained (in name) for ``tasks``."""
     from dataclasses import asdict
 
-    from model.api import Modality
     from model.tokenizers.audio import MelConfig
     from model.tokenizers.lmx import LMXTokenizer
     from model.tokenizers.midi import MidiTokenizer
@@ -325,12 +338,40 @@ def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(window, run_job,
 
     lmx, midi = LMXTokenizer(), MidiTokenizer()
     vocab = make_vocabulary(lmx, midi)
-    save_bundle(tmp_path / "tiny", Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=vocab.size, max_tgt_len=48)),
-                {"vocab": vocab.to_dict(), "tasks": {"image2lmx": 1.0}, "inference": {"audio_window_s": 4.0},
+    save_bundle(folder, Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=vocab.size, max_tgt_len=48, **model)),
+                {"vocab": vocab.to_dict(), "tasks": tasks, "inference": {"audio_window_s": 4.0},
                  "tokenizers": {"lmx": {"config": asdict(lmx.config)}, "midi": {"config": asdict(midi.config)},
                                 "image": {"config": asdict(SystemImageConfig())},
                                 "audio": {"config": asdict(MelConfig())}}})
-    monkeypatch.setenv("UNIMT_WEIGHTS", str(tmp_path / "tiny"))
+    return folder
+
+
+def test_weights_that_only_transcribe(window, run_job, samples, dialogs, monkeypatch, tmp_path):
+    """Weights trained for transcription only: a scan says so in the banner and its translations are off;
+    a recording is transcribed by the note head into the piano roll."""
+    from model.api import Modality
+
+    monkeypatch.setenv("UNIMT_WEIGHTS", str(_tiny_weights(tmp_path / "notes", {"audio2notes": 1.0},
+                                                          audio_stem="conv2d", note_head=True,
+                                                          audio_channels=(4, 8), n_mels=229)))
+    run_job(lambda: window.open_file(samples / "study.png"))
+    assert window.banner.isVisibleTo(window) and "cannot read score images" in window.banner.text()
+    assert not window.translate_actions["score"].isEnabled()
+    assert "cannot read score images" in window.translate_actions["midi"].toolTip()
+    run_job(lambda: window.open_file(samples / "study.wav"))
+    assert not window.banner.isVisibleTo(window) and window.translate_actions["midi"].isEnabled()
+    run_job(lambda: window.translate("midi"), timeout=120_000)
+    assert dialogs.warnings == [] and Modality.MIDI in window.objects
+    assert window.roll.data is not None and window.roll.data.confidence is not None
+
+
+def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(window, run_job, samples, dialogs, monkeypatch,
+                                                                tmp_path):
+    """The model path end to end in the app (random tiny weights: nonsense notes, but a real score), and the
+    status bar names the device the model ran on."""
+    from model.api import Modality
+
+    monkeypatch.setenv("UNIMT_WEIGHTS", str(_tiny_weights(tmp_path / "tiny", {"image2lmx": 1.0})))
     run_job(lambda: window.open_file(samples / "study.png"))
     run_job(lambda: window.translate("score"), timeout=120_000)
     assert dialogs.warnings == []

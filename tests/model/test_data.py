@@ -120,11 +120,17 @@ def test_eval_reports_the_papers_metrics(small_build, tmp_path):
     from model.training.train import TrainConfig, train
 
     cfg = TrainConfig(run_dir=str(tmp_path / "run"), preset="tiny",
-                      tasks={"image2lmx": 1.0, "midi2lmx": 1.0, "audio2midi": 1.0}, batch_cost=400, max_batch=4,
-                      steps=2, log_every=1, eval_every=2, ckpt_every=2, eval_batches=1, threads=1)
+                      model={"note_head": True, "audio_stem": "conv2d", "audio_channels": [4, 8]},
+                      tasks={"image2lmx": 1.0, "midi2lmx": 1.0, "audio2midi": 1.0, "audio2notes": 1.0},
+                      batch_cost=400, max_batch=4,
+                      steps=4, log_every=1, eval_every=2, ckpt_every=2, eval_batches=1, threads=1)
     run = train(cfg, ShardSource(small_build[0]), log=lambda m: None)
-    report = evaluate(str(run / "weights"), pieces=1, excerpts=1, seed=0, log=lambda s: None)
-    assert set(report["trained_tasks"]) == {"image2lmx", "midi2lmx", "audio2midi"}
+    hist = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines()]
+    assert any("train/audio2notes" in h for h in hist) and "val/audio2notes" in hist[-1]
+    report = evaluate(str(run / "weights"), pieces=1, excerpts=1, seed=0, log=lambda s: None, basic_pitch=False)
+    assert set(report["trained_tasks"]) == {"image2lmx", "midi2lmx", "audio2midi", "audio2notes"}
+    # the note head is measured on whole recordings through the product's path
+    assert report["seconds_per_sequence"]["audio2midi real-time factor"] > 0
     assert "image2lmx" in report["ser"] and "midi2lmx" in report["ser"]
     assert "midi2lmx baseline (music21 quantiser)" in report["ser"]
     assert any(k.startswith("image2lmx ") and ("clean" in k or "degraded" in k) for k in report["ser"])

@@ -13,6 +13,7 @@ from unimt_desktop.panes.common import PLAYHEAD, Pane, fmt_time
 NAMES = ("C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B")
 BLACK = {1, 3, 6, 8, 10}
 # one hue per track: blue and orange first (the two hands of a piano score), then more
+DOUBTFUL, DOUBT = 0.6, "#d0342c"   # notes the model is less sure of than this get a red dashed outline
 TRACK_COLOURS = ["#2f6fdf", "#e8772e", "#2aa876", "#b04fcf", "#d23c5a", "#1aa6b7", "#8a8f2a", "#7d5a3c"]
 
 
@@ -51,7 +52,7 @@ class NotesItem(pg.GraphicsObject):
         self.picture = QPicture()
         self._rect = QRectF(0, 21, 1, 88)
 
-    def set_notes(self, notes: np.ndarray, duration: float) -> None:
+    def set_notes(self, notes: np.ndarray, duration: float, confidence=None) -> None:
         self.prepareGeometryChange()
         lo = int(min(21, notes[:, 2].min())) if len(notes) else 21
         hi = int(max(108, notes[:, 2].max())) if len(notes) else 108
@@ -70,9 +71,14 @@ class NotesItem(pg.GraphicsObject):
         pen.setCosmetic(True)
         pen.setWidthF(0.6)
         p.setPen(pen)
+        doubt = QPen(QColor(DOUBT))
+        doubt.setCosmetic(True)
+        doubt.setWidthF(1.6)
+        doubt.setStyle(Qt.PenStyle.DashLine)
         order = np.argsort(notes[:, 3]) if len(notes) else []
         for i in order:
             s, e, pitch, vel, tr = notes[i]
+            p.setPen(doubt if confidence is not None and confidence[i] < DOUBTFUL else pen)
             p.setBrush(QBrush(note_colour(int(tr), vel)))
             p.drawRect(QRectF(s, pitch - 0.42, max(e - s, 0.01), 0.84))
         p.end()
@@ -121,9 +127,13 @@ class PianoRollPane(Pane):
             self.info.setText("")
             self.legend.setText("")
             return
-        self.notes.set_notes(data.notes, data.duration)
+        conf = getattr(data, "confidence", None)
+        self.notes.set_notes(data.notes, data.duration, conf)
         n = len(data.notes)
-        self.info.setText(f"{n} notes · {fmt_time(data.duration)}")
+        text = f"{n} notes · {fmt_time(data.duration)}"
+        if conf is not None and n:
+            text += f" · {int((conf < DOUBTFUL).sum())} doubtful (red outline)"
+        self.info.setText(text)
         used = sorted(set(int(t) for t in data.notes[:, 4])) if n else []
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(
             f'<span style="color:{TRACK_COLOURS[k % len(TRACK_COLOURS)]}; font-size:15px">■</span>&nbsp;{data.tracks[k]}'
