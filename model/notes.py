@@ -126,3 +126,70 @@ def blend_windows(chunks: list[np.ndarray], starts: list[int], n_frames: int,
         out[s:s + t] += chunk[:t] * ramp[:, None, None]
         weight[s:s + t, 0, 0] += ramp
     return out / np.maximum(weight, 1e-6)
+
+
+def tune_thresholds(weights: str, data_dir: str, windows: int = 160, log=print) -> dict:
+    """Pick the onset and frame thresholds that give the best onset-offset-weighted F1 on validation windows
+    of a data build (never the test split), and write them into the bundle's ``config.json``."""
+    import json
+    import os
+    from pathlib import Path
+
+    import torch
+
+    from model.metrics import NoteF1
+    from model.training.batching import collate
+    from model.training.checkpoint import load_bundle
+    from model.training.data import ShardSource
+
+    model, config = load_bundle(weights, "cpu")
+    src = ShardSource(data_dir)
+    vocab = src.meta()["vocab"]
+    exs = []
+    for ex in src.examples("audio2notes", "validation", seed=0):
+        exs.append(ex)
+        if len(exs) >= windows:
+            break
+    probs = []
+    with torch.inference_mode():
+        for i in range(0, len(exs), 8):
+            b = collate(exs[i:i + 8], vocab["bos"], vocab["eos"])
+            p = torch.sigmoid(model.notes(b.src, b.target_modality, b.src_pad)).numpy()
+            probs += [pr[:len(e.src)] for e, pr in zip(exs[i:i + 8], p)]
+    refs = [notes_to_midi(roll_to_notes(np.clip(e.labels, 0, 1))) for e in exs]
+    results = []
+    for on in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        for fr in (0.2, 0.3, 0.4, 0.5):
+            f1 = NoteF1()
+            for pr, ref in zip(probs, refs):
+                f1.add(notes_to_midi(roll_to_notes(pr, onset_threshold=on, frame_threshold=fr)), ref)
+            s = f1.summary()
+            results.append((s["onset_f1"] + 0.25 * s["onset_offset_f1"], on, fr, s["onset_f1"], s["onset_offset_f1"]))
+            log(f"onset {on:.1f} frame {fr:.1f}: onset F1 {s['onset_f1']:.3f}, onset-offset F1 {s['onset_offset_f1']:.3f}")
+    _, on, fr, f_on, f_off = max(results)
+    path = Path(weights) / "config.json"
+    cfg = json.loads(path.read_text())
+    cfg.setdefault("inference", {}).update({"onset_threshold": on, "frame_threshold": fr,
+                                            "tuned_on": f"{len(exs)} validation windows of {data_dir}"})
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(cfg, indent=1))
+    os.replace(tmp, path)
+    return {"onset_threshold": on, "frame_threshold": fr, "onset_f1": f_on, "onset_offset_f1": f_off,
+            "windows": len(exs)}
+
+
+def main(argv=None) -> int:  # python -m model.notes tune WEIGHTS --data data/v1
+    import argparse
+
+    ap = argparse.ArgumentParser(description="tune the note head's thresholds on validation windows")
+    ap.add_argument("command", choices=["tune"])
+    ap.add_argument("weights")
+    ap.add_argument("--data", default="data/v1")
+    ap.add_argument("--windows", type=int, default=160)
+    args = ap.parse_args(argv)
+    print(tune_thresholds(args.weights, args.data, args.windows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

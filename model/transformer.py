@@ -207,6 +207,7 @@ class AudioStem2D(nn.Module):
 
 NOTE_KEYS, NOTE_LOW = 88, 21          # piano keys A0..C8
 NOTE_OUTPUTS = ("onset", "frame", "offset", "velocity")
+NOTE_POS_WEIGHT = (8.0, 2.0, 4.0)
 
 
 class NoteHead(nn.Module):
@@ -234,8 +235,9 @@ def note_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     total = logits.new_zeros(())
     for i, name in enumerate(NOTE_OUTPUTS[:3]):
         valid = labels[..., i] >= 0
-        if valid.any():
-            total = total + F.binary_cross_entropy_with_logits(logits[..., i][valid], labels[..., i][valid])
+        if valid.any():   # onsets and offsets are rare (2 frames a note): their positives weigh more
+            total = total + F.binary_cross_entropy_with_logits(
+                logits[..., i][valid], labels[..., i][valid], pos_weight=logits.new_tensor(NOTE_POS_WEIGHT[i]))
     at_onset = labels[..., 0] > 0.5
     if at_onset.any():
         total = total + F.mse_loss(torch.sigmoid(logits[..., 3][at_onset]), labels[..., 3][at_onset])

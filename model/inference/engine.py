@@ -214,7 +214,10 @@ class Engine:
         frames = log_mel(audio.mono(self.mel_config.sample_rate), self.mel_config)
         probs = self.note_probabilities(frames, report, batch_size)
         report(1, 1, "reading notes")
-        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)))
+        inf = self.config.get("inference", {})   # thresholds tuned on validation recordings (model.notes)
+        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),
+                              onset_threshold=float(inf.get("onset_threshold", 0.5)),
+                              frame_threshold=float(inf.get("frame_threshold", 0.4)))
         midi = Midi(notes_to_midi(notes), source=None)
         midi.note_confidence = [n[4] for n in notes]  # type: ignore[attr-defined]
         return midi

@@ -17,14 +17,19 @@ from typing import Any, Optional
 FORMAT_VERSION = 1
 
 
-def save_bundle(folder: str | Path, model, meta: dict[str, Any]) -> Path:
-    """Write ``model`` and ``meta`` (vocab, tokenizers, tasks, step, metrics) atomically into ``folder``."""
+def save_bundle(folder: str | Path, model, meta: dict[str, Any], half: bool = False) -> Path:
+    """Write ``model`` and ``meta`` (vocab, tokenizers, tasks, step, metrics) atomically into ``folder``.
+
+    ``half`` stores floating-point weights as float16 (half the size; they load back as float32)."""
+    import torch
     from safetensors.torch import save_file
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()
              if k != "head.weight"}  # tied to tgt_embed.weight
+    if half:
+        state = {k: v.half() if v.dtype == torch.float32 else v for k, v in state.items()}
     config = {"format_version": FORMAT_VERSION, "model": model.config.to_dict(), **meta}
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         save_file(state, str(Path(tmp) / "model.safetensors"), metadata={"format": "unimt"})
@@ -74,3 +79,29 @@ def load_train_state(path: str | Path) -> dict:
     import torch
 
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def ship(src: str | Path, dst: str | Path) -> Path:
+    """Copy a trained bundle to ``dst`` (e.g. ``model/weights``) as float16, ready to commit."""
+    model, config = load_bundle(src, "cpu")
+    meta = {k: v for k, v in config.items() if k not in ("format_version", "model")}
+    meta.pop("train_config", None)
+    return save_bundle(dst, model, meta, half=True)
+
+
+def main(argv=None) -> int:  # python -m model.training.checkpoint ship SRC DST
+    import argparse
+
+    ap = argparse.ArgumentParser(description="ship a trained weights bundle (float16)")
+    ap.add_argument("command", choices=["ship"])
+    ap.add_argument("src", type=Path)
+    ap.add_argument("dst", type=Path)
+    args = ap.parse_args(argv)
+    out = ship(args.src, args.dst)
+    size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
+    print(f"{out}: {size:.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
