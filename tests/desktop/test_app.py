@@ -64,8 +64,11 @@ def test_cancel_keeps_the_panes(window, run_job, samples, dialogs, qtbot):
 
 
 def test_model_direction_without_weights(window, run_job, samples, dialogs, monkeypatch, tmp_path):
+    import model.inference.weights as weights
+
     monkeypatch.setenv("UNIMT_WEIGHTS", str(tmp_path / "nowhere"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(weights, "PACKAGED_WEIGHTS", tmp_path / "not-shipped")   # as if none were shipped
     run_job(lambda: window.open_file(samples / "study.wav"))
     assert window.banner.isVisibleTo(window)
     assert "No model installed" in window.banner.text()

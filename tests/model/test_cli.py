@@ -52,15 +52,45 @@ def test_systems_option_writes_one_png_per_system(files, tmp_path):
 
 @pytest.mark.parametrize("src,dst", [("png", "musicxml"), ("wav", "mid"), ("pdf", "wav")])
 def test_model_directions_say_weights_are_missing(files, tmp_path, src, dst, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    from model.inference.weights import weights_available
-
-    if weights_available():
-        pytest.skip("weights are installed; the model directions are tested with the model")
-    proc = unimt("convert", files[src], tmp_path / f"out.{dst}")
+    """Without any weights (the shipped ones hidden behind an empty folder), the model directions say so."""
+    empty = tmp_path / "no-weights"
+    empty.mkdir()
+    proc = unimt("convert", files[src], tmp_path / f"out.{dst}", "--weights", empty)
     assert proc.returncode == 1
-    assert proc.stderr.count("\n") == 1 and "no weights are installed" in proc.stderr
-    assert str(files[src]) in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "not a unimt weights folder" in proc.stderr
+    assert str(empty) in proc.stderr
+    # and with no weights anywhere (the shipped folder emptied too), the message says where it looked
+    import model.inference.weights as weights
+    from model.errors import ModelUnavailableError
+
+    monkeypatch.setattr(weights, "PACKAGED_WEIGHTS", empty)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("UNIMT_WEIGHTS", raising=False)
+    with pytest.raises(ModelUnavailableError, match="no weights are installed .looked in .*no-weights"):
+        weights.find_weights()
+
+
+def test_the_shipped_weights_transcribe_and_say_what_they_cannot(files, tmp_path, monkeypatch):
+    """The weights in model/weights are found without a flag: a recording becomes MIDI that matches it; a
+    direction they were not trained for fails with one clear line."""
+    import pretty_midi
+
+    from model.inference.weights import PACKAGED_WEIGHTS, is_weights_dir, weights_can
+    from model.metrics import NoteF1
+
+    if not is_weights_dir(PACKAGED_WEIGHTS):
+        pytest.skip("no weights are shipped in model/weights")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert weights_can("audio")
+    proc = unimt("convert", files["wav"], tmp_path / "out.mid")
+    assert proc.returncode == 0, proc.stderr
+    f1 = NoteF1()
+    f1.add(pretty_midi.PrettyMIDI(str(tmp_path / "out.mid")), pretty_midi.PrettyMIDI(str(files["mid"])))
+    assert f1.summary()["onset_f1"] > 0.4      # the chorale: 0.53 with the shipped weights (four voices, doublings)
+    if not weights_can("image"):
+        proc = unimt("convert", files["png"], tmp_path / "out.musicxml")
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+        assert "not trained to read score images" in proc.stderr and str(files["png"]) in proc.stderr
 
 
 def test_refuses_to_overwrite_its_input(files, tmp_path):
