@@ -62,7 +62,8 @@ def roll_to_notes(probs: np.ndarray, fps: int = FPS, onset_threshold: float = 0.
 
     An onset is the first frame of a run of onset probability above ``onset_threshold``; the note
     lasts while the frame probability stays above ``frame_threshold`` (at least ``min_frames``) and
-    ends at the next onset of the same key. Confidence is the onset run's peak probability.
+    ends at the next onset of the same key. Confidence maps the onset run's peak probability from the
+    threshold (0.5: barely a note) to certainty (1.0).
     """
     t_total = probs.shape[0]
     notes = []
@@ -80,7 +81,9 @@ def roll_to_notes(probs: np.ndarray, fps: int = FPS, onset_threshold: float = 0.
                 e += 1
             e = min(max(e, s + min_frames), max(limit, s + 1))
             v = int(np.clip(round(float(vel[s:run_end + 1].mean()) * 127), 1, 127))
-            notes.append((key + NOTE_LOW, s / fps, e / fps, v, float(on_p[s:run_end + 1].max())))
+            peak = float(on_p[s:run_end + 1].max())   # 0.5 at the threshold, 1.0 when certain
+            conf = 0.5 + 0.5 * (peak - onset_threshold) / max(1e-6, 1.0 - onset_threshold)
+            notes.append((key + NOTE_LOW, s / fps, e / fps, v, conf))
     notes.sort(key=lambda n: (n[1], n[0]))
     return notes
 

@@ -79,6 +79,7 @@ def test_repeated_notes_on_one_key_stay_apart():
     notes = roll_to_notes(probs)
     assert [(p, s, e) for p, s, e, *_ in notes] == [(61, 0.1, 0.3), (61, 0.3, 0.7)]
     assert all(v == 64 for *_, v, _ in notes)
+    assert [round(c, 2) for *_, c in notes] == [0.9, 0.9]     # 0.9 is 80% of the way from threshold 0.5 to 1
 
 
 @pytest.mark.parametrize("stem", ["conv2d", "conv1d"])
