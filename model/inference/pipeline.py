@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from model.errors import BadInputError, ModelUnavailableError
-from model.inference.weights import find_weights, weights_can
+from model.inference.weights import find_weights, trained_for
 from model.io.types import Audio, Midi, Notation, ScoreImage
 from model.progress import Reporter
 
@@ -45,7 +45,7 @@ def recognise_image(image: ScoreImage, options: ModelOptions, report: Reporter) 
     except ModelUnavailableError:
         check_score_pages(image, report)  # a photo without music is told so, weights or not
         raise
-    if not weights_can("image", folder):
+    if not trained_for("image", folder):
         check_score_pages(image, report)
         raise ModelUnavailableError(f"the installed weights ({folder}) were not trained to read score images; "
                                     "pass --weights DIR with weights that are", image.source)
@@ -59,7 +59,7 @@ def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> M
     if audio.duration < 0.05:
         raise BadInputError("the recording is too short to transcribe", audio.source)
     folder = find_weights(options.weights)
-    if not weights_can("audio", folder):
+    if not trained_for("audio", folder):
         raise ModelUnavailableError(f"the installed weights ({folder}) were not trained to transcribe recordings; "
                                     "pass --weights DIR with weights that are", audio.source)
     return get_engine(folder, options.device).transcribe(audio, report)

@@ -78,14 +78,23 @@ def weights_available(explicit: Optional[str | Path] = None) -> bool:
 STEP_TASKS = {"image": ("image2lmx",), "audio": ("audio2notes", "audio2midi")}
 
 
-def weights_can(source: str, explicit: Optional[str | Path] = None) -> bool:
-    """Whether the installed weights can do the model step from ``source`` ("image": read score images,
-    "audio": transcribe recordings), read from ``config.json`` alone (the model is not loaded)."""
+def trained_for(source: str, folder: Path) -> bool:
+    """Whether the weights in ``folder`` can do the model step from ``source`` ("image": read score images,
+    "audio": transcribe recordings), from ``config.json`` alone (the model is not loaded). An unreadable
+    config.json is a BadInputError naming the folder."""
     import json
 
     try:
-        folder = find_weights(explicit)
-        tasks = json.loads((folder / "config.json").read_text()).get("tasks", {})
-    except (ModelUnavailableError, BadInputError, OSError, ValueError):
-        return False
+        tasks = json.loads((Path(folder) / "config.json").read_text()).get("tasks", {})
+    except (OSError, ValueError, AttributeError) as exc:
+        raise BadInputError(f"unreadable config.json ({exc})", folder) from None
     return any(t in tasks for t in STEP_TASKS.get(source, ()))
+
+
+def weights_can(source: str, explicit: Optional[str | Path] = None) -> bool:
+    """Whether the installed weights (or ``explicit``) can do the model step from ``source``; False when
+    there are none or they are unreadable."""
+    try:
+        return trained_for(source, find_weights(explicit))
+    except (ModelUnavailableError, BadInputError):
+        return False

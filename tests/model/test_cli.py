@@ -248,3 +248,15 @@ def test_malformed_token_file_names_the_line(tmp_path):
     proc = unimt("detokenize", bad, tmp_path / "x.musicxml")
     assert proc.returncode == 1 and "line 3, token 4: unknown LMX token 'flurb'" in proc.stderr
     assert not (tmp_path / "x.musicxml").exists()
+
+
+@pytest.mark.parametrize("src,dst", [("png", "musicxml"), ("wav", "mid")])
+def test_a_broken_weights_folder_is_named(files, tmp_path, src, dst):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("not json")
+    (broken / "model.safetensors").write_text("not weights")
+    proc = unimt("convert", files[src], tmp_path / f"out.{dst}", "--weights", broken)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "unreadable config.json" in proc.stderr and str(broken) in proc.stderr
+    assert not (tmp_path / f"out.{dst}").exists()
