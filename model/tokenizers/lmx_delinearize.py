@@ -1,14 +1,18 @@
 """LMX tokens -> MusicXML text (the delinearizer); the grammar is documented in :mod:`model.tokenizers.lmx`.
 
 Decoding is forgiving: any sequence of vocabulary tokens gives well-formed partwise MusicXML that
-music21 reads. Tokens that cannot be placed (a ``dot`` outside a note, a ``chord`` with no note to
-join, a ``backup`` longer than the measure so far) are dropped or clipped. It runs in two passes:
+music21 reads and writes back. Tokens that cannot be placed (a ``dot`` outside a note, a ``chord`` with no
+note to join, a ``backup`` longer than the measure so far, a ``forward`` past the bar line and the notes)
+are dropped or clipped; a part without a time signature gets a hidden 4/4 where music21 needs one; what
+music21 could not write in an overfull measure moves within it (:class:`_BarLine`). It runs in two passes:
 tokens -> per-measure, per-part events; then events -> XML with divisions chosen so every
 duration is an integer.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -32,6 +36,7 @@ _NOTATION_TOKENS = frozenset(["fermata", "arpeggiate"] + ARTICULATIONS + ORNAMEN
 _RATIOS = frozenset(t for t in TOKEN_SET if "in" in t and t.split("in")[0].isdigit())
 _LONGEST = DURATION_TYPES["maxima"]
 _PREFIX = frozenset(["print-object:no", "grace", "grace:slash", "chord"])
+_BY_LENGTH = sorted(DURATION_TYPES.items(), key=lambda kv: -kv[1])
 _PITCHES = frozenset(f"{s}{o}" for o in range(10) for s in STEPS)
 
 
@@ -272,6 +277,133 @@ def _dur_value(ev: _Event) -> Fraction:
     return sum((group_value(t, r, d) for t, r, d in ev.data["groups"]), Fraction(0))
 
 
+# Lengths (quarters) of one plain or dotted note value, or of a triplet of 64ths or longer: music21 writes them
+_PLAIN_LENGTHS = frozenset({v * (2 - Fraction(1, 2 ** d)) for v in DURATION_TYPES.values() for d in range(4)}
+                           | {v * Fraction(2, 3) for v in DURATION_TYPES.values() if v >= Fraction(1, 16)})
+_MUSIC21_TYPES = frozenset("longa" if t == "long" else t for t in DURATION_TYPES)  # music21's names
+
+
+def _writable(q: Fraction) -> bool:
+    """Whether music21 can write ``q`` quarters as one rest or as tied notes (MusicXML stops at the 1024th).
+
+    music21 fills a hole in a voice with one hidden rest, and splits what straddles a bar line in two; a
+    length that only a 2048th tuplet or no note value expresses (a sum of unlike tuplets and very short
+    notes) makes its writer fail.
+    """
+    return q <= 0 or q in _PLAIN_LENGTHS or _music21_writable(q)
+
+
+@functools.lru_cache(maxsize=1024)
+def _music21_writable(q: Fraction) -> bool:
+    """:func:`_writable` asking music21 how it would write ``q`` quarters."""
+    from music21 import duration  # only for the rarer lengths
+
+    components, tuplet = duration.quarterConversion(q)
+    types = [c.type for c in components]
+    if tuplet is not None:
+        types += [d.type for d in (tuplet.durationActual, tuplet.durationNormal) if d is not None]
+        if min(c.quarterLength for c in components) < Fraction(1, 16):
+            return False  # its writer turns a tuplet of very short notes into one of 2048ths
+    return all(t in _MUSIC21_TYPES for t in types)
+
+
+class _BarLine:
+    """Where the notes of one part in one measure may go so that music21 can write them.
+
+    Content past the measure's length is kept (real scores have such measures), and music21's writer carries
+    whatever straddles the bar line -- a note, a rest, or the hidden rest it puts in a hole of a voice -- into
+    the next measure, into the same voice, split in two. It fails when it has to carry two things out of the
+    last measure ("measure already found"), or from one of several voices into a measure of several voices
+    that lacks it (``KeyError``), or a piece with no note value, or one longer than the next measure. Where it
+    would fail, a voice that would resume past the bar line after a hole across it resumes where it left off
+    (a backup: what a voice change without its backup meant), and a note or rest that would straddle the bar
+    line starts at it (a forward).
+
+    music21 also fills every other hole in a voice with one rest, which needs a note value: a hole of an odd
+    length (sums of unlike tuplets and very short notes) gets a hidden rest written here instead.
+    """
+
+    def __init__(self, length: Fraction, voices: dict[int, set], following: tuple[Fraction, dict] | None,
+                 staves: int):
+        """``voices``: staff -> the voices of this measure; ``following``: the next measure's length and
+        voices (None: this is the last measure)."""
+        self.length = length
+        self.voices = voices
+        self.following = following
+        self.staves = staves
+        self.carries: set[int] = set()  # staves that carry something over the bar line
+        self.end: dict[tuple[int, str], Fraction] = {}  # (staff, voice) -> where its notes end so far
+        self.reach = Fraction(0)  # where the notes end at the latest
+        self.spans: dict[int, list] = {}  # staff -> (start, end) of its notes and markings so far
+
+    def _may_cross(self, staff: int, voice: str, start: Fraction, end: Fraction) -> bool:
+        """Whether music21 can carry ``start..end`` of ``voice`` over the bar line (see the class)."""
+        carried = end - self.length
+        ok = _writable(self.length - start) and _writable(carried)
+        if self.following is None:  # the last measure: music21 adds one for one thing only
+            ok = ok and staff not in self.carries
+        else:
+            next_len, next_voices = self.following
+            here, there = self.voices.get(staff, set()), next_voices.get(staff, set())
+            key_error = len(here) > 1 and len(there) > 1 and voice not in there
+            ok = ok and carried <= next_len and not key_error
+        if ok:
+            self.carries.add(staff)
+        return ok
+
+    def place(self, note: _Note, value: Fraction, pos: Fraction) -> tuple[Fraction, Fraction | None]:
+        """Return where ``note`` (not a chord note) of length ``value`` goes, given the position ``pos``, and
+        where a hidden rest that fills its voice up to there starts (None: no hidden rest)."""
+        staff = min(note.staff, self.staves)
+        key = (staff, note.voice)
+        end = self.end.get(key, Fraction(0))
+        if pos > self.length > end and not self._may_cross(staff, note.voice, end, pos):  # a hole across it
+            pos = end
+        if pos < self.length < pos + value and not self._may_cross(staff, note.voice, pos, pos + value):
+            pos = self.length
+        fill_from = end if pos > end and not self._fillable(staff, end, pos) else None
+        self.end[key] = max(end, pos + value)
+        self.reach = max(self.reach, pos + value)
+        self.spans.setdefault(staff, []).append((fill_from if fill_from is not None else pos, pos + value))
+        return pos, fill_from
+
+    def _fillable(self, staff: int, start: Fraction, end: Fraction) -> bool:
+        """Whether music21 can fill ``start..end`` of a voice with rests: with one, or (in a staff of one
+        voice) with one between each two markings in the way."""
+        cuts = []
+        if len(self.voices.get(staff, ())) <= 1:
+            cuts = sorted({a for a, b in self.spans.get(staff, ()) if a == b and start < a < end})
+        points = [start, *cuts, end]
+        return _writable(end - start) and all(_writable(b - a) for a, b in itertools.pairwise(points))
+
+    def holes_at_end(self) -> list[tuple[int, str, Fraction]]:
+        """(staff, voice, start) of the odd holes before the bar line that hidden rests must fill."""
+        return [(staff, voice, end) for (staff, voice), end in self.end.items()
+                if end < self.length and not self._fillable(staff, end, self.length)]
+
+    def marking(self, staves: set[int], pos: Fraction) -> Fraction:
+        """Return where a direction or an attribute change in ``staves`` goes, given the position ``pos``.
+
+        music21 fills the way to a marking that no note covers, and on to the next thing in its staff, with
+        rests: if one would straddle the bar line or has no note value, the marking goes back to the latest
+        start or end of a note or marking of those staves (the measure start at the earliest).
+        """
+        def fits(staff: int, at: Fraction) -> bool:
+            spans = self.spans.get(staff, [])
+            if at == 0 or any(a <= at <= b for a, b in spans):
+                return True
+            before = max((b for a, b in spans if b < at), default=Fraction(0))
+            after = min((a for a, b in spans if a > at), default=None)
+            gaps = [(before, at)] + ([(at, after)] if after is not None else [])
+            return all(_writable(b - a) and not a < self.length < b for a, b in gaps)
+
+        times = {t for staff in staves for span in self.spans.get(staff, ()) for t in span if t < pos}
+        at = next(t for t in [pos, *sorted(times, reverse=True), Fraction(0)] if all(fits(s, t) for s in staves))
+        for staff in staves:
+            self.spans.setdefault(staff, []).append((at, at))
+        return at
+
+
 class _PartWriter:
     def __init__(self, segments: list[_Segment | None], divisions: int, staves: int, first: bool):
         self.segments = segments
@@ -288,11 +420,14 @@ class _PartWriter:
         return Fraction(4 * t[0], t[1]) if t else Fraction(4)
 
     def write(self, part: ET.Element) -> None:
+        lengths = _measure_lengths(self.segments)
+        voices = [_staff_voices(seg, self.staves) for seg in self.segments]
         for i, seg in enumerate(self.segments):
             measure = _sub(part, "measure", number=str(i + 1))
             self.acc.new_measure()
             self.beams_open.clear()
-            self._measure(measure, seg or _Segment(), i == 0)
+            following = (lengths[i + 1], voices[i + 1]) if i + 1 < len(self.segments) else None
+            self._measure(measure, seg or _Segment(), i == 0, voices[i], following)
 
     def _attrs(self, measure: ET.Element, events: list[_Event], first: bool, header: bool) -> None:
         key = time = None
@@ -323,6 +458,12 @@ class _PartWriter:
             _sub(el, "beats", str(time[0]))
             _sub(el, "beat-type", str(time[1]))
             self.state["time"] = time
+        elif first and _needs_a_meter(self.segments, self.staves):
+            # No time signature, but music21 needs one (see _needs_a_meter): the 4/4 that measure rests
+            # assume, not printed
+            el = _sub(attrs, "time", print_object="no")
+            _sub(el, "beats", "4")
+            _sub(el, "beat-type", "4")
         if first and self.staves > 1:
             _sub(attrs, "staves", str(self.staves))
         for staff in sorted(clefs):
@@ -350,22 +491,31 @@ class _PartWriter:
         if "repeat" in merged:
             _sub(bar, "repeat", direction=merged["repeat"])
 
-    def _measure(self, measure: ET.Element, seg: _Segment, first: bool) -> None:
+    def _measure(self, measure: ET.Element, seg: _Segment, first: bool, voices: dict[int, set],
+                 following: tuple[Fraction, dict] | None) -> None:
         events = seg.events
         n_header = next((i for i, ev in enumerate(events) if ev.kind not in ("key", "time", "clef")), len(events))
         self._attrs(measure, events[:n_header], first, header=True)
         self._barline(measure, seg.left, "left")
+        bar = _BarLine(self.measure_len(), voices, following, self.staves)
         pos = Fraction(0)
         prev_note: _Note | None = None
         pending_attrs: list[_Event] = []
-        for ev in events[n_header:] + [_Event("end")]:
+        body = events[n_header:] + [_Event("end")]
+        last_note = max((i for i, ev in enumerate(body) if ev.kind == "note"), default=-1)
+        for i, ev in enumerate(body):
             if ev.kind == "time":  # music21 cannot take a time signature inside a measure: drop it
                 continue
             if ev.kind in ("key", "clef"):
                 pending_attrs.append(ev)
                 continue
             if pending_attrs:
+                staves = {min(e.data["staff"], self.staves) for e in pending_attrs if e.kind == "clef"}
+                if any(e.kind == "key" for e in pending_attrs):
+                    staves = set(range(1, self.staves + 1))
+                at = self._place(measure, bar.marking(staves, pos), pos)
                 self._attrs(measure, pending_attrs, False, header=False)
+                self._place(measure, pos, at)
                 pending_attrs = []
                 prev_note = None
             if ev.kind == "note":
@@ -373,9 +523,14 @@ class _PartWriter:
                 can_chord = (prev_note is not None and not prev_note.rest and not note.rest
                              and prev_note.grace == note.grace)
                 note.chord = note.chord and can_chord
-                value = _note_value(note, self.measure_len())
+                value = _note_value(note, bar.length)
                 if note.chord:
                     note.voice = prev_note.voice
+                else:
+                    at, fill_from = bar.place(note, value, pos)
+                    if fill_from is not None:
+                        pos = self._hidden_rest(measure, note.staff, note.voice, fill_from, at, pos)
+                    pos = self._place(measure, at, pos)
                 self._note(measure, note, value)
                 if not note.chord:
                     pos += value
@@ -384,14 +539,47 @@ class _PartWriter:
                 amount = _dur_value(ev)
                 if ev.kind == "backup":
                     amount = min(amount, pos)
+                elif i > last_note:  # a forward to no note: no further than the bar line or the notes
+                    amount = min(amount, max(bar.length, bar.reach) - pos)  # (music21 would fill the way)
                 if amount > 0:
                     _sub(_sub(measure, ev.kind), "duration", str(int(amount * self.div)))
                     pos += amount if ev.kind == "forward" else -amount
                 prev_note = None
             elif ev.kind == "direction":
+                staves = {min(ev.data.get("staff", 1), self.staves)}
+                if ev.data["kind"] == "metronome":
+                    staves.add(1)  # music21 puts a tempo in the top staff
+                at = self._place(measure, bar.marking(staves, pos), pos)
                 self._direction(measure, ev.data)
+                self._place(measure, pos, at)
                 prev_note = None
+        for staff, voice, start in bar.holes_at_end():
+            pos = self._hidden_rest(measure, staff, voice, start, bar.length, pos)
         self._barline(measure, seg.right, "right")
+
+    def _hidden_rest(self, measure: ET.Element, staff: int, voice: str, start: Fraction, end: Fraction,
+                     pos: Fraction) -> Fraction:
+        """Write a hidden rest from ``start`` to ``end`` (moving there from ``pos``); return ``end``.
+
+        Its length has no note value (see :class:`_BarLine`): the type is only nominal, and music21 keeps the
+        length as it is.
+        """
+        self._place(measure, start, pos)
+        el = _sub(measure, "note", print_object="no")
+        _sub(el, "rest")
+        _sub(el, "duration", str(int((end - start) * self.div)))
+        _sub(el, "voice", voice)
+        _sub(el, "type", next((t for t, v in _BY_LENGTH if v <= end - start), "1024th"))
+        if self.staves > 1:
+            _sub(el, "staff", str(min(staff, self.staves)))
+        return end
+
+    def _place(self, measure: ET.Element, new: Fraction, pos: Fraction) -> Fraction:
+        """Move the position from ``pos`` to ``new`` (a backup or forward); return ``new``."""
+        if new != pos:
+            move = _sub(measure, "backup" if new < pos else "forward")
+            _sub(move, "duration", str(int(abs(new - pos) * self.div)))
+        return new
 
     def _direction(self, measure: ET.Element, d: dict) -> None:
         kind = d["kind"]
@@ -530,18 +718,109 @@ class _PartWriter:
             _sub(notations, "arpeggiate")
 
 
+def _open_tuplets_of_128ths(segments: list[_Segment | None]) -> None:
+    """Drop the ratio of the notes of a tuplet of 128ths left incomplete in its voice and measure.
+
+    music21 completes such a tuplet by splitting the next note (or the rest it fills the voice with) in two,
+    and the pieces have no note value that MusicXML can write.
+    """
+    for seg in segments:
+        runs: dict[tuple[int, str], list[_Note]] = {}  # (staff, voice) -> its notes of one tuplet so far
+        for ev in seg.events if seg else []:
+            n = ev.note
+            if ev.kind != "note" or n.chord or n.grace:
+                continue
+            key = (n.staff, n.voice)
+            run = runs.get(key)
+            if run and (run[0].type, run[0].ratio, run[0].dots) != (n.type, n.ratio, n.dots):
+                _close_tuplet(runs.pop(key))
+            if n.type == "128th" and n.ratio:
+                runs.setdefault(key, []).append(n)
+        for run in runs.values():
+            _close_tuplet(run)
+
+
+def _close_tuplet(notes: list[_Note]) -> None:
+    """Drop the ratio of ``notes`` (one tuplet's, in a row) unless they fill whole tuplets."""
+    first = notes[0]
+    whole = group_value(first.type, None, first.dots) * parse_ratio(first.ratio)[1]
+    if sum(group_value(n.type, n.ratio, n.dots) for n in notes) % whole:
+        for n in notes:
+            n.ratio = None
+
+
+def _staff_voices(seg: _Segment | None, staves: int) -> dict[int, set]:
+    """Staff -> the voices of its notes in one measure (a chord note may name a voice of its own that the
+    writer overrides: it counts too)."""
+    out: dict[int, set] = {}
+    for ev in seg.events if seg else []:
+        if ev.kind == "note":
+            out.setdefault(min(ev.note.staff, staves), set()).add(ev.note.voice)
+    return out
+
+
+def _measure_lengths(segments: list[_Segment | None]) -> list[Fraction]:
+    """Length in quarters of each measure of one part: its time signature's (4/4 without one).
+
+    Only a time signature at a measure's start counts: the writer drops one inside a measure.
+    """
+    out = []
+    length = Fraction(4)
+    for seg in segments:
+        for ev in seg.events if seg else []:
+            if ev.kind not in ("key", "time", "clef"):
+                break
+            if ev.kind == "time":
+                length = Fraction(4 * (ev.data["beats"] or 4), ev.data["beat_type"] or 4)
+        out.append(length)
+    return out
+
+
+def _needs_a_meter(segments: list[_Segment | None], staves: int) -> bool:
+    """Whether music21 needs a time signature to write this part, given that it has none.
+
+    Without one, music21 picks a meter for each measure from the length of its notes when it writes (one
+    voice in one staff, as in folk tunes without a meter, is fine) but splits long measures by 4/4: it fails
+    on several voices or staves, on a forward past the notes (read as no length, or one it cannot fill with
+    a rest), and a measure of odd length (a tuplet left open) takes it minutes.
+    """
+    if staves > 1:
+        return True
+    for seg in segments:
+        if seg is None:
+            continue
+        if len({ev.note.voice for ev in seg.events if ev.kind == "note"}) > 1:
+            return True
+        pos = reach = furthest = Fraction(0)
+        prev: _Note | None = None
+        for ev in seg.events:  # where the notes end at the latest, as the writer places them
+            if ev.kind == "note":
+                n = ev.note
+                if not (n.chord and prev is not None and not prev.rest and not n.rest and prev.grace == n.grace):
+                    pos += _note_value(n, Fraction(4))
+                    reach = max(reach, pos)
+                    prev = n
+            elif ev.kind in ("backup", "forward"):
+                amount = _dur_value(ev)
+                pos = max(pos - amount, Fraction(0)) if ev.kind == "backup" else pos + amount
+                prev = None
+            elif ev.kind != "time":
+                prev = None
+            furthest = max(furthest, pos)
+        if furthest > reach or reach.denominator & (reach.denominator - 1):  # or a tuplet left open
+            return True
+    return False
+
+
 def _part_layout(segments: list[_Segment | None]) -> tuple[int, int]:
     """Return (divisions, staves) of one part."""
     den = 1
     staves = 1
-    measure_len = Fraction(4)
-    for seg in segments:
+    for seg, measure_len in zip(segments, _measure_lengths(segments)):
         if seg is None:
             continue
+        values = [measure_len]  # the bar line (a forward may go to it)
         for ev in seg.events:
-            if ev.kind == "time":
-                measure_len = Fraction(4 * (ev.data["beats"] or 4), ev.data["beat_type"] or 4)
-            values = []
             if ev.kind == "note":
                 values.append(_note_value(ev.note, measure_len))
                 staves = max(staves, ev.note.staff)
@@ -549,8 +828,8 @@ def _part_layout(segments: list[_Segment | None]) -> tuple[int, int]:
                 values += [group_value(t, r, d) for t, r, d in ev.data["groups"]]
             elif ev.kind in ("clef", "direction"):
                 staves = max(staves, ev.data.get("staff", 1))
-            for v in values:
-                den = den * v.denominator // math.gcd(den, v.denominator)
+        for v in values:
+            den = den * v.denominator // math.gcd(den, v.denominator)
     return den, staves
 
 
@@ -588,6 +867,7 @@ def delinearize(tokens: list[str]) -> str:
         _sub(sp, "part-name", f"Part {p + 1}")
     for p in range(n_parts):
         segments = [m[p] if p < len(m) else None for m in measures]
+        _open_tuplets_of_128ths(segments)
         div, staves = _part_layout(segments)
         part = _sub(root, "part", id=f"P{p + 1}")
         _PartWriter(segments, div, staves, True).write(part)
