@@ -293,6 +293,19 @@ def _writable(q: Fraction) -> bool:
     return q <= 0 or q in _PLAIN_LENGTHS or _music21_writable(q)
 
 
+def _one_value(q: Fraction) -> bool:
+    """Whether music21 writes ``q`` quarters as one note value (maybe in a tuplet), not tied ones."""
+    return q in _PLAIN_LENGTHS or _music21_writable(q) and _music21_values(q) == 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _music21_values(q: Fraction) -> int:
+    """How many note values music21 ties to write ``q`` quarters."""
+    from music21 import duration
+
+    return len(duration.quarterConversion(q).components)
+
+
 @functools.lru_cache(maxsize=1024)
 def _music21_writable(q: Fraction) -> bool:
     """:func:`_writable` asking music21 how it would write ``q`` quarters."""
@@ -314,20 +327,22 @@ class _BarLine:
     whatever straddles the bar line -- a note, a rest, or the hidden rest it puts in a hole of a voice -- into
     the next measure, into the same voice, split in two. It fails when it has to carry two things out of the
     last measure ("measure already found"), or from one of several voices into a measure of several voices
-    that lacks it (``KeyError``), or a piece with no note value, or one longer than the next measure. Where it
-    would fail, a voice that would resume past the bar line after a hole across it resumes where it left off
-    (a backup: what a voice change without its backup meant), and a note or rest that would straddle the bar
-    line starts at it (a forward).
+    that lacks it (``KeyError``), or a piece with no note value, or one longer than the next measure, or
+    (with no time signature) a piece of a rest that needs tied values. Where it would fail, a voice that
+    would resume past the bar line after a hole across it resumes where it left off (a backup: what a voice
+    change without its backup meant), and a note or rest that would straddle the bar line starts at it (a
+    forward).
 
     music21 also fills every other hole in a voice with one rest, which needs a note value: a hole of an odd
     length (sums of unlike tuplets and very short notes) gets a hidden rest written here instead.
     """
 
     def __init__(self, length: Fraction, voices: dict[int, set], following: tuple[Fraction, dict] | None,
-                 staves: int):
+                 staves: int, meterless: bool = False):
         """``voices``: staff -> the voices of this measure; ``following``: the next measure's length and
-        voices (None: this is the last measure)."""
+        voices (None: this is the last measure); ``meterless``: no time signature is written."""
         self.length = length
+        self.meterless = meterless
         self.voices = voices
         self.following = following
         self.staves = staves
@@ -336,10 +351,12 @@ class _BarLine:
         self.reach = Fraction(0)  # where the notes end at the latest
         self.spans: dict[int, list] = {}  # staff -> (start, end) of its notes and markings so far
 
-    def _may_cross(self, staff: int, voice: str, start: Fraction, end: Fraction) -> bool:
+    def _may_cross(self, staff: int, voice: str, start: Fraction, end: Fraction, rest: bool) -> bool:
         """Whether music21 can carry ``start..end`` of ``voice`` over the bar line (see the class)."""
         carried = end - self.length
         ok = _writable(self.length - start) and _writable(carried)
+        if rest and self.meterless:  # it would leave a piece of tied values unsplit, and fail on it
+            ok = ok and _one_value(self.length - start) and _one_value(carried)
         if self.following is None:  # the last measure: music21 adds one for one thing only
             ok = ok and staff not in self.carries
         else:
@@ -357,9 +374,9 @@ class _BarLine:
         staff = min(note.staff, self.staves)
         key = (staff, note.voice)
         end = self.end.get(key, Fraction(0))
-        if pos > self.length > end and not self._may_cross(staff, note.voice, end, pos):  # a hole across it
+        if pos > self.length > end and not self._may_cross(staff, note.voice, end, pos, True):  # a hole
             pos = end
-        if pos < self.length < pos + value and not self._may_cross(staff, note.voice, pos, pos + value):
+        if pos < self.length < pos + value and not self._may_cross(staff, note.voice, pos, pos + value, note.rest):
             pos = self.length
         fill_from = end if pos > end and not self._fillable(staff, end, pos) else None
         self.end[key] = max(end, pos + value)
@@ -414,6 +431,7 @@ class _PartWriter:
         self.beams_open: dict[str, set] = {}
         self.tuplets_open: list[int] = []
         self.slurs_open: list[int] = []
+        self.meterless = True  # no time signature written so far
 
     def measure_len(self) -> Fraction:
         t = self.state["time"]
@@ -464,6 +482,8 @@ class _PartWriter:
             el = _sub(attrs, "time", print_object="no")
             _sub(el, "beats", "4")
             _sub(el, "beat-type", "4")
+            self.meterless = False
+        self.meterless = self.meterless and self.state["time"] is None
         if first and self.staves > 1:
             _sub(attrs, "staves", str(self.staves))
         for staff in sorted(clefs):
@@ -497,7 +517,7 @@ class _PartWriter:
         n_header = next((i for i, ev in enumerate(events) if ev.kind not in ("key", "time", "clef")), len(events))
         self._attrs(measure, events[:n_header], first, header=True)
         self._barline(measure, seg.left, "left")
-        bar = _BarLine(self.measure_len(), voices, following, self.staves)
+        bar = _BarLine(self.measure_len(), voices, following, self.staves, self.meterless)
         pos = Fraction(0)
         prev_note: _Note | None = None
         pending_attrs: list[_Event] = []

@@ -437,16 +437,23 @@ def test_an_overfull_measure_keeps_its_notes_and_writes():
     # one voice may straddle the bar line, as in real scores: the note stays where it is
     xml = delinearize(["time", "C4", "half", "D4", "whole"])
     assert "<forward>" not in xml and "<backup>" not in xml
+    # without a time signature music21 carries a rest over 4/4 but cannot tie its pieces (5/8, 11/8): it
+    # starts at the bar line
+    score = _written(["C3", "E0", "E8", "C3", "16th", "dot", "rest", "half"])
+    assert [float(r.offset) for r in score.recurse().getElementsByClass("Rest")] == [4.0]
 
 
 def test_odd_lengths_from_unlike_tuplets_write():
     """Found by random token soups: sums of unlike tuplets and very short notes leave holes in voices, or
     pieces of a note split at the bar line, that only a 2048th tuplet could fill ("Cannot convert "2048th"
-    duration"). Such a hole gets a hidden rest; a tuplet of 128ths loses its ratio (music21 cannot complete
-    one)."""
+    duration"). Such a hole gets a hidden rest; an incomplete tuplet of 128ths loses its ratio (music21 splits
+    the next note to complete it)."""
     from model.tokenizers.lmx_delinearize import _PLAIN_LENGTHS, _music21_writable
 
     _written(["time", "D9", "128th", "16in11", "G8"])  # G8 was split to complete the tuplet
+    assert "<time-modification>" not in delinearize(["time", "D9", "128th", "16in11", "G8"])
+    triplet = ["C4", "128th", "3in2", "D4", "128th", "3in2", "E4", "128th", "3in2"]  # a whole one is kept
+    assert "<time-modification>" in delinearize(["time", *triplet, "G8"])
     score = _written(["time", "A3", "256th", "A9", "64th", "7in10", "B9", "voice:7"])  # voice 7 at 47/448
     assert [n.nameWithOctave for n in score.recurse().notes] == ["A3", "A9", "B9"]
     assert any(r.style.hideObjectOnPrint for r in score.recurse().getElementsByClass("Rest"))
