@@ -69,10 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (with --model; default: cpu)")
     bench.add_argument("--threads", type=int, default=2, help="CPU threads (with --model; default: 2)")
 
-    tok = sub.add_parser("tokenize", help="write the readable tokens of a MusicXML or MIDI file")
+    tok = sub.add_parser("tokenize", help="write the readable tokens of a MusicXML, MIDI or score image file")
     tok.add_argument("input", type=Path, metavar="INPUT")
     tok.add_argument("output", type=Path, metavar="OUT.txt")
-    detok = sub.add_parser("detokenize", help="turn a token file back into MusicXML or MIDI")
+    detok = sub.add_parser("detokenize", help="turn a token file back into MusicXML, MIDI or a score image")
     detok.add_argument("input", type=Path, metavar="IN.txt")
     detok.add_argument("output", type=Path, metavar="OUTPUT")
 

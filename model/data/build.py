@@ -76,6 +76,7 @@ class BuildSettings:
     timeout_s: int = 120              # per unit
     soundfonts: tuple = field(default_factory=tuple)
     keep_audio: bool = False          # evaluation: also return each excerpt's recording and performance
+    piano_programs: tuple = (0,)      # GM programs the recordings are played with, one drawn per excerpt
 
 
 # -- sources ------------------------------------------------------------------------------------
@@ -273,7 +274,14 @@ def excerpt_examples(tokens: list[str], n_measures: int, rng: np.random.Generato
         from model.tokenizers.audio import log_mel
 
         sf = str(rng.choice(list(settings.soundfonts)))
-        audio = midi_to_audio(Midi(perf), sf, sample_rate=SAMPLE_RATE).mono()
+        played = perf
+        program = int(settings.piano_programs[int(rng.random() * len(settings.piano_programs))])  # one draw always
+        if len(settings.piano_programs) > 1:   # another piano of the soundfont; the labels stay as they are
+            played = copy.deepcopy(perf)
+            for inst in played.instruments:
+                if not inst.is_drum:
+                    inst.program = program
+        audio = midi_to_audio(Midi(played), sf, sample_rate=SAMPLE_RATE).mono()
         aug = _audio_aug()
         if aug is not None:
             audio = aug(audio, SAMPLE_RATE, rng, float(rng.uniform(0.0, 1.0)))
@@ -498,6 +506,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generated-share", type=float, default=0.5, help="share of generated pieces")
     parser.add_argument("--excerpts", type=int, default=12, help="excerpts per piece")
     parser.add_argument("--audio-prob", type=float, default=0.6, help="share of excerpts also recorded")
+    parser.add_argument("--piano-programs", default="0",
+                        help="GM programs to record with, one drawn per excerpt (e.g. 0,0,1,2: grand, bright, "
+                             "electric grand)")
 
 
 def run(args) -> int:
@@ -507,7 +518,8 @@ def run(args) -> int:
         print(f"unimt data build: unknown task(s) {', '.join(bad)}; choose from {', '.join(TASKS)}", file=sys.stderr)
         return 1
     settings = BuildSettings(tasks=tasks, generated_share=args.generated_share, excerpts_per_unit=args.excerpts,
-                             audio_prob=args.audio_prob)
+                             audio_prob=args.audio_prob,
+                             piano_programs=tuple(int(p) for p in args.piano_programs.split(",") if p.strip()))
     m = build(args.out, args.count, args.seed, args.workers, settings, log=lambda s: print(s, flush=True))
     errors = sum(1 for e in m["shards"] if "error" in e)
     print(f"{args.out}: {len(m['shards'])} units ({errors} failed) in {m['seconds']} s; examples {m['totals']}")

@@ -9,7 +9,9 @@ reconstructs the image, which is how the codec is trained and checked.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,9 +22,13 @@ import torch.nn.functional as F
 from model.tokenizers.base import Tokenizer, TokenSequence
 
 
+CODEC_DIR = Path(__file__).resolve().parent.parent / "codec"   # the shipped codec: config.json + rqvae.safetensors
+
+
 @dataclass
 class RQVAEConfig:
-    channels: int = 64
+    channels: int = 64          # at 1/4 resolution
+    channels2: int = 128        # at 1/8 and 1/16
     latent: int = 64
     n_codebooks: int = 4
     codebook_size: int = 512
@@ -34,12 +40,17 @@ class RQVAEConfig:
         return asdict(self)
 
 
-def _block(cin, cout):
-    return nn.Sequential(nn.Conv2d(cin, cout, 4, 2, 1), nn.GELU(), nn.Conv2d(cout, cout, 3, 1, 1), nn.GELU())
+class _Res(nn.Module):
+    """Residual block: (GroupNorm, SiLU, 3x3 conv) twice. The normalisation is what lets the codec learn
+    sparse ink at all on a CPU budget (without it a plain conv stack gave gray paper for hundreds of steps)."""
 
+    def __init__(self, c: int):
+        super().__init__()
+        self.n1, self.c1 = nn.GroupNorm(8, c), nn.Conv2d(c, c, 3, 1, 1)
+        self.n2, self.c2 = nn.GroupNorm(8, c), nn.Conv2d(c, c, 3, 1, 1)
 
-def _up(cin, cout):
-    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.GELU(), nn.Conv2d(cout, cout, 3, 1, 1), nn.GELU())
+    def forward(self, x):
+        return x + self.c2(F.silu(self.n2(self.c1(F.silu(self.n1(x))))))
 
 
 class ResidualVQ(nn.Module):
@@ -105,18 +116,25 @@ class ResidualVQ(nn.Module):
 
 
 class RQVAE(nn.Module):
+    """Encoder: pixel-unshuffle by 4 (each 4x4 block becomes 16 channels: cheap, and nothing is lost),
+    then two strided convolutions, so a code position covers 16x16 pixels. The decoder mirrors it and
+    ends in a pixel-shuffle, which draws lines one pixel wide."""
+
     def __init__(self, c: RQVAEConfig | None = None):
         super().__init__()
         c = self.c = c or RQVAEConfig()
-        ch = c.channels
-        self.encoder = nn.Sequential(_block(1, ch // 2), _block(ch // 2, ch), _block(ch, ch), _block(ch, ch),
-                                     nn.Conv2d(ch, c.latent, 1))
+        ch, ch2 = c.channels, c.channels2
+        self.enc = nn.Sequential(nn.PixelUnshuffle(4), nn.Conv2d(16, ch, 3, 1, 1), _Res(ch),
+                                 nn.Conv2d(ch, ch2, 4, 2, 1), _Res(ch2), nn.Conv2d(ch2, ch2, 4, 2, 1), _Res(ch2),
+                                 nn.GroupNorm(8, ch2), nn.SiLU(), nn.Conv2d(ch2, c.latent, 1))
         self.vq = ResidualVQ(c)
-        self.decoder = nn.Sequential(nn.Conv2d(c.latent, ch, 1), _up(ch, ch), _up(ch, ch), _up(ch, ch // 2),
-                                     _up(ch // 2, ch // 2), nn.Conv2d(ch // 2, 1, 3, 1, 1))
+        self.dec = nn.Sequential(nn.Conv2d(c.latent, ch2, 3, 1, 1), _Res(ch2), nn.Upsample(scale_factor=2),
+                                 nn.Conv2d(ch2, ch2, 3, 1, 1), _Res(ch2), nn.Upsample(scale_factor=2),
+                                 nn.Conv2d(ch2, ch, 3, 1, 1), _Res(ch), nn.GroupNorm(8, ch), nn.SiLU(),
+                                 nn.Conv2d(ch, 16, 3, 1, 1), nn.PixelShuffle(4))
 
     def encode(self, img):                                   # (B, 1, H, W) in [0, 1], H, W multiples of 16
-        z = self.encoder(img * 2 - 1)                        # (B, D, H/16, W/16)
+        z = self.enc(img * 2 - 1)                        # (B, D, H/16, W/16)
         b, d, h, w = z.shape
         flat = z.permute(0, 2, 3, 1).reshape(-1, d)
         q, codes, commit = self.vq(flat)
@@ -125,11 +143,11 @@ class RQVAE(nn.Module):
     def decode_codes(self, codes):                           # (B, h, w, n_codebooks)
         b, h, w, n = codes.shape
         q = self.vq.lookup(codes.reshape(-1, n)).view(b, h, w, -1).permute(0, 3, 1, 2)
-        return torch.sigmoid(self.decoder(q))
+        return torch.sigmoid(self.dec(q))
 
     def forward(self, img):
         q, codes, commit = self.encode(img)
-        logits = self.decoder(q)
+        logits = self.dec(q)
         recon = torch.sigmoid(logits)
         # ink = 1 - brightness. Cross-entropy on ink with ink pixels (rare) weighted up, so the codec
         # does not settle for blank paper (an L1 loss, even weighted, has blank paper as its median)
@@ -161,6 +179,12 @@ class ImageCodes(Tokenizer):
     @classmethod
     def default_config(cls) -> RQVAEConfig:
         return RQVAEConfig()
+
+    @classmethod
+    def shipped(cls, folder: str | Path = CODEC_DIR) -> "ImageCodes":
+        """The codec trained here and shipped in ``model/codec`` (see ``model.tokenizers.rqvae_train``)."""
+        model = load_codec(folder)
+        return cls(model.c, model)
 
     @property
     def vocab(self) -> list[str]:
@@ -211,3 +235,37 @@ class ImageCodes(Tokenizer):
         g = flat[: cols * h * n].reshape(cols, h, n).transpose(1, 0, 2) % c.codebook_size
         img = self.model.decode_codes(torch.as_tensor(g)[None])
         return img[0, 0].numpy()
+
+
+
+def save_codec(model: RQVAE, folder: str | Path, half: bool = True) -> Path:
+    """Write the codec as a self-describing folder (config.json, rqvae.safetensors; float16 unless
+    ``half`` is False), atomically."""
+    from safetensors.torch import save_file
+
+    from model.io.atomic import atomic_path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    state["vq.initialised"] = state["vq.initialised"].to(torch.uint8)
+    with atomic_path(folder / "rqvae.safetensors") as tmp:
+        save_file(state, str(tmp))
+    with atomic_path(folder / "config.json") as tmp:
+        tmp.write_text(json.dumps({"format": "unimt-rqvae v1", "config": model.c.to_dict()}, indent=1))
+    return folder
+
+
+def load_codec(folder: str | Path = CODEC_DIR) -> RQVAE:
+    """The codec saved by :func:`save_codec` (safetensors: nothing is unpickled), in eval mode."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    meta = json.loads((folder / "config.json").read_text())
+    model = RQVAE(RQVAEConfig(**meta["config"]))
+    state = load_file(str(folder / "rqvae.safetensors"))
+    state["vq.initialised"] = state["vq.initialised"].bool()
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return model.eval()

@@ -1,12 +1,13 @@
 """Train and measure the RQ-VAE image codec on rendered systems.
 
-    python -m model.tokenizers.rqvae_train --out runs/rqvae --steps 1500
+    python -m model.tokenizers.rqvae_train --out runs/rqvae --steps 3000 [--ship model/codec]
     python -m model.tokenizers.rqvae_train --out runs/rqvae --eval-only
 
 Systems are engraved from the corpus's training split (every Verovio font, several staff sizes),
-staff-normalised, and cut into 160x256 crops. Held-out systems come from the test split. Reports the
+staff-normalised, and cut into 160x128 crops. Held-out systems come from the test split. Reports the
 mean absolute reconstruction error (all pixels and ink pixels), the share of ink pixels recovered
-(threshold 0.5), and codes per second on this machine.
+(threshold 0.5), ink precision, and tokens (code positions x codebooks) per second encoded and
+decoded on this machine.
 """
 
 from __future__ import annotations
@@ -64,72 +65,100 @@ def measure(model, systems: list[np.ndarray]) -> dict:
     from model.tokenizers.rqvae import pad16
 
     model.eval()
-    err = ink_err = ink_hit = ink_total = pixels = 0.0
-    codes = 0
-    t = time.perf_counter()
+    err = ink_err = ink_hit = ink_total = drawn = drawn_right = pixels = 0.0
+    tokens = 0
+    t_enc = t_dec = 0.0
     with torch.no_grad():
         for s in systems:
             x = torch.as_tensor(pad16(s))[None, None]
+            t = time.perf_counter()
             _, c, _ = model.encode(x)
+            t_enc += time.perf_counter() - t
+            t = time.perf_counter()
             recon = model.decode_codes(c)[0, 0].numpy()
-            codes += c[0, :, :, 0].numel()
-            ink = x[0, 0].numpy() < 0.5
-            diff = np.abs(recon - x[0, 0].numpy())
+            t_dec += time.perf_counter() - t
+            tokens += c.numel()
+            page = x[0, 0].numpy()
+            ink = page < 0.5
+            diff = np.abs(recon - page)
             err += diff.sum()
             pixels += diff.size
             ink_err += diff[ink].sum()
             ink_total += ink.sum()
             ink_hit += (recon[ink] < 0.5).sum()
-    secs = time.perf_counter() - t
+            drawn += (recon < 0.5).sum()
+            drawn_right += (ink & (recon < 0.5)).sum()
     return {"systems": len(systems), "mae": round(float(err / pixels), 4),
             "ink_mae": round(float(ink_err / max(1, ink_total)), 4),
             "ink_recall": round(float(ink_hit / max(1, ink_total)), 4),
-            "positions_per_s_encode_decode": round(float(codes / secs), 1)}
+            "ink_precision": round(float(drawn_right / max(1, drawn)), 4),
+            "tokens_per_s_encode": round(float(tokens / t_enc), 1),
+            "tokens_per_s_decode": round(float(tokens / t_dec), 1)}
+
+
+def cached_systems(out: Path, split: str, n_files: int, seed: int) -> list[np.ndarray]:
+    """Rendered systems of ``split``, kept in ``out`` (rendering is the slow part of a short run)."""
+    path = out / f"systems-{split}-{n_files}-{seed}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            return [data[k] for k in sorted(data.files, key=int)]
+    systems = render_systems(split, n_files, seed)
+    np.savez_compressed(path, **{str(i): s for i, s in enumerate(systems)})
+    return systems
 
 
 def main(argv=None) -> int:
     import torch
 
-    from model.tokenizers.rqvae import RQVAE, RQVAEConfig
+    from model.tokenizers.rqvae import RQVAE, RQVAEConfig, load_codec, save_codec
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("runs/rqvae"))
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--batch", type=int, default=12)
-    ap.add_argument("--files", type=int, default=80)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--width", type=int, default=128, help="crop width in pixels (the height is 160)")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--files", type=int, default=80, help="training-split corpus files to engrave")
+    ap.add_argument("--test-files", type=int, default=25, help="test-split corpus files for the report")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init", type=Path, help="start from this codec folder (else from --out, else fresh)")
     ap.add_argument("--eval-only", action="store_true")
+    ap.add_argument("--ship", type=Path, help="also write the codec here (float16), e.g. model/codec")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rng = random.Random(0)
     args.out.mkdir(parents=True, exist_ok=True)
-    model = RQVAE(RQVAEConfig())
-    ckpt = args.out / "rqvae.pt"
-    if ckpt.exists():
-        model.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
+    init = args.init or (args.out if (args.out / "rqvae.safetensors").exists() else None)
+    model = load_codec(init) if init else RQVAE(RQVAEConfig())
     if not args.eval_only:
         print("rendering training systems...", flush=True)
-        train = render_systems("train", args.files, 1)
+        train = cached_systems(args.out, "train", args.files, 1)
         print(f"{len(train)} training systems", flush=True)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
         model.train()
         t0 = time.time()
         for step in range(1, args.steps + 1):
-            x = torch.as_tensor(crops(train, args.batch, 256, rng))
+            for group in opt.param_groups:     # cosine decay to a tenth
+                group["lr"] = args.lr * (0.1 + 0.45 * (1 + np.cos(np.pi * step / args.steps)))
+            x = torch.as_tensor(crops(train, args.batch, args.width, rng))
             _, _, loss = model(x)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if step % 50 == 0:
+            if step % 100 == 0 or step == args.steps:
                 print(f"step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
-                torch.save(model.state_dict(), ckpt)
-        torch.save(model.state_dict(), ckpt)
-    held = render_systems("test", 25, 2)
+                save_codec(model, args.out, half=False)
+    held = cached_systems(args.out, "test", args.test_files, 2)
     report = measure(model, held)
     report["params_M"] = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
+    report["threads"] = args.threads
+    report["config"] = model.c.to_dict()
     print(json.dumps(report), flush=True)
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
+    if args.ship:
+        save_codec(model, args.ship)
+        (args.ship / "report.json").write_text(json.dumps(report, indent=1))
     return 0
 
 

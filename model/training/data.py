@@ -53,11 +53,16 @@ class ShardSource:
         from model.tokenizers.midi import MidiTokenizer
         from model.tokenizers.score_image import SystemImageConfig
 
-        self.dir = Path(data_dir)
-        manifest_path = self.dir / "manifest.json"
-        if not manifest_path.exists():
-            raise FileNotFoundError(f"{manifest_path}: no manifest; build data with `unimt data build --out {self.dir}`")
-        self.manifest = json.loads(manifest_path.read_text())
+        # several builds may train together: "data/v1,data/v2" (their shards are pooled)
+        self.dirs = [Path(d.strip()) for d in str(data_dir).split(",") if d.strip()]
+        self.dir = self.dirs[0]
+        self.manifests = []
+        for d in self.dirs:
+            manifest_path = d / "manifest.json"
+            if not manifest_path.exists():
+                raise FileNotFoundError(f"{manifest_path}: no manifest; build data with `unimt data build --out {d}`")
+            self.manifests.append(json.loads(manifest_path.read_text()))
+        self.manifest = self.manifests[0]
         self.lmx, self.midi = LMXTokenizer(), MidiTokenizer()
         self.image_config, self.mel_config = SystemImageConfig(), MelConfig()
         self.vocab = make_vocabulary(self.lmx, self.midi)
@@ -74,23 +79,26 @@ class ShardSource:
                            "image": {"config": asdict(self.image_config)},
                            "audio": {"config": asdict(self.mel_config)}},
             "inference": {"audio_window_s": self.audio_window_s},
-            "data": {"dir": str(self.dir), "seed": self.manifest.get("seed"), "totals": self.manifest.get("totals")},
+            "data": {"dir": ",".join(str(d) for d in self.dirs), "seed": self.manifest.get("seed"),
+                     "totals": self.manifest.get("totals")},
         }
 
     def logit_mask(self, task: str) -> np.ndarray:
         return np.asarray(self.vocab.modality_mask(TASK_TARGET[task]), dtype=bool)
 
     def _refresh(self) -> None:
-        """Re-read the manifest when a build still running has added shards since."""
-        if self.manifest.get("complete"):
-            return
-        try:
-            self.manifest = json.loads((self.dir / "manifest.json").read_text())
-        except (OSError, ValueError):
-            pass  # being rewritten: keep the shards we know
+        """Re-read the manifests of builds still running: they have added shards since."""
+        for i, d in enumerate(self.dirs):
+            if self.manifests[i].get("complete"):
+                continue
+            try:
+                self.manifests[i] = json.loads((d / "manifest.json").read_text())
+            except (OSError, ValueError):
+                pass  # being rewritten: keep the shards we know
+        self.manifest = self.manifests[0]
 
     def shards(self, task: str, split: str) -> list[Path]:
-        return [self.dir / e["file"] for e in self.manifest["shards"]
+        return [d / e["file"] for d, m in zip(self.dirs, self.manifests) for e in m["shards"]
                 if e.get("file") and e["split"] == split and e.get("counts", {}).get(RECORD_TASK.get(task, task))]
 
     def _ids(self, modality: str, tokens: list[str]) -> list[int]:

@@ -250,6 +250,36 @@ def test_malformed_token_file_names_the_line(tmp_path):
     assert not (tmp_path / "x.musicxml").exists()
 
 
+def test_a_score_image_tokenizes_to_codec_codes_and_back(files, tmp_path):
+    """One line of RQ-VAE codes per system; detokenize draws the systems again, ink where it was."""
+    from model.io import load
+    from model.omr.systems import crop, find_systems
+    from model.tokenizers.score_image import normalise_system
+
+    txt = tmp_path / "page.txt"
+    proc = unimt("tokenize", files["png"], txt)
+    assert proc.returncode == 0, proc.stderr
+    lines = txt.read_text().splitlines()
+    assert lines[0] == "# unimt tokens: image v1" and len(lines) >= 3       # the chorale has two systems
+    first = lines[1].split()
+    assert first[:4] == [f"img:{k}:{first[k].split(':')[2]}" for k in range(4)] and len(first) % (10 * 4) == 0
+    proc = unimt("detokenize", txt, tmp_path / "back.png")
+    assert proc.returncode == 0, proc.stderr
+    page = load(tmp_path / "back.png").page(0)
+    assert page.shape[0] == (len(lines) - 1) * (160 + 16)
+    systems, original = find_systems(load(files["png"]).page(0))
+    assert len(systems) == len(lines) - 1
+    for i, system in enumerate(systems):                                     # the ink comes back where it was
+        ink = normalise_system(crop(original, system), spacing=system.spacing) < 0.5
+        drawn = page[i * 176:i * 176 + 160, :ink.shape[1]] < 128
+        assert (ink & drawn).sum() > 0.5 * ink.sum() and (ink & drawn).sum() > 0.5 * drawn.sum()
+    bad = tmp_path / "bad.txt"
+    bad.write_text("# unimt tokens: image v1\n" + " ".join(first[:4] * 10) + "\nimg:0:1 img:7:2\n")
+    proc = unimt("detokenize", bad, tmp_path / "x.png")
+    assert proc.returncode == 1 and "line 3, token 2: unknown image token 'img:7:2'" in proc.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
 @pytest.mark.parametrize("src,dst", [("png", "musicxml"), ("wav", "mid")])
 def test_a_broken_weights_folder_is_named(files, tmp_path, src, dst):
     broken = tmp_path / "broken"

@@ -67,6 +67,28 @@ def test_shard_source_feeds_every_task(small_build):
         assert mask[lo:hi].all() and not mask[source.vocab.pad]
 
 
+def test_builds_pool_and_other_pianos_keep_the_labels(small_build, tmp_path):
+    """"data/v1,data/v2" trains on the shards of both; a build recorded with other GM pianos keeps the
+    labels (the piano only changes the sound)."""
+    from model.training.data import ShardSource
+
+    def audio_build(folder, programs):
+        settings = BuildSettings(tasks=("audio2midi",), excerpts_per_unit=2, audio_prob=1.0,
+                                 generated_share=0.0, piano_programs=programs)
+        return build(folder, count=2, seed=11, workers=1, settings=settings, log=lambda s: None)
+
+    grand, other = tmp_path / "grand", tmp_path / "pianos"
+    a, b = audio_build(grand, (0,)), audio_build(other, (1, 2))
+    assert list(b["settings"]["piano_programs"]) == [1, 2]
+    one, both = ShardSource(small_build[0]), ShardSource(f"{small_build[0]},{other}")
+    assert len(both.shards("audio2midi", "train")) == len(one.shards("audio2midi", "train")) + len(
+        ShardSource(other).shards("audio2midi", "train"))
+    ra = [r for e in a["shards"] if e.get("file") for r in read_shard(grand / e["file"])]
+    rb = [r for e in b["shards"] if e.get("file") for r in read_shard(other / e["file"])]
+    assert ra and [h["tgt_midi"] for h, _ in ra] == [h["tgt_midi"] for h, _ in rb]
+    assert not all(np.array_equal(x, y) for (_, x), (_, y) in zip(ra, rb))   # but it sounds different
+
+
 def test_excerpt_features_are_found():
     from model.data.card import excerpt_features
 
