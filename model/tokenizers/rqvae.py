@@ -145,8 +145,13 @@ class RQVAE(nn.Module):
         q = self.vq.lookup(codes.reshape(-1, n)).view(b, h, w, -1).permute(0, 3, 1, 2)
         return torch.sigmoid(self.dec(q))
 
-    def forward(self, img):
-        q, codes, commit = self.encode(img)
+    def forward(self, img, quantise: bool = True):
+        """``quantise`` False bypasses the codebooks (a warm-up: the codebooks then start from an encoder
+        that already sees the music, not from noise)."""
+        if quantise:
+            q, codes, commit = self.encode(img)
+        else:
+            q, codes, commit = self.enc(img * 2 - 1), None, 0.0
         logits = self.dec(q)
         recon = torch.sigmoid(logits)
         # ink = 1 - brightness. Cross-entropy on ink with ink pixels (rare) weighted up, so the codec

@@ -1,6 +1,6 @@
 """Train and measure the RQ-VAE image codec on rendered systems.
 
-    python -m model.tokenizers.rqvae_train --out runs/rqvae --steps 3000 [--ship model/codec]
+    python -m model.tokenizers.rqvae_train --out runs/rqvae --steps 6000 --bypass 1000 [--ship model/codec]
     python -m model.tokenizers.rqvae_train --out runs/rqvae --eval-only
 
 Systems are engraved from the corpus's training split (every Verovio font, several staff sizes),
@@ -118,6 +118,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--width", type=int, default=128, help="crop width in pixels (the height is 160)")
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--bypass", type=int, default=0,
+                    help="first steps without the quantiser (a fresh codec: 1000 or so)")
     ap.add_argument("--files", type=int, default=80, help="training-split corpus files to engrave")
     ap.add_argument("--test-files", type=int, default=25, help="test-split corpus files for the report")
     ap.add_argument("--threads", type=int, default=2)
@@ -142,7 +144,7 @@ def main(argv=None) -> int:
             for group in opt.param_groups:     # cosine decay to a tenth
                 group["lr"] = args.lr * (0.1 + 0.45 * (1 + np.cos(np.pi * step / args.steps)))
             x = torch.as_tensor(crops(train, args.batch, args.width, rng))
-            _, _, loss = model(x)
+            _, _, loss = model(x, quantise=step > args.bypass)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -41,6 +41,8 @@ def test_training_steps_reduce_reconstruction_loss():
         first = first if first is not None else loss.item()
     assert loss.item() < 0.6 * first
     assert codes.shape == (4, 2, 4, 2)
+    recon, codes, bypassed = model(x, quantise=False)                # the warm-up path: no codes
+    assert codes is None and recon.shape == x.shape and torch.isfinite(bypassed)
 
 
 _TOK = ImageCodes(SMALL, RQVAE(SMALL).eval())
