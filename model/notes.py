@@ -161,7 +161,7 @@ def tune_thresholds(weights: str, data_dir: str, windows: int = 160, log=print) 
             probs += [pr[:len(e.src)] for e, pr in zip(exs[i:i + 8], p)]
     refs = [notes_to_midi(roll_to_notes(np.clip(e.labels, 0, 1))) for e in exs]
     results = []
-    for on in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+    for on in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         for fr in (0.2, 0.3, 0.4, 0.5):
             f1 = NoteF1()
             for pr, ref in zip(probs, refs):
