@@ -49,19 +49,16 @@ def tokenize_file(src: Path, dst: Path) -> Path:
 
 def _image_lines(image, src: Path) -> list[list[str]]:
     """Each system of each page -> the codec's readable tokens."""
-    from model.omr.systems import crop, find_systems
     from model.tokenizers.rqvae import ImageCodes
-    from model.tokenizers.score_image import SystemImageConfig, normalise_system
+    from model.tokenizers.score_image import SystemImageConfig, system_canvases
 
     tok = ImageCodes.shipped()
     config = SystemImageConfig(height=tok.config.height)
     vocab = tok.vocab
     lines = []
     for p in range(image.page_count):
-        systems, page = find_systems(image.page(p))
-        for s in systems:
-            seq = tok.encode(normalise_system(crop(page, s), config, spacing=s.spacing))
-            lines.append([vocab[i] for row in seq.codes for i in row])
+        for _, canvas in system_canvases(image.page(p), config):
+            lines.append([vocab[i] for row in tok.encode(canvas).codes for i in row])
     if not lines:
         raise BadInputError("no music staves found in the image; is this a score?", src)
     return lines

@@ -96,9 +96,8 @@ class Engine:
     def recognise(self, image: ScoreImage, report: Reporter, batch_size: int = 4) -> Notation:
         import torch
 
-        from model.omr.systems import crop, find_systems
         from model.tokenizers.lmx import decode_tokens, split_measures
-        from model.tokenizers.score_image import normalise_system
+        from model.tokenizers.score_image import system_canvases
         from model.training.batching import Example, collate
 
         if not self.supports("image2lmx"):
@@ -106,10 +105,9 @@ class Engine:
         canvases, where = [], []
         for p in range(image.page_count):
             report(p, image.page_count * 2, f"finding systems on page {p + 1}")
-            systems, page = find_systems(image.page(p))
-            for s in systems:
-                canvases.append(normalise_system(crop(page, s), self.image_config, spacing=s.spacing))
-                where.append((p, s.box))
+            for box, canvas in system_canvases(image.page(p), self.image_config):
+                canvases.append(canvas)
+                where.append((p, box))
         if not canvases:
             raise BadInputError("no music staves found in the image; is this a score?", image.source)
         system_tokens, system_conf = [], []

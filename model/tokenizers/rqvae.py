@@ -134,7 +134,7 @@ class RQVAE(nn.Module):
                                  nn.Conv2d(ch, 16, 3, 1, 1), nn.PixelShuffle(4))
 
     def encode(self, img):                                   # (B, 1, H, W) in [0, 1], H, W multiples of 16
-        z = self.enc(img * 2 - 1)                        # (B, D, H/16, W/16)
+        z = self.enc(img * 2 - 1)                            # (B, D, H/16, W/16)
         b, d, h, w = z.shape
         flat = z.permute(0, 2, 3, 1).reshape(-1, d)
         q, codes, commit = self.vq(flat)
@@ -240,7 +240,6 @@ class ImageCodes(Tokenizer):
         g = flat[: cols * h * n].reshape(cols, h, n).transpose(1, 0, 2) % c.codebook_size
         img = self.model.decode_codes(torch.as_tensor(g)[None])
         return img[0, 0].numpy()
-
 
 
 def save_codec(model: RQVAE, folder: str | Path, half: bool = True) -> Path:

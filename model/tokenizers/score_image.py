@@ -60,6 +60,14 @@ def normalise_system(img: np.ndarray, config: SystemImageConfig | None = None,
     return canvas.astype(np.float32) / 255.0
 
 
+def system_canvases(page: np.ndarray, config: SystemImageConfig | None = None) -> list[tuple[tuple, np.ndarray]]:
+    """The systems of one page, top to bottom: (box on the deskewed page, normalised canvas)."""
+    from model.omr.systems import crop, find_systems
+
+    systems, straight = find_systems(page)
+    return [(s.box, normalise_system(crop(straight, s), config, spacing=s.spacing)) for s in systems]
+
+
 def _crop_to_ink(img: np.ndarray, height: int) -> np.ndarray:
     """Keep at most ``height`` rows, centred on the ink."""
     if img.shape[0] <= height:

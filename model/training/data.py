@@ -62,13 +62,17 @@ class ShardSource:
             if not manifest_path.exists():
                 raise FileNotFoundError(f"{manifest_path}: no manifest; build data with `unimt data build --out {d}`")
             self.manifests.append(json.loads(manifest_path.read_text()))
-        self.manifest = self.manifests[0]
         self.lmx, self.midi = LMXTokenizer(), MidiTokenizer()
         self.image_config, self.mel_config = SystemImageConfig(), MelConfig()
         self.vocab = make_vocabulary(self.lmx, self.midi)
         self.audio_window_s = AUDIO_WINDOW_S
         self._lmx_ids = {t: i for i, t in enumerate(self.lmx.vocab)}
         self._midi_ids = {t: i for i, t in enumerate(self.midi.vocab)}
+
+    @property
+    def manifest(self) -> dict:
+        """The first build's manifest (its seed and totals describe a run)."""
+        return self.manifests[0]
 
     def meta(self) -> dict:
         from dataclasses import asdict
@@ -95,7 +99,6 @@ class ShardSource:
                 self.manifests[i] = json.loads((d / "manifest.json").read_text())
             except (OSError, ValueError):
                 pass  # being rewritten: keep the shards we know
-        self.manifest = self.manifests[0]
 
     def shards(self, task: str, split: str) -> list[Path]:
         return [d / e["file"] for d, m in zip(self.dirs, self.manifests) for e in m["shards"]

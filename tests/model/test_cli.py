@@ -253,8 +253,7 @@ def test_malformed_token_file_names_the_line(tmp_path):
 def test_a_score_image_tokenizes_to_codec_codes_and_back(files, tmp_path):
     """One line of RQ-VAE codes per system; detokenize draws the systems again, ink where it was."""
     from model.io import load
-    from model.omr.systems import crop, find_systems
-    from model.tokenizers.score_image import normalise_system
+    from model.tokenizers.score_image import system_canvases
 
     txt = tmp_path / "page.txt"
     proc = unimt("tokenize", files["png"], txt)
@@ -267,10 +266,10 @@ def test_a_score_image_tokenizes_to_codec_codes_and_back(files, tmp_path):
     assert proc.returncode == 0, proc.stderr
     page = load(tmp_path / "back.png").page(0)
     assert page.shape[0] == (len(lines) - 1) * (160 + 16)
-    systems, original = find_systems(load(files["png"]).page(0))
+    systems = system_canvases(load(files["png"]).page(0))
     assert len(systems) == len(lines) - 1
-    for i, system in enumerate(systems):                                     # the ink comes back where it was
-        ink = normalise_system(crop(original, system), spacing=system.spacing) < 0.5
+    for i, (_, canvas) in enumerate(systems):                                # the ink comes back where it was
+        ink = canvas < 0.5
         drawn = page[i * 176:i * 176 + 160, :ink.shape[1]] < 128
         assert (ink & drawn).sum() > 0.5 * ink.sum() and (ink & drawn).sum() > 0.5 * drawn.sum()
     bad = tmp_path / "bad.txt"
