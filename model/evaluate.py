@@ -28,18 +28,20 @@ from pathlib import Path
 import numpy as np
 
 
-def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print, keep_audio: bool = False):
-    """(task, header, array) of test-split excerpts, deterministic for a seed."""
+def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print, keep_audio: bool = False,
+                  split: str = "test", soundfont: str | None = None):
+    """(header, array) of excerpts of ``split`` (the test split unless told), deterministic for a seed, played
+    with ``soundfont`` (the held-out evaluation piano unless told)."""
     from model.data.build import (HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS, BuildSettings, excerpt_examples,
                                   make_tokenizers, unit_scores)
     from model.data.split import corpus_files
     from model.tokenizers.lmx import _to_root, linearize_chunks
     from model.tokenizers.lmx_linearize import linearize_parts
 
-    files = sorted(corpus_files("test"))
+    files = sorted(corpus_files(split))
     random.Random(seed).shuffle(files)
-    sf = HELD_OUT_SOUNDFONT if Path(HELD_OUT_SOUNDFONT).exists() else next(
-        (p for p in TRAIN_SOUNDFONTS if Path(p).exists()), None)
+    sf = soundfont or (HELD_OUT_SOUNDFONT if Path(HELD_OUT_SOUNDFONT).exists() else next(
+        (p for p in TRAIN_SOUNDFONTS if Path(p).exists()), None))
     settings = BuildSettings(tasks=tasks, excerpts_per_unit=excerpts, degrade_prob=0.5, audio_prob=1.0,
                              soundfonts=(sf,) if sf else (), keep_audio=keep_audio)
     toks = make_tokenizers()
@@ -70,6 +72,13 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
         if used and used % 10 == 0:
             log(f"{used} pieces, {len(out)} records")
     return out
+
+
+def _validation_piano() -> str | None:
+    """The piano that plays validation recordings: neither a training nor the evaluation soundfont."""
+    from model.notes import VALIDATION_PIANO
+
+    return VALIDATION_PIANO if Path(VALIDATION_PIANO).exists() else None
 
 
 def _baseline_lmx(midi_ids: list[int], midi_tokenizer) -> list[str]:
@@ -119,7 +128,7 @@ def basic_pitch_transcriber():
 
 
 def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int = 0, device: str = "cpu",
-             log=print, basic_pitch: bool = True) -> dict:
+             log=print, basic_pitch: bool = True, split: str = "test", only: tuple = ()) -> dict:
     import torch
 
     from model.inference.engine import get_engine
@@ -135,15 +144,15 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
     from model.progress import Reporter
     from model.training.data import RECORD_TASK
 
-    tasks = tuple(t for t in TASK_TARGET if engine.supports(t))
+    tasks = tuple(t for t in TASK_TARGET if engine.supports(t) and (not only or t in only))
     note_head = "audio2notes" in tasks and engine.model.note_head is not None
     t0 = time.time()
     records = test_examples(pieces, excerpts, seed, tuple(sorted({RECORD_TASK.get(t, t) for t in tasks})), log,
-                            keep_audio=note_head)
+                            keep_audio=note_head, split=split, soundfont=_validation_piano() if split != "test" else None)
     bp = basic_pitch_transcriber() if (note_head and basic_pitch) else None
     if note_head and basic_pitch and bp is None:
         log("basic-pitch is not installed: no comparison (see `unimt eval --help`)")
-    log(f"{len(records)} test records from {pieces} pieces in {time.time() - t0:.0f} s")
+    log(f"{len(records)} {split} records from {pieces} pieces in {time.time() - t0:.0f} s")
     vocab = engine.vocab
     lmx_ids = {t: i for i, t in enumerate(engine.lmx.vocab)}
     midi_ids = {t: i for i, t in enumerate(engine.midi.vocab)}
@@ -208,7 +217,7 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
                     f1s.setdefault(task, NoteF1()).add(est, ref_pm)
     del lmx_ids
     report = {
-        "weights": str(folder), "device": engine.device, "pieces": pieces, "seed": seed,
+        "weights": str(folder), "device": engine.device, "split": split, "pieces": pieces, "seed": seed,
         "trained_tasks": list(engine.tasks), "skipped_tasks": [t for t in TASK_TARGET if t not in tasks],
         "ser": {k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
                 for k, v in sorted(sers.items())},
@@ -227,14 +236,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="write the report here")
+    parser.add_argument("--split", choices=["test", "validation"], default="test",
+                        help="validation: for choosing checkpoints and settings (never choose on the test split)")
+    parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained)")
     parser.add_argument("--no-basic-pitch", dest="basic_pitch", action="store_false",
                         help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
                              "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)")
 
 
 def run(args) -> int:
+    only = tuple(t.strip() for t in args.only.split(",") if t.strip())
     report = evaluate(args.weights, args.pieces, args.excerpts, args.seed, args.device,
-                      log=lambda s: print(s, file=sys.stderr, flush=True), basic_pitch=args.basic_pitch)
+                      log=lambda s: print(s, file=sys.stderr, flush=True), basic_pitch=args.basic_pitch,
+                      split=args.split, only=only)
     for name, r in report["ser"].items():
         print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
     for name, r in report["note_f1"].items():

@@ -181,16 +181,99 @@ def tune_thresholds(weights: str, data_dir: str, windows: int = 160, log=print) 
             "windows": len(exs)}
 
 
-def main(argv=None) -> int:  # python -m model.notes tune WEIGHTS --data data/v1
+VALIDATION_PIANO = "/usr/share/sounds/sf2/sf_GMbank.sf2"   # Debian csound-soundfont: neither trained nor tested on
+ONSET_GRID = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
+
+
+def validation_recordings(piano: str, pieces: int = 20, excerpts: int = 2, seed: int = 0, log=print) -> list:
+    """(reference notes, 16 kHz samples) of whole validation-split excerpts played by ``piano``, a soundfont that
+    is neither a training piano nor the held-out evaluation piano (so thresholds tuned here are honest about
+    pianos the model has never heard)."""
+    from pathlib import Path
+
+    from model.data.build import TRAIN_SOUNDFONTS, held_out_soundfont
+    from model.errors import UnimtError
+    from model.evaluate import test_examples
+
+    if not Path(piano).exists():
+        raise UnimtError("validation piano not found (Debian: apt-get install csound-soundfont)", piano)
+    if held_out_soundfont(piano) or Path(piano).name in {Path(p).name for p in TRAIN_SOUNDFONTS}:
+        raise UnimtError("a training or evaluation soundfont cannot validate: choose another piano", piano)
+    records = test_examples(pieces, excerpts, seed, ("audio2midi",), log, keep_audio=True, split="validation",
+                            soundfont=piano)
+    return [(h["perf_notes"], a) for h, a in records if h["task"] == "recording"]
+
+
+def grid_scores(probs: list, refs: list, onsets=ONSET_GRID, frames=FRAME_GRID) -> list[dict]:
+    """Onset and onset-offset F1 (micro over notes, mir_eval 50 ms) of every threshold pair."""
+    from model.metrics import NoteF1
+
+    out = []
+    for on in onsets:
+        for fr in frames:
+            f1 = NoteF1()
+            for pr, ref in zip(probs, refs):
+                f1.add(notes_to_midi(roll_to_notes(pr, onset_threshold=on, frame_threshold=fr)), ref)
+            s = f1.summary()
+            out.append({"onset_threshold": on, "frame_threshold": fr, **{k: round(v, 4) for k, v in s.items()
+                                                                         if isinstance(v, float)}})
+    return out
+
+
+def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int = 20, excerpts: int = 2,
+                       write: bool = True, log=print) -> dict:
+    """Thresholds that give the best onset F1 (ties: onset-offset F1) on whole validation recordings played by an
+    unseen piano, through the product's own windowing; written into the bundle's ``config.json`` unless
+    ``write`` is false."""
+    import json
+    import os
+    from pathlib import Path
+
+    from model.inference.engine import Engine
+    from model.tokenizers.audio import log_mel
+
+    recs = validation_recordings(piano, pieces, excerpts, log=log)
+    engine = Engine(weights, "cpu")
+    probs = [engine.note_probabilities(log_mel(a, engine.mel_config)) for _, a in recs]
+    refs = [notes_to_midi(n) for n, _ in recs]
+    grid = grid_scores(probs, refs)
+    for g in grid:
+        log(f"onset {g['onset_threshold']:.2f} frame {g['frame_threshold']:.2f}: onset F1 {g['onset_f1']:.3f} "
+            f"(P {g['onset_precision']:.3f} R {g['onset_recall']:.3f}), onset-offset F1 {g['onset_offset_f1']:.3f}")
+    best = max(grid, key=lambda g: (g["onset_f1"] + 0.25 * g["onset_offset_f1"]))
+    result = {**best, "recordings": len(recs), "piano": Path(piano).name}
+    if write:
+        path = Path(weights) / "config.json"
+        cfg = json.loads(path.read_text())
+        cfg.setdefault("inference", {}).update({
+            "onset_threshold": best["onset_threshold"], "frame_threshold": best["frame_threshold"],
+            "tuned_on": f"{len(recs)} validation-split recordings played by {Path(piano).name}"})
+        tmp = path.with_suffix(".json.part")
+        tmp.write_text(json.dumps(cfg, indent=1))
+        os.replace(tmp, path)
+    return result
+
+
+def main(argv=None) -> int:
+    """python -m model.notes tune WEIGHTS [--piano SF2] [--pieces 20] [--dry-run]
+    python -m model.notes tune WEIGHTS --data data/v1 --windows 400     (older: validation windows of a build)"""
     import argparse
 
-    ap = argparse.ArgumentParser(description="tune the note head's thresholds on validation windows")
+    ap = argparse.ArgumentParser(description="tune the note head's thresholds on validation recordings")
     ap.add_argument("command", choices=["tune"])
     ap.add_argument("weights")
-    ap.add_argument("--data", default="data/v1")
+    ap.add_argument("--piano", default=VALIDATION_PIANO, help="a soundfont neither trained nor tested on")
+    ap.add_argument("--pieces", type=int, default=20)
+    ap.add_argument("--excerpts", type=int, default=2)
+    ap.add_argument("--dry-run", action="store_true", help="score the grid, do not write the thresholds")
+    ap.add_argument("--data", default=None, help="tune on validation windows of this data build instead")
     ap.add_argument("--windows", type=int, default=160)
     args = ap.parse_args(argv)
-    print(tune_thresholds(args.weights, args.data, args.windows))
+    if args.data:
+        print(tune_thresholds(args.weights, args.data, args.windows))
+    else:
+        print(tune_on_recordings(args.weights, args.piano, args.pieces, args.excerpts, write=not args.dry_run))
     return 0
 
 

@@ -2,7 +2,8 @@
 # Set-up for a fresh Debian/Ubuntu machine: system packages, a virtual environment in .venv, unimt.
 #   bash scripts/install.sh          the app and the command line
 #   bash scripts/install.sh --test   also what the test suite needs (MuseScore, Xvfb, pytest)
-#   bash scripts/install.sh --dev    also training/packaging tools (PyInstaller, linters, ImageMagick for the bundle smoke test)
+#   bash scripts/install.sh --dev    also training/packaging tools (PyInstaller, linters, ImageMagick for the bundle smoke test,
+#                                    the csound GM soundfont whose piano validates transcription)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ apt_extra=()
 for arg in "$@"; do
   case "$arg" in
     --test) extras="${extras:+$extras,}test"; apt_extra+=(musescore3 xvfb xauth) ;;
-    --dev) extras="${extras:+$extras,}test,dev"; apt_extra+=(musescore3 xvfb xauth imagemagick binutils) ;;
+    --dev) extras="${extras:+$extras,}test,dev"; apt_extra+=(musescore3 xvfb xauth imagemagick binutils csound-soundfont) ;;
     *) echo "usage: bash scripts/install.sh [--test] [--dev]" >&2; exit 2 ;;
   esac
 done

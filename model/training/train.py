@@ -50,6 +50,7 @@ class TrainConfig:
     init_from: str = ""                      # start from a weights bundle (e.g. the shipped weights)
     curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
     max_hours: float = 0.0                   # stop after this long (0: no limit)
+    spec_eq_db: float = 0.0                  # random smooth EQ on training log-mel frames, up to +-this many dB
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: Optional[list[str]] = None) -> "TrainConfig":
@@ -115,6 +116,26 @@ def token_batches(examples: Iterator, cost: int, max_batch: int, pool: int = 64)
             batches.append(batch)
         random.shuffle(batches)
         yield from batches
+
+
+def spectral_eq(frames, rng, max_db: float):
+    """Log-mel ``frames`` (T, n_mels) through a random smooth EQ curve of at most +-``max_db`` dB: a tilt
+    plus a few broad bumps across the mel axis, as another piano, microphone or room would colour it.
+    Bins at the log floor stay there, so silence stays silent."""
+    import numpy as np
+
+    if max_db <= 0:
+        return frames
+    n = frames.shape[1]
+    x = np.linspace(0.0, 1.0, n)
+    curve = rng.uniform(-1, 1) * (x - 0.5) * 2
+    for _ in range(int(rng.integers(1, 4))):
+        curve = curve + rng.uniform(-1, 1) * np.cos(2 * np.pi * (rng.uniform(0.3, 2.0) * x + rng.uniform()))
+    curve = curve / max(1e-6, float(np.abs(curve).max())) * rng.uniform(0, max_db)
+    from model.training.batching import AUDIO_PAD as floor
+
+    gain = (curve * np.log(10.0) / 20.0).astype(frames.dtype)      # dB -> natural-log units
+    return np.where(frames <= floor + 1e-3, frames, np.maximum(frames + gain[None, :], floor))
 
 
 def plot_losses(history: list[dict], path: Path) -> None:
@@ -215,8 +236,16 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
             if len(ex.tgt) + 1 < mc.max_tgt_len and n <= mc.max_src_len:
                 yield ex
 
-    streams = {t: token_batches(fits(source.examples(t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum,
-                                                     step_fn=lambda: step)), cfg.batch_cost, cfg.max_batch)
+    eq_rng = __import__("numpy").random.default_rng(cfg.seed + rank)
+
+    def augmented(examples):
+        for ex in examples:
+            if cfg.spec_eq_db > 0 and ex.src_kind == "audio":
+                ex = dataclasses.replace(ex, src=spectral_eq(ex.src, eq_rng, cfg.spec_eq_db))
+            yield ex
+
+    streams = {t: token_batches(augmented(fits(source.examples(t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum,
+                                                     step_fn=lambda: step))), cfg.batch_cost, cfg.max_batch)
                for t in names}
     masks = {t: torch.as_tensor(source.logit_mask(t), device=device) for t in names}
     bos, eos = vocab["bos"], vocab["eos"]

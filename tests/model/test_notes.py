@@ -110,3 +110,51 @@ def test_the_note_head_learns_a_real_recording(stem):
         losses.append(float(loss.detach()))
     assert model.notes(x, tm).shape == (1, 300, 88, 4)
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_threshold_grid_scores_a_perfect_roll_perfectly_and_a_shy_one_by_its_threshold():
+    from model.notes import grid_scores, notes_to_midi
+
+    pm = _performance()
+    labels = note_labels(pm, 600)
+    ref = notes_to_midi(roll_to_notes(_probabilities(labels)))
+    shy = _probabilities(labels).copy()
+    shy[..., ONSET] *= 0.65                 # a head that is never more than 65% sure of an onset
+    grid = {g["onset_threshold"]: g for g in grid_scores([shy], [ref], onsets=(0.5, 0.7), frames=(0.3,))}
+    assert grid[0.5]["onset_f1"] == 1.0 and grid[0.5]["onset_recall"] == 1.0
+    assert grid[0.7]["onset_recall"] == 0.0          # every onset peak (0.65) is under the threshold
+
+
+def test_validation_refuses_a_piano_it_trains_or_is_tested_on(tmp_path):
+    from model.data.build import HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS
+    from model.errors import UnimtError
+    from model.notes import validation_recordings
+
+    for sf in (TRAIN_SOUNDFONTS[0], HELD_OUT_SOUNDFONT):
+        name = tmp_path / __import__("pathlib").Path(sf).name
+        name.write_bytes(b"not read")          # the name alone decides
+        with pytest.raises(UnimtError, match="cannot validate"):
+            validation_recordings(str(name))
+    with pytest.raises(UnimtError, match="not found"):
+        validation_recordings(str(tmp_path / "missing.sf2"))
+
+
+def test_spectral_eq_colours_the_spectrum_within_bounds_and_keeps_silence():
+    from model.training.batching import AUDIO_PAD
+    from model.training.train import spectral_eq
+
+    rng = np.random.default_rng(0)
+    frames = rng.normal(-4.0, 1.5, (300, 229)).astype(np.float32)
+    frames[:50] = AUDIO_PAD                                       # silence at the log floor
+    limit = 8 * np.log(10) / 20                                   # 8 dB in natural-log units
+    changed = 0
+    for seed in range(20):
+        out = spectral_eq(frames, np.random.default_rng(seed), 8.0)
+        assert out.shape == frames.shape and out.dtype == np.float32
+        assert np.all(out[:50] == AUDIO_PAD)
+        gain = out[50:] - frames[50:]
+        assert np.abs(gain).max() <= limit + 1e-5
+        assert np.allclose(gain, gain[0], atol=1e-5)             # one curve for the whole window
+        changed += np.abs(gain).max() > 0.1
+    assert changed >= 10                                          # it does colour most windows
+    assert np.array_equal(spectral_eq(frames, rng, 0.0), frames)
