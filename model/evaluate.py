@@ -218,7 +218,7 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
     del lmx_ids
     report = {
         "weights": str(folder), "device": engine.device, "split": split, "pieces": pieces, "seed": seed,
-        "trained_tasks": list(engine.tasks), "skipped_tasks": [t for t in TASK_TARGET if t not in tasks],
+        "trained_tasks": list(engine.tasks), "skipped_tasks": [t for t in TASK_TARGET if not engine.supports(t)],
         "ser": {k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
                 for k, v in sorted(sers.items())},
         "note_f1": {k: {**{m: round(x, 4) for m, x in v.summary().items() if isinstance(x, float)},

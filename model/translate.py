@@ -36,9 +36,9 @@ def _step(edge: Edge, obj, options: TranslateOptions, report: Reporter):
 
         return midi_to_audio(obj, options.soundfont, progress=report)
     if edge.src is MIDI and edge.dst is NOTATION:
-        from model.quantize import midi_to_notation
+        from model.inference.pipeline import notate_midi
 
-        return midi_to_notation(obj, progress=report)
+        return notate_midi(obj, options.model, report)
     if edge.src is IMAGE and edge.dst is NOTATION:
         from model.inference.pipeline import recognise_image
 

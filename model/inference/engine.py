@@ -144,6 +144,53 @@ class Engine:
         notation.recognition = rec  # type: ignore[attr-defined]
         return notation
 
+    # -- performance MIDI -> notation ----------------------------------------------------------------
+    def notate(self, midi: Midi, report: Reporter, batch_size: int = 8) -> Notation:
+        """Performance MIDI -> a score through the model (the performance-to-score task): the performance is
+        cut into passages of at most ``PASSAGE_S`` seconds where fewest notes sound across the cut, each
+        passage is written as measures of LMX, and the measures are joined into one score with a
+        confidence per measure."""
+        import torch
+
+        from model.tokenizers.lmx import decode_tokens, split_measures
+        from model.training.batching import Example, collate
+
+        if not self.supports("midi2lmx"):
+            raise UnimtError("these weights were not trained to write performances as scores", self.folder)
+        passages = performance_passages(midi.pm, PASSAGE_S)
+        if not passages:
+            raise BadInputError("the MIDI has no notes to write as a score", midi.source)
+        off = self.vocab.offset("midi")
+        lmx_range = self.vocab.range("lmx")
+        max_len = min(self.lmx.config.max_length, self.model.config.max_tgt_len - 1)
+        tokens_per, conf_per = [], []
+        for i in range(0, len(passages), batch_size):
+            report(i, len(passages), f"writing passage {i + 1} of {len(passages)} as notation")
+            exs = []
+            for pm in passages[i:i + batch_size]:
+                ids = self.midi.tokens_to_ids(self.midi.encode_windows(pm, PASSAGE_S)[0].tokens)
+                exs.append(Example("midi2lmx", "tokens", np.asarray(ids, dtype=np.int64) + off, [], 0))
+            b = collate(exs, self.vocab.bos, self.vocab.eos)
+            with torch.inference_mode():
+                ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", max_len)
+            for seq, sc in zip(ids, scores):
+                keep = [(t - lmx_range[0], p) for t, p in zip(seq, sc) if lmx_range[0] <= t < lmx_range[1]]
+                tokens_per.append(self.lmx.ids_to_tokens([t for t, _ in keep]))
+                conf_per.append([p for _, p in keep])
+        report(len(passages), len(passages), "joining passages")
+        tokens, conf = join_passages(tokens_per, conf_per)
+        rec = Recognition()
+        k = 0
+        for m in split_measures(tokens):
+            c = conf[k:k + len(m)]
+            k += len(m)
+            rec.measure_confidence.append(float(np.exp(np.mean(np.log(np.clip(c, 1e-6, 1))))) if c else 0.0)
+        if not tokens:
+            raise UnimtError("the model wrote no measures for this performance", midi.source)
+        notation = Notation(decode_tokens(tokens), source=None)
+        notation.recognition = rec  # type: ignore[attr-defined]
+        return notation
+
     # -- audio --------------------------------------------------------------------------------
     def transcribe(self, audio: Audio, report: Reporter, batch_size: int = 8) -> Midi:
         import torch
@@ -219,6 +266,73 @@ class Engine:
         midi = Midi(notes_to_midi(notes), source=None)
         midi.note_confidence = [n[4] for n in notes]  # type: ignore[attr-defined]
         return midi
+
+
+PASSAGE_S = 10.0          # the longest performance the model was trained to write at once (WHOLE_MAX_S)
+_ATTRIBUTES = ("key:", "time", "beats:", "beat-type:", "clef:", "staff:")
+
+
+def performance_passages(pm, max_s: float = PASSAGE_S, min_s: float = 4.0) -> list:
+    """A performance cut into PrettyMIDI passages, each starting at 0 s and lasting at most ``max_s``: a cut
+    falls just before an onset between ``min_s`` and ``max_s`` into the passage where the fewest notes sound
+    across it (the latest such onset on a tie). A note still sounding at the cut is cut short there;
+    sustain-pedal changes go with the passage they fall in."""
+    import pretty_midi
+
+    notes = sorted((n for inst in pm.instruments if not inst.is_drum for n in inst.notes),
+                   key=lambda n: (n.start, n.pitch))
+    pedal = sorted((c for inst in pm.instruments if not inst.is_drum for c in inst.control_changes
+                    if c.number == 64), key=lambda c: c.time)
+    out, i = [], 0
+    while i < len(notes):
+        t0 = notes[i].start
+        onsets = sorted({n.start for n in notes[i:] if t0 + min_s <= n.start <= t0 + max_s})
+        if notes[-1].start <= t0 + max_s and max(n.end for n in notes[i:]) <= t0 + max_s:
+            cut = float("inf")
+        elif onsets:
+            def crossing(c):
+                return sum(1 for n in notes[i:] if n.start < c - 0.02 and n.end > c + 0.02)
+            cut = min(onsets, key=lambda c: (crossing(c), -c))
+        else:
+            cut = next((n.start for n in notes[i:] if n.start > t0 + max_s), float("inf"))
+        j = i
+        while j < len(notes) and notes[j].start < cut:
+            j += 1
+        end = min(cut, t0 + max_s)
+        part = pretty_midi.PrettyMIDI()
+        inst = pretty_midi.Instrument(program=0, name="Piano")
+        for n in notes[i:j]:
+            inst.notes.append(pretty_midi.Note(n.velocity, n.pitch, n.start - t0,
+                                               max(n.start - t0 + 0.01, min(n.end, end) - t0)))
+        for c in pedal:
+            if t0 <= c.time < end:
+                inst.control_changes.append(pretty_midi.ControlChange(64, c.value, c.time - t0))
+        part.instruments.append(inst)
+        out.append(part)
+        i = j
+    return out
+
+
+def join_passages(token_lists: list[list[str]], conf_lists: list[list[float]]) -> tuple[list[str], list[float]]:
+    """The passages' LMX measures one after another; a later passage's opening key, time and clefs are
+    dropped where they only repeat the earlier ones (a notation program would print them again)."""
+    tokens: list[str] = []
+    conf: list[float] = []
+    previous = None
+    for toks, cf in zip(token_lists, conf_lists):
+        if not toks:
+            continue
+        n = 1 if toks[0] == "measure" else 0
+        while n < len(toks) and toks[n].startswith(_ATTRIBUTES):
+            n += 1
+        head = toks[1 if toks[0] == "measure" else 0:n]
+        if previous is not None and head == previous and toks[0] == "measure":
+            toks, cf = ["measure"] + toks[n:], cf[:1] + cf[n:]
+        elif head:
+            previous = head
+        tokens += toks
+        conf += cf
+    return tokens, conf
 
 
 def get_engine(folder: str | Path, device: str = "auto") -> Engine:

@@ -1,4 +1,4 @@
-"""Model-backed translations: score image -> notation, audio -> MIDI.
+"""Model-backed translations: score image -> notation, audio -> MIDI, performance MIDI -> notation.
 
 Until weights are installed these check their input (so a photo without music is told so) and then
 raise :class:`model.errors.ModelUnavailableError` naming where weights were looked for.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from model.errors import BadInputError, ModelUnavailableError
-from model.inference.weights import find_weights, trained_for
+from model.inference.weights import find_weights, notates_midi, trained_for
 from model.io.types import Audio, Midi, Notation, ScoreImage
 from model.progress import Reporter
 
@@ -63,3 +63,19 @@ def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> M
         raise ModelUnavailableError(f"the installed weights ({folder}) were not trained to transcribe recordings; "
                                     "pass --weights DIR with weights that are", audio.source)
     return get_engine(folder, options.device).transcribe(audio, report)
+
+
+def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation:
+    """Performance MIDI -> a score: the model where the installed weights were measured to do better than the
+    music21 quantiser (:func:`model.inference.weights.notates_midi`), the quantiser otherwise."""
+    from model.quantize import midi_to_notation
+
+    try:
+        folder = find_weights(options.weights)
+    except ModelUnavailableError:
+        folder = None
+    if folder is not None and notates_midi(folder):
+        from model.inference.engine import get_engine
+
+        return get_engine(folder, options.device).notate(midi, report)
+    return midi_to_notation(midi, progress=report)

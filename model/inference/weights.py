@@ -75,7 +75,7 @@ def weights_available(explicit: Optional[str | Path] = None) -> bool:
 
 
 # what each model-backed step needs the weights to have been trained for (any one of the tasks)
-STEP_TASKS = {"image": ("image2lmx",), "audio": ("audio2notes", "audio2midi")}
+STEP_TASKS = {"image": ("image2lmx",), "audio": ("audio2notes", "audio2midi"), "midi": ("midi2lmx",)}
 
 
 def trained_for(source: str, folder: Path) -> bool:
@@ -98,3 +98,15 @@ def weights_can(source: str, explicit: Optional[str | Path] = None) -> bool:
         return trained_for(source, find_weights(explicit))
     except (ModelUnavailableError, BadInputError):
         return False
+
+
+def notates_midi(folder: Path) -> bool:
+    """Whether the weights in ``folder`` write performance MIDI as a score better than the music21 quantiser:
+    trained for it, and marked so in ``config.json`` (``"inference": {"notate_midi": "model"}``) only once
+    measured better on validation performances (see the README)."""
+    import json
+
+    if not trained_for("midi", folder):
+        return False
+    cfg = json.loads((Path(folder) / "config.json").read_text())
+    return cfg.get("inference", {}).get("notate_midi") == "model"

@@ -51,6 +51,10 @@ class TrainConfig:
     curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
     max_hours: float = 0.0                   # stop after this long (0: no limit)
     spec_eq_db: float = 0.0                  # random smooth EQ on training log-mel frames, up to +-this many dB
+    # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
+    # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
+    # encoder another task owns without changing it (gradient accumulation of 1 only)
+    shared_grad: dict = field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: Optional[list[str]] = None) -> "TrainConfig":
@@ -116,6 +120,9 @@ def token_batches(examples: Iterator, cost: int, max_batch: int, pool: int = 64)
             batches.append(batch)
         random.shuffle(batches)
         yield from batches
+
+
+SHARED_ENCODER = ("encoder.", "enc_norm.", "src_pos.", "target_modality.")
 
 
 def spectral_eq(frames, rng, max_db: float):
@@ -198,6 +205,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     state_path = run / "train_state.pt"
     history_path = run / "history.jsonl"
     step = 0
+    bundle: dict = {}
     if (latest / "model.safetensors").exists():
         model, bundle = load_bundle(latest, "cpu")
         model.train()
@@ -225,6 +233,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     use_amp = cfg.amp and device.startswith("cuda")
 
     tasks = {t: w for t, w in cfg.tasks.items() if w > 0}
+    shared = [p for n, p in model.named_parameters() if n.startswith(SHARED_ENCODER)]
     names, weights = list(tasks), [tasks[t] for t in tasks]
     mc = model.config
 
@@ -276,7 +285,11 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         return out
 
     def checkpoint(folder: Path, metrics: dict):
-        save_bundle(folder, model, {**meta, "tasks": tasks, "step": step, "metrics": metrics,
+        # tasks the starting weights already do stay listed (a new task may train on top of them), and so do
+        # their tuned inference settings (note thresholds, windows)
+        carried = {k: bundle[k] for k in ("inference",) if k in bundle}
+        save_bundle(folder, model, {**meta, **carried, "tasks": {**bundle.get("tasks", {}), **tasks}, "step": step,
+                                    "metrics": metrics,
                                     "train_config": dataclasses.asdict(cfg)})
 
     history = [json.loads(x) for x in history_path.read_text().splitlines()] if history_path.exists() else []
@@ -300,6 +313,11 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
             loss.backward()
             running[task].append(loss.item() * cfg.grad_accum)
             tokens += int((batch.tgt_out != 0).sum()) if batch.labels is None else int((~batch.src_pad).sum())
+        scale = cfg.shared_grad.get(task, 1.0) if cfg.grad_accum == 1 else 1.0
+        if scale != 1.0:
+            for p in shared:
+                if p.grad is not None:
+                    p.grad = None if scale == 0 else p.grad * scale   # None: AdamW leaves it alone
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         opt.step()
         step += 1

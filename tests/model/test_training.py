@@ -75,3 +75,30 @@ def test_train_checkpoint_resume_and_plot(tmp_path):
     cfg.steps = 45
     train(cfg, CopySource(), log=lambda m: None)
     assert load_bundle(run / "weights")[1]["step"] == 45
+
+
+def test_a_task_with_no_shared_gradient_learns_without_moving_the_encoder(tmp_path):
+    """shared_grad = {task: 0}: the new task trains its own parts (decoder, embeddings) on top of an encoder
+    it leaves exactly as it was."""
+    from model.training.checkpoint import load_bundle
+    from model.training.train import SHARED_ENCODER
+
+    base = dict(preset="tiny", model={"image_height": 16, "dropout": 0.0, "d_model": 48, "d_ff": 96},
+                tasks={"copy": 1.0}, batch_cost=200, max_batch=16, lr=3e-3, warmup=5, weight_decay=0.1,
+                steps=12, log_every=6, eval_every=12, ckpt_every=12, eval_batches=1, threads=1)
+    first = train(TrainConfig(run_dir=str(tmp_path / "a"), **base), CopySource(), log=lambda m: None)
+    cfg = TrainConfig(run_dir=str(tmp_path / "b"), init_from=str(first / "weights"), shared_grad={"copy": 0.0},
+                      **base)
+    second = train(cfg, CopySource(), log=lambda m: None)
+    before, _ = load_bundle(first / "weights")
+    after, _ = load_bundle(second / "weights")
+    b, a = dict(before.named_parameters()), dict(after.named_parameters())
+    shared = [n for n in b if n.startswith(SHARED_ENCODER)]
+    assert shared and all(torch_equal(b[n], a[n]) for n in shared)
+    assert not all(torch_equal(b[n], a[n]) for n in b if n.startswith("decoder."))
+
+
+def torch_equal(x, y) -> bool:
+    import torch
+
+    return bool(torch.equal(x, y))

@@ -1,0 +1,84 @@
+"""Performance MIDI -> notation through the model: cutting a performance into passages the model can take,
+joining the passages' measures, and choosing the model only where its weights say it beats the quantiser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pretty_midi
+
+from model.inference.engine import join_passages, performance_passages
+
+
+def _performance(seconds: float = 31.0, gap_at: float = 7.0):
+    """Legato chords every 0.5 s, with one breath (nothing sounding) just before ``gap_at`` s, and pedal."""
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(0)
+    rng = np.random.default_rng(0)
+    t = 0.0
+    while t < seconds:
+        end = t + (0.45 if abs(t + 0.5 - gap_at) < 1e-6 else 0.6)   # overlaps the next chord, but for the breath
+        for p in rng.choice(np.arange(48, 80), 3, replace=False):
+            inst.notes.append(pretty_midi.Note(int(rng.integers(40, 90)), int(p), t, end))
+        t += 0.5
+    inst.control_changes += [pretty_midi.ControlChange(64, 127, 1.0), pretty_midi.ControlChange(64, 0, 12.0)]
+    pm.instruments.append(inst)
+    return pm
+
+
+def test_passages_cover_the_performance_within_the_models_length():
+    pm = _performance()
+    passages = performance_passages(pm, 10.0)
+    got = []
+    for part in passages:
+        ns = part.instruments[0].notes
+        assert ns and min(n.start for n in ns) == 0.0
+        assert max(n.end for n in ns) <= 10.0 + 1e-6            # never longer than the model was trained on
+        got += [n.pitch for n in ns]
+    assert sorted(got) == sorted(n.pitch for n in pm.instruments[0].notes)     # every note, once
+    assert 3 <= len(passages) <= 8
+
+
+def test_the_first_cut_falls_where_nothing_sounds():
+    pm = _performance()
+    first = performance_passages(pm, 10.0)[0]
+    assert max(n.start for n in first.instruments[0].notes) == 6.5     # the breath before 7 s
+    # the pedal goes down in the first passage and comes up in a later one
+    assert [c.value for c in first.instruments[0].control_changes] == [127]
+
+
+def test_a_short_performance_is_one_passage():
+    pm = _performance(seconds=6.0, gap_at=100.0)
+    assert len(performance_passages(pm, 10.0)) == 1
+    assert performance_passages(pretty_midi.PrettyMIDI(), 10.0) == []
+
+
+def test_joined_passages_do_not_repeat_an_unchanged_key_time_and_clefs():
+    head = ["measure", "key:fifths:-1", "time", "beats:3", "beat-type:4", "clef:G2", "staff:1"]
+    a = head + ["C4", "quarter", "D4", "half"]
+    b = head + ["E4", "half", "dot", "measure", "F4", "half", "dot"]
+    c = ["measure", "key:fifths:2", "G4", "half", "dot"]
+    tokens, conf = join_passages([a, b, c], [[0.9] * len(a), [0.8] * len(b), [0.7] * len(c)])
+    assert tokens == a + ["measure", "E4", "half", "dot", "measure", "F4", "half", "dot"] + c
+    assert len(conf) == len(tokens) and conf[-len(c):] == [0.7] * len(c)
+    assert conf[len(a)] == 0.8
+
+
+def test_midi_is_quantised_unless_the_weights_are_marked_better(tmp_path):
+    from model.inference.weights import PACKAGED_WEIGHTS, notates_midi
+
+    folder = tmp_path / "w"
+    shutil.copytree(PACKAGED_WEIGHTS, folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["tasks"] = {**cfg["tasks"], "midi2lmx": 1.0}
+    cfg.setdefault("inference", {}).pop("notate_midi", None)
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert not notates_midi(folder)                    # trained for it, not measured better: the quantiser
+    cfg["inference"]["notate_midi"] = "model"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert notates_midi(folder)
+    cfg["tasks"].pop("midi2lmx")
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert not notates_midi(folder)                    # marked, but never trained for it
