@@ -131,7 +131,7 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
              log=print, basic_pitch: bool = True, split: str = "test", only: tuple = ()) -> dict:
     import torch
 
-    from model.inference.engine import get_engine
+    from model.inference.engine import get_engine, notation_length_cap
     from model.inference.weights import find_weights
     from model.metrics import SER, NoteF1
     from model.training.batching import Example, collate
@@ -160,8 +160,11 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
     def run(kind, src, target):
         ex = Example("eval", kind, src, [], vocab.target_id(target))
         b = collate([ex], vocab.bos, vocab.eos)
+        max_len = engine.model.config.max_tgt_len - 1
+        if kind == "tokens" and target == "lmx":      # as the product does (Engine.notate)
+            max_len = min(max_len, notation_length_cap(len(src)))
         with torch.inference_mode():
-            ids, _ = engine._generate(kind, b.src, b.src_pad, target, engine.model.config.max_tgt_len - 1)
+            ids, _ = engine._generate(kind, b.src, b.src_pad, target, max_len)
         lo, hi = vocab.range(target)
         return [t - lo for t in ids[0] if lo <= t < hi]
 

@@ -129,3 +129,25 @@ def _grand_staff(score):
     new.insert(0, layout.StaffGroup(staves, name="Piano", abbreviation="Pno.", symbol="brace",
                                     barTogether=True))
     return new
+
+
+def on_the_grid(pm, tolerance_s: float = 0.012, share: float = 0.9) -> bool:
+    """Whether a MIDI file is already metrically clean (written out by a notation program or a sequencer's
+    quantise): at least ``share`` of its note onsets lie within ``tolerance_s`` of a sixteenth or a triplet
+    eighth of its own tempo map. The quantiser reads such a file almost exactly; a performance played by a
+    person (timing off the grid by tens of milliseconds) is what the model is for."""
+    import numpy as np
+
+    onsets = np.array(sorted(n.start for inst in pm.instruments if not inst.is_drum for n in inst.notes))
+    if len(onsets) == 0:
+        return True
+    beats = np.asarray(pm.get_beats(), dtype=np.float64)
+    if len(beats) < 2:
+        return False
+    step = np.diff(beats)
+    beats = np.concatenate([beats, beats[-1] + step[-1] * np.arange(1, 64)])   # past the last tempo event
+    step = np.diff(beats)
+    grid = np.unique(np.concatenate([beats[:-1] + step * k / d for d in (4, 3) for k in range(d)]))
+    idx = np.clip(np.searchsorted(grid, onsets), 1, len(grid) - 1)
+    dist = np.minimum(np.abs(onsets - grid[idx - 1]), np.abs(onsets - grid[idx]))
+    return float(np.mean(dist <= tolerance_s)) >= share

@@ -171,8 +171,9 @@ class Engine:
                 ids = self.midi.tokens_to_ids(self.midi.encode_windows(pm, PASSAGE_S)[0].tokens)
                 exs.append(Example("midi2lmx", "tokens", np.asarray(ids, dtype=np.int64) + off, [], 0))
             b = collate(exs, self.vocab.bos, self.vocab.eos)
+            cap = min(max_len, notation_length_cap(max(len(e.src) for e in exs)))
             with torch.inference_mode():
-                ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", max_len)
+                ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", cap)
             for seq, sc in zip(ids, scores):
                 keep = [(t - lmx_range[0], p) for t, p in zip(seq, sc) if lmx_range[0] <= t < lmx_range[1]]
                 tokens_per.append(self.lmx.ids_to_tokens([t for t, _ in keep]))
@@ -269,6 +270,13 @@ class Engine:
 
 
 PASSAGE_S = 10.0          # the longest performance the model was trained to write at once (WHOLE_MAX_S)
+
+
+def notation_length_cap(midi_tokens: int) -> int:
+    """The most LMX tokens worth decoding for a passage of ``midi_tokens`` MIDI tokens: in training data
+    (data/v3) a score never had more than 2 x its performance's tokens + 50, so a decoder that runs past
+    that is repeating itself."""
+    return 2 * midi_tokens + 50
 _ATTRIBUTES = ("key:", "time", "beats:", "beat-type:", "clef:", "staff:")
 
 

@@ -66,15 +66,17 @@ def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> M
 
 
 def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation:
-    """Performance MIDI -> a score: the model where the installed weights were measured to do better than the
-    music21 quantiser (:func:`model.inference.weights.notates_midi`), the quantiser otherwise."""
-    from model.quantize import midi_to_notation
+    """MIDI -> a score. A performance (timing off the beat grid) goes to the model where the installed weights
+    were measured to write performances better than the music21 quantiser
+    (:func:`model.inference.weights.notates_midi`); a file already on its beat grid (exported from a notation
+    program), or any MIDI without such weights, goes to the quantiser, which reads clean files almost exactly."""
+    from model.quantize import midi_to_notation, on_the_grid
 
     try:
         folder = find_weights(options.weights)
     except ModelUnavailableError:
         folder = None
-    if folder is not None and notates_midi(folder):
+    if folder is not None and notates_midi(folder) and not on_the_grid(midi.pm):
         from model.inference.engine import get_engine
 
         return get_engine(folder, options.device).notate(midi, report)

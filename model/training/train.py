@@ -55,6 +55,9 @@ class TrainConfig:
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
     # encoder another task owns without changing it (gradient accumulation of 1 only)
     shared_grad: dict = field(default_factory=dict)
+    # when starting from init_from: rescale the token embeddings to this mean length (0: leave them). An encoder
+    # trained on audio sees stem outputs of length ~48; tokens embedded at length ~0.3 vanish in it
+    src_embed_norm: float = 0.0
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: Optional[list[str]] = None) -> "TrainConfig":
@@ -215,6 +218,11 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         model, bundle = load_bundle(cfg.init_from, "cpu")
         model.train()
         log(f"starting from {cfg.init_from} (step {bundle.get('step')})")
+        if cfg.src_embed_norm > 0:
+            with torch.no_grad():
+                w = model.src_embed.weight
+                w.mul_(cfg.src_embed_norm / w.norm(dim=1).mean().clamp_min(1e-6))
+            log(f"token embeddings rescaled to mean length {cfg.src_embed_norm:g}")
     else:
         mcfg = ModelConfig.preset(cfg.preset, vocab_size=vocab["size"], **cfg.model)
         model = Seq2Seq(config=mcfg)

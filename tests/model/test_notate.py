@@ -28,6 +28,26 @@ def _performance(seconds: float = 31.0, gap_at: float = 7.0):
     return pm
 
 
+def _played(pm, spread: float = 0.03):
+    """The same notes as a person plays them: every onset off the grid by up to ``spread`` seconds."""
+    rng = np.random.default_rng(1)
+    for n in pm.instruments[0].notes:
+        shift = float(rng.uniform(-spread, spread))
+        n.start, n.end = max(0.0, n.start + shift), n.end + shift
+    return pm
+
+
+def test_only_a_performance_off_the_beat_grid_goes_to_the_model(files):
+    """A MIDI written out by a notation program sits on its beat grid and the quantiser reads it almost
+    exactly; a played performance does not."""
+    from model.io import load
+    from model.quantize import on_the_grid
+
+    assert on_the_grid(load(files["mid"]).pm)                 # the chorale, performed from its score
+    assert on_the_grid(_performance())
+    assert not on_the_grid(_played(_performance()))
+
+
 def test_passages_cover_the_performance_within_the_models_length():
     pm = _performance()
     passages = performance_passages(pm, 10.0)
@@ -82,3 +102,54 @@ def test_midi_is_quantised_unless_the_weights_are_marked_better(tmp_path):
     cfg["tasks"].pop("midi2lmx")
     (folder / "config.json").write_text(json.dumps(cfg))
     assert not notates_midi(folder)                    # marked, but never trained for it
+
+
+def _marked_weights(tmp_path):
+    """A copy of the shipped weights marked as writing scores better than the quantiser."""
+    from model.inference.weights import PACKAGED_WEIGHTS
+
+    folder = tmp_path / "marked"
+    shutil.copytree(PACKAGED_WEIGHTS, folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    assert "midi2lmx" in cfg["tasks"]                       # the shipped decoder writes scores
+    cfg.setdefault("inference", {})["notate_midi"] = "model"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    return folder
+
+
+def test_the_model_writes_a_performance_as_a_score_with_a_confidence_per_measure(tmp_path):
+    """Through the front door: a 31-s performance becomes passages, the shipped decoder writes each, and the
+    joined score opens in music21; every measure has a confidence."""
+    import music21
+
+    from model.api import Modality, TranslateOptions, translate
+    from model.inference.pipeline import ModelOptions
+    from model.io.types import Midi
+
+    weights = _marked_weights(tmp_path)
+    notation = translate(Midi(_played(_performance())), Modality.NOTATION,
+                         TranslateOptions(model=ModelOptions(device="cpu", weights=str(weights))))
+    measures = notation.score.parts[0].getElementsByClass(music21.stream.Measure)
+    assert len(measures) >= 3
+    conf = notation.recognition.measure_confidence
+    assert len(conf) >= len(measures) and all(0.0 <= c <= 1.0 for c in conf)
+    path = tmp_path / "out.musicxml"
+    from model.io import save
+
+    save(notation, path)
+    assert music21.converter.parse(str(path)).flatten().notes
+
+
+def test_an_empty_performance_is_told_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    empty = tmp_path / "empty.mid"
+    pm = pretty_midi.PrettyMIDI()
+    pm.instruments.append(pretty_midi.Instrument(0))
+    pm.write(str(empty))
+    out = tmp_path / "out.musicxml"
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "convert", str(empty), str(out), "--weights",
+                           str(_marked_weights(tmp_path))], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "empty.mid" in proc.stderr
+    assert not out.exists()
