@@ -65,18 +65,27 @@ def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> M
     return get_engine(folder, options.device).transcribe(audio, report)
 
 
+def played_on_one_instrument(pm) -> bool:
+    """What the model was trained to write: one instrument's notes (a piano performance), played by a person
+    (off the file's beat grid). Several instruments keep their parts through the quantiser, and a file on its
+    beat grid (exported from a notation program) is read almost exactly by it."""
+    from model.quantize import on_the_grid
+
+    tracks = [inst for inst in pm.instruments if not inst.is_drum and inst.notes]
+    return len(tracks) == 1 and not on_the_grid(pm)
+
+
 def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation:
-    """MIDI -> a score. A performance (timing off the beat grid) goes to the model where the installed weights
-    were measured to write performances better than the music21 quantiser
-    (:func:`model.inference.weights.notates_midi`); a file already on its beat grid (exported from a notation
-    program), or any MIDI without such weights, goes to the quantiser, which reads clean files almost exactly."""
-    from model.quantize import midi_to_notation, on_the_grid
+    """MIDI -> a score. A performance on one instrument, off its beat grid (:func:`played_on_one_instrument`),
+    goes to the model where the installed weights were measured to write performances better than the music21
+    quantiser (:func:`model.inference.weights.notates_midi`); everything else goes to the quantiser."""
+    from model.quantize import midi_to_notation
 
     try:
         folder = find_weights(options.weights)
     except ModelUnavailableError:
         folder = None
-    if folder is not None and notates_midi(folder) and not on_the_grid(midi.pm):
+    if folder is not None and notates_midi(folder) and played_on_one_instrument(midi.pm):
         from model.inference.engine import get_engine
 
         return get_engine(folder, options.device).notate(midi, report)

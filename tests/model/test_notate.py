@@ -43,9 +43,16 @@ def test_only_a_performance_off_the_beat_grid_goes_to_the_model(files):
     from model.io import load
     from model.quantize import on_the_grid
 
+    from model.inference.pipeline import played_on_one_instrument
+
     assert on_the_grid(load(files["mid"]).pm)                 # the chorale, performed from its score
     assert on_the_grid(_performance())
     assert not on_the_grid(_played(_performance()))
+    assert played_on_one_instrument(_played(_performance()))
+    two = _played(_performance())                             # a second player: its parts stay parts
+    two.instruments.append(pretty_midi.Instrument(40, name="Violin"))
+    two.instruments[1].notes.append(pretty_midi.Note(80, 76, 1.013, 2.0))
+    assert not played_on_one_instrument(two)
 
 
 def test_passages_cover_the_performance_within_the_models_length():
