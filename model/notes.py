@@ -131,16 +131,16 @@ def blend_windows(chunks: list[np.ndarray], starts: list[int], n_frames: int,
     return out / np.maximum(weight, 1e-6)
 
 
+VALIDATION_PIANO = "/usr/share/sounds/sf2/sf_GMbank.sf2"   # Debian csound-soundfont: neither trained nor tested on
+ONSET_GRID = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
+
+
 def tune_thresholds(weights: str, data_dir: str, windows: int = 160, log=print) -> dict:
     """Pick the onset and frame thresholds that give the best onset-offset-weighted F1 on validation windows
     of a data build (never the test split), and write them into the bundle's ``config.json``."""
-    import json
-    import os
-    from pathlib import Path
-
     import torch
 
-    from model.metrics import NoteF1
     from model.training.batching import collate
     from model.training.checkpoint import load_bundle
     from model.training.data import ShardSource
@@ -160,30 +160,10 @@ def tune_thresholds(weights: str, data_dir: str, windows: int = 160, log=print) 
             p = torch.sigmoid(model.notes(b.src, b.target_modality, b.src_pad)).numpy()
             probs += [pr[:len(e.src)] for e, pr in zip(exs[i:i + 8], p)]
     refs = [notes_to_midi(roll_to_notes(np.clip(e.labels, 0, 1))) for e in exs]
-    results = []
-    for on in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-        for fr in (0.2, 0.3, 0.4, 0.5):
-            f1 = NoteF1()
-            for pr, ref in zip(probs, refs):
-                f1.add(notes_to_midi(roll_to_notes(pr, onset_threshold=on, frame_threshold=fr)), ref)
-            s = f1.summary()
-            results.append((s["onset_f1"] + 0.25 * s["onset_offset_f1"], on, fr, s["onset_f1"], s["onset_offset_f1"]))
-            log(f"onset {on:.1f} frame {fr:.1f}: onset F1 {s['onset_f1']:.3f}, onset-offset F1 {s['onset_offset_f1']:.3f}")
-    _, on, fr, f_on, f_off = max(results)
-    path = Path(weights) / "config.json"
-    cfg = json.loads(path.read_text())
-    cfg.setdefault("inference", {}).update({"onset_threshold": on, "frame_threshold": fr,
-                                            "tuned_on": f"{len(exs)} validation windows of {data_dir}"})
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(cfg, indent=1))
-    os.replace(tmp, path)
-    return {"onset_threshold": on, "frame_threshold": fr, "onset_f1": f_on, "onset_offset_f1": f_off,
-            "windows": len(exs)}
-
-
-VALIDATION_PIANO = "/usr/share/sounds/sf2/sf_GMbank.sf2"   # Debian csound-soundfont: neither trained nor tested on
-ONSET_GRID = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
-FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
+    grid = grid_scores(probs, refs, onsets=(0.1, 0.15, 0.2) + ONSET_GRID)
+    best = _best(grid, log)
+    write_thresholds(weights, best, f"{len(exs)} validation windows of {data_dir}")
+    return {**best, "windows": len(exs)}
 
 
 def validation_recordings(piano: str, pieces: int = 20, excerpts: int = 2, seed: int = 0, log=print) -> list:
@@ -226,8 +206,6 @@ def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int 
     """Thresholds that give the best onset F1 (ties: onset-offset F1) on whole validation recordings played by an
     unseen piano, through the product's own windowing; written into the bundle's ``config.json`` unless
     ``write`` is false."""
-    import json
-    import os
     from pathlib import Path
 
     from model.inference.engine import Engine
@@ -237,22 +215,33 @@ def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int 
     engine = Engine(weights, "cpu")
     probs = [engine.note_probabilities(log_mel(a, engine.mel_config)) for _, a in recs]
     refs = [notes_to_midi(n) for n, _ in recs]
-    grid = grid_scores(probs, refs)
+    best = _best(grid_scores(probs, refs), log)
+    if write:
+        write_thresholds(weights, best, f"{len(recs)} validation-split recordings played by {Path(piano).name}")
+    return {**best, "recordings": len(recs), "piano": Path(piano).name}
+
+
+def _best(grid: list[dict], log=print) -> dict:
+    """Log every threshold pair's scores; the best by onset F1 plus a quarter of onset-offset F1."""
     for g in grid:
         log(f"onset {g['onset_threshold']:.2f} frame {g['frame_threshold']:.2f}: onset F1 {g['onset_f1']:.3f} "
             f"(P {g['onset_precision']:.3f} R {g['onset_recall']:.3f}), onset-offset F1 {g['onset_offset_f1']:.3f}")
-    best = max(grid, key=lambda g: (g["onset_f1"] + 0.25 * g["onset_offset_f1"]))
-    result = {**best, "recordings": len(recs), "piano": Path(piano).name}
-    if write:
-        path = Path(weights) / "config.json"
-        cfg = json.loads(path.read_text())
-        cfg.setdefault("inference", {}).update({
-            "onset_threshold": best["onset_threshold"], "frame_threshold": best["frame_threshold"],
-            "tuned_on": f"{len(recs)} validation-split recordings played by {Path(piano).name}"})
-        tmp = path.with_suffix(".json.part")
-        tmp.write_text(json.dumps(cfg, indent=1))
-        os.replace(tmp, path)
-    return result
+    return max(grid, key=lambda g: g["onset_f1"] + 0.25 * g["onset_offset_f1"])
+
+
+def write_thresholds(weights: str, best: dict, tuned_on: str) -> None:
+    """Put the chosen thresholds into the bundle's ``config.json`` (atomically)."""
+    import json
+    import os
+    from pathlib import Path
+
+    path = Path(weights) / "config.json"
+    cfg = json.loads(path.read_text())
+    cfg.setdefault("inference", {}).update({"onset_threshold": best["onset_threshold"],
+                                            "frame_threshold": best["frame_threshold"], "tuned_on": tuned_on})
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(cfg, indent=1))
+    os.replace(tmp, path)
 
 
 def main(argv=None) -> int:

@@ -96,7 +96,7 @@ class Engine:
     def recognise(self, image: ScoreImage, report: Reporter, batch_size: int = 4) -> Notation:
         import torch
 
-        from model.tokenizers.lmx import decode_tokens, split_measures
+        from model.tokenizers.lmx import decode_tokens
         from model.tokenizers.score_image import system_canvases
         from model.training.batching import Example, collate
 
@@ -128,13 +128,9 @@ class Engine:
         rec = Recognition(systems=where)
         all_tokens: list[str] = []
         for tokens, probs in zip(system_tokens, system_conf):
-            measures = split_measures(tokens) if tokens else []
-            rec.system_measures.append(len(measures))
-            k = 0
-            for m in measures:
-                conf = probs[k:k + len(m)]
-                k += len(m)
-                rec.measure_confidence.append(float(np.exp(np.mean(np.log(np.clip(conf, 1e-6, 1))))) if conf else 0.0)
+            confs = measure_confidences(tokens, probs)
+            rec.system_measures.append(len(confs))
+            rec.measure_confidence.extend(confs)
             all_tokens.extend(tokens)
         report(2 * len(canvases), 2 * len(canvases), "writing the score")
         if not all_tokens:
@@ -152,7 +148,7 @@ class Engine:
         confidence per measure."""
         import torch
 
-        from model.tokenizers.lmx import decode_tokens, split_measures
+        from model.tokenizers.lmx import decode_tokens
         from model.training.batching import Example, collate
 
         if not self.supports("midi2lmx"):
@@ -180,16 +176,10 @@ class Engine:
                 conf_per.append([p for _, p in keep])
         report(len(passages), len(passages), "joining passages")
         tokens, conf = join_passages(tokens_per, conf_per)
-        rec = Recognition()
-        k = 0
-        for m in split_measures(tokens):
-            c = conf[k:k + len(m)]
-            k += len(m)
-            rec.measure_confidence.append(float(np.exp(np.mean(np.log(np.clip(c, 1e-6, 1))))) if c else 0.0)
         if not tokens:
             raise UnimtError("the model wrote no measures for this performance", midi.source)
         notation = Notation(decode_tokens(tokens), source=None)
-        notation.recognition = rec  # type: ignore[attr-defined]
+        notation.recognition = Recognition(measure_confidence=measure_confidences(tokens, conf))  # type: ignore[attr-defined]
         return notation
 
     # -- audio --------------------------------------------------------------------------------
@@ -277,6 +267,20 @@ def notation_length_cap(midi_tokens: int) -> int:
     (data/v3) a score never had more than 2 x its performance's tokens + 50, so a decoder that runs past
     that is repeating itself."""
     return 2 * midi_tokens + 50
+
+
+def measure_confidences(tokens: list[str], probs: list[float]) -> list[float]:
+    """One confidence per measure of decoded LMX: the geometric mean of its tokens' probabilities."""
+    from model.tokenizers.lmx import split_measures
+
+    out, k = [], 0
+    for m in split_measures(tokens) if tokens else []:
+        c = probs[k:k + len(m)]
+        k += len(m)
+        out.append(float(np.exp(np.mean(np.log(np.clip(c, 1e-6, 1))))) if c else 0.0)
+    return out
+
+
 _ATTRIBUTES = ("key:", "time", "beats:", "beat-type:", "clef:", "staff:")
 
 
@@ -330,11 +334,12 @@ def join_passages(token_lists: list[list[str]], conf_lists: list[list[float]]) -
     for toks, cf in zip(token_lists, conf_lists):
         if not toks:
             continue
-        n = 1 if toks[0] == "measure" else 0
+        first = 1 if toks[0] == "measure" else 0
+        n = first
         while n < len(toks) and toks[n].startswith(_ATTRIBUTES):
             n += 1
-        head = toks[1 if toks[0] == "measure" else 0:n]
-        if previous is not None and head == previous and toks[0] == "measure":
+        head = toks[first:n]
+        if previous is not None and head == previous and first:
             toks, cf = ["measure"] + toks[n:], cf[:1] + cf[n:]
         elif head:
             previous = head

@@ -78,16 +78,24 @@ def weights_available(explicit: Optional[str | Path] = None) -> bool:
 STEP_TASKS = {"image": ("image2lmx",), "audio": ("audio2notes", "audio2midi"), "midi": ("midi2lmx",)}
 
 
-def trained_for(source: str, folder: Path) -> bool:
-    """Whether the weights in ``folder`` can do the model step from ``source`` ("image": read score images,
-    "audio": transcribe recordings), from ``config.json`` alone (the model is not loaded). An unreadable
-    config.json is a BadInputError naming the folder."""
+def _config(folder: Path) -> dict:
+    """A weights folder's ``config.json``; unreadable is a BadInputError naming the folder."""
     import json
 
     try:
-        tasks = json.loads((Path(folder) / "config.json").read_text()).get("tasks", {})
-    except (OSError, ValueError, AttributeError) as exc:
+        cfg = json.loads((Path(folder) / "config.json").read_text())
+        if not isinstance(cfg, dict):
+            raise ValueError("not a JSON object")
+        return cfg
+    except (OSError, ValueError) as exc:
         raise BadInputError(f"unreadable config.json ({exc})", folder) from None
+
+
+def trained_for(source: str, folder: Path) -> bool:
+    """Whether the weights in ``folder`` can do the model step from ``source`` ("image": read score images,
+    "audio": transcribe recordings, "midi": write performances as scores), from ``config.json`` alone (the model
+    is not loaded). An unreadable config.json is a BadInputError naming the folder."""
+    tasks = _config(folder).get("tasks", {})
     return any(t in tasks for t in STEP_TASKS.get(source, ()))
 
 
@@ -104,9 +112,6 @@ def notates_midi(folder: Path) -> bool:
     """Whether the weights in ``folder`` write performance MIDI as a score better than the music21 quantiser:
     trained for it, and marked so in ``config.json`` (``"inference": {"notate_midi": "model"}``) only once
     measured better on validation performances (see the README)."""
-    import json
-
-    if not trained_for("midi", folder):
-        return False
-    cfg = json.loads((Path(folder) / "config.json").read_text())
-    return cfg.get("inference", {}).get("notate_midi") == "model"
+    cfg = _config(folder)
+    trained = any(t in cfg.get("tasks", {}) for t in STEP_TASKS["midi"])
+    return trained and cfg.get("inference", {}).get("notate_midi") == "model"

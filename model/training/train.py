@@ -134,6 +134,8 @@ def spectral_eq(frames, rng, max_db: float):
     Bins at the log floor stay there, so silence stays silent."""
     import numpy as np
 
+    from model.training.batching import AUDIO_PAD as floor
+
     if max_db <= 0:
         return frames
     n = frames.shape[1]
@@ -142,8 +144,6 @@ def spectral_eq(frames, rng, max_db: float):
     for _ in range(int(rng.integers(1, 4))):
         curve = curve + rng.uniform(-1, 1) * np.cos(2 * np.pi * (rng.uniform(0.3, 2.0) * x + rng.uniform()))
     curve = curve / max(1e-6, float(np.abs(curve).max())) * rng.uniform(0, max_db)
-    from model.training.batching import AUDIO_PAD as floor
-
     gain = (curve * np.log(10.0) / 20.0).astype(frames.dtype)      # dB -> natural-log units
     return np.where(frames <= floor + 1e-3, frames, np.maximum(frames + gain[None, :], floor))
 
