@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn as nn
@@ -342,10 +342,12 @@ class Seq2Seq(nn.Module):
     def generate(self, kind, src, target_modality, *, bos_id: int, eos_id: int, logit_mask=None,
                  src_pad=None, max_len: int = 512, strategy: str = "greedy", top_p: float = 0.9,
                  temperature: float = 1.0, beam_size: int = 4, use_cache: bool = True,
-                 generator: Optional[torch.Generator] = None, return_scores: bool = False):
+                 generator: Optional[torch.Generator] = None, return_scores: bool = False,
+                 on_step: Optional[Callable[[int, int], None]] = None):
         """Decode target sequences (without BOS, up to and including EOS). Returns a list of id lists.
 
         With ``return_scores`` also returns per-token probabilities (greedy/top-p) for confidence.
+        ``on_step(step, max_len)`` is called before every greedy/top-p step (progress; it may raise to cancel).
         """
         max_len = min(max_len, self.config.max_tgt_len - 1)
         memory, mask = self.encode(kind, src, target_modality, src_pad)
@@ -358,6 +360,8 @@ class Seq2Seq(nn.Module):
         done = torch.zeros(b, dtype=torch.bool, device=memory.device)
         probs_out = []
         for step in range(max_len):
+            if on_step is not None:
+                on_step(step, max_len)
             if use_cache:
                 logits = self.decode(seq[:, -1:], mkv, mask, caches, start=step)[:, -1]
             else:

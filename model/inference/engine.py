@@ -84,13 +84,13 @@ class Engine:
 
         return torch.as_tensor(self.vocab.modality_mask(target), device=self.device)
 
-    def _generate(self, kind: str, batch, pad, target: str, max_len: int):
+    def _generate(self, kind: str, batch, pad, target: str, max_len: int, on_step=None):
         import torch
 
         tm = torch.full((batch.shape[0],), self.vocab.target_id(target), dtype=torch.long, device=self.device)
         return self.model.generate(kind, batch.to(self.device), tm, bos_id=self.vocab.bos, eos_id=self.vocab.eos,
                                    logit_mask=self._mask(target), src_pad=None if pad is None else pad.to(self.device),
-                                   max_len=max_len, return_scores=True)
+                                   max_len=max_len, return_scores=True, on_step=on_step)
 
     # -- score images ---------------------------------------------------------------------------
     def recognise(self, image: ScoreImage, report: Reporter, batch_size: int = 4) -> Notation:
@@ -114,11 +114,12 @@ class Engine:
         lmx_range = self.vocab.range("lmx")
         max_len = min(self.lmx.config.max_length, self.model.config.max_tgt_len - 1)
         for i in range(0, len(canvases), batch_size):
-            report(len(canvases) + i, 2 * len(canvases), f"reading system {i + 1} of {len(canvases)}")
             exs = [Example("image2lmx", "image", c, [], 0) for c in canvases[i:i + batch_size]]
             b = collate(exs, self.vocab.bos, self.vocab.eos)
+            steps = decoding_progress(report, len(canvases) + i, len(exs), 2 * len(canvases),
+                                      f"reading system {i + 1} of {len(canvases)}")
             with torch.inference_mode():
-                ids, scores = self._generate("image", b.src, b.src_pad, "lmx", max_len)
+                ids, scores = self._generate("image", b.src, b.src_pad, "lmx", max_len, steps)
             for seq, sc in zip(ids, scores):
                 local = [t - lmx_range[0] for t in seq if lmx_range[0] <= t < lmx_range[1]]
                 probs = [p for t, p in zip(seq, sc) if lmx_range[0] <= t < lmx_range[1]]
@@ -161,15 +162,16 @@ class Engine:
         max_len = min(self.lmx.config.max_length, self.model.config.max_tgt_len - 1)
         tokens_per, conf_per = [], []
         for i in range(0, len(passages), batch_size):
-            report(i, len(passages), f"writing passage {i + 1} of {len(passages)} as notation")
             exs = []
             for pm in passages[i:i + batch_size]:
                 ids = self.midi.tokens_to_ids(self.midi.encode_windows(pm, PASSAGE_S)[0].tokens)
                 exs.append(Example("midi2lmx", "tokens", np.asarray(ids, dtype=np.int64) + off, [], 0))
             b = collate(exs, self.vocab.bos, self.vocab.eos)
             cap = min(max_len, notation_length_cap(max(len(e.src) for e in exs)))
+            steps = decoding_progress(report, i, len(exs), len(passages),
+                                      f"writing passage {i + 1} of {len(passages)} as notation")
             with torch.inference_mode():
-                ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", cap)
+                ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", cap, steps)
             for seq, sc in zip(ids, scores):
                 keep = [(t - lmx_range[0], p) for t, p in zip(seq, sc) if lmx_range[0] <= t < lmx_range[1]]
                 tokens_per.append(self.lmx.ids_to_tokens([t for t, _ in keep]))
@@ -267,6 +269,16 @@ def notation_length_cap(midi_tokens: int) -> int:
     (data/v3) a score never had more than 2 x its performance's tokens + 50, so a decoder that runs past
     that is repeating itself."""
     return 2 * midi_tokens + 50
+
+
+def decoding_progress(report: Reporter, done: int, batch: int, total: int, message: str, every: int = 8):
+    """An ``on_step`` callback for one decoded batch of ``batch`` items after ``done`` of ``total``: progress moves
+    through the batch as decoding steps pass (in thousandths of an item, as the longest item may stop early),
+    and a cancel is seen within ``every`` steps instead of at the end of the batch."""
+    def on_step(step: int, max_len: int) -> None:
+        if step % every == 0:
+            report(1000 * done + (1000 * batch * step) // max(1, max_len), 1000 * total, message)
+    return on_step
 
 
 def measure_confidences(tokens: list[str], probs: list[float]) -> list[float]:

@@ -134,8 +134,13 @@ def test_the_model_writes_a_performance_as_a_score_with_a_confidence_per_measure
     from model.io.types import Midi
 
     weights = _marked_weights(tmp_path)
+    seen = []
     notation = translate(Midi(_played(_performance())), Modality.NOTATION,
-                         TranslateOptions(model=ModelOptions(device="cpu", weights=str(weights))))
+                         TranslateOptions(model=ModelOptions(device="cpu", weights=str(weights))),
+                         progress=lambda done, total, msg: seen.append((done / total, msg)))
+    writing = [f for f, msg in seen if "as notation" in msg]     # the passages go through in one batch
+    assert len({round(f, 3) for f in writing}) >= 3 and max(writing) < 1.0
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)   # the bar moves while the batch decodes
     measures = notation.score.parts[0].getElementsByClass(music21.stream.Measure)
     assert len(measures) >= 3
     conf = notation.recognition.measure_confidence
@@ -145,6 +150,26 @@ def test_the_model_writes_a_performance_as_a_score_with_a_confidence_per_measure
 
     save(notation, path)
     assert music21.converter.parse(str(path)).flatten().notes
+
+
+def test_a_cancel_stops_the_decoding_midway(tmp_path):
+    """A cancel asked for while a batch of passages decodes is honoured within a few steps, not at its end."""
+    import pytest
+
+    from model.api import Cancelled, Modality, TranslateOptions, translate
+    from model.inference.pipeline import ModelOptions
+    from model.io.types import Midi
+
+    calls = []
+
+    def progress(done, total, msg):
+        calls.append(msg)
+
+    with pytest.raises(Cancelled):
+        translate(Midi(_played(_performance())), Modality.NOTATION,
+                  TranslateOptions(model=ModelOptions(device="cpu", weights=str(_marked_weights(tmp_path)))),
+                  progress=progress, should_stop=lambda: sum("as notation" in m for m in calls) >= 2)
+    assert sum("as notation" in m for m in calls) == 2
 
 
 def test_an_empty_performance_is_told_in_one_line(tmp_path):
