@@ -209,11 +209,10 @@ def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int 
     from pathlib import Path
 
     from model.inference.engine import Engine
-    from model.tokenizers.audio import log_mel
 
     recs = validation_recordings(piano, pieces, excerpts, log=log)
     engine = Engine(weights, "cpu")
-    probs = [engine.note_probabilities(log_mel(a, engine.mel_config)) for _, a in recs]
+    probs = [engine.note_probabilities(engine.note_frames(a)) for _, a in recs]
     refs = [notes_to_midi(n) for n, _ in recs]
     best = _best(grid_scores(probs, refs), log)
     if write:

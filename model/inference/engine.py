@@ -75,6 +75,10 @@ class Engine:
         self.mel_config = MelConfig(**toks.get("audio", {}).get("config", {}))
         self.tasks = dict(self.config.get("tasks", {}))
         self.audio_window_s = float(self.config.get("inference", {}).get("audio_window_s", 4.0))
+        # windows of the note head overlap by this much and are cross-faded: every frame heard in two contexts
+        self.audio_overlap_s = float(self.config.get("inference", {}).get("audio_overlap_s", 0.5))
+        # recordings are brought to this loudness (model.tokenizers.audio.loudness) before the note head hears them
+        self.audio_level = self.config.get("inference", {}).get("audio_level")
 
     def supports(self, task: str) -> bool:
         return task in self.tasks
@@ -217,9 +221,10 @@ class Engine:
 
 
     def note_probabilities(self, frames: np.ndarray, report: Optional[Reporter] = None, batch_size: int = 8,
-                           overlap_s: float = 0.5) -> np.ndarray:
+                           overlap_s: Optional[float] = None) -> np.ndarray:
         """(T, 88, 4) note-head probabilities of log-mel ``frames`` (T, n_mels): windows as long as the
-        training windows, overlapping by ``overlap_s`` and cross-faded."""
+        training windows, overlapping by ``overlap_s`` (the bundle's ``audio_overlap_s`` by default) and
+        cross-faded."""
         import torch
 
         from model.notes import blend_windows, window_starts
@@ -227,7 +232,8 @@ class Engine:
 
         fps = self.mel_config.frames_per_second
         per_window = int(round(self.audio_window_s * fps))
-        overlap = int(round(overlap_s * fps))
+        overlap = int(round((self.audio_overlap_s if overlap_s is None else overlap_s) * fps))
+        overlap = min(overlap, per_window - 1)       # every window moves on
         starts = window_starts(len(frames), per_window, overlap)
         tm = self.vocab.target_id("midi")
         chunks = []
@@ -244,13 +250,19 @@ class Engine:
                 chunks.append(pr[:len(e.src)])
         return blend_windows(chunks, starts, len(frames), overlap)
 
+    def note_frames(self, samples: np.ndarray) -> np.ndarray:
+        """Log-mel frames of mono samples as the note head hears them: brought to the bundle's ``audio_level``
+        where it names one (a quiet recording is heard at the level the thresholds were tuned at)."""
+        from model.tokenizers.audio import level_mel
+
+        level = None if self.audio_level is None else float(self.audio_level)
+        return level_mel(samples, level, self.mel_config)
+
     def transcribe_notes(self, audio: Audio, report: Reporter, batch_size: int = 8) -> Midi:
         """Audio -> MIDI through the encoder's note head: a piano roll, then notes with a confidence each."""
         from model.notes import notes_to_midi, roll_to_notes
-        from model.tokenizers.audio import log_mel
 
-        frames = log_mel(audio.mono(self.mel_config.sample_rate), self.mel_config)
-        probs = self.note_probabilities(frames, report, batch_size)
+        probs = self.note_probabilities(self.note_frames(audio.mono(self.mel_config.sample_rate)), report, batch_size)
         report(1, 1, "reading notes")
         inf = self.config.get("inference", {})   # thresholds tuned on validation recordings (model.notes)
         notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),

@@ -77,6 +77,35 @@ def log_mel(samples: np.ndarray, config: MelConfig | None = None) -> np.ndarray:
     return torch.log(torch.clamp(mel, min=config.log_floor)).T.contiguous().numpy()
 
 
+def loudness(frames: np.ndarray) -> float:
+    """A recording's level as the model hears it: the 95th percentile over frames of the log of the frame's
+    summed mel power (natural-log units; +1 is +4.3 dB). Loud passages set it, not silences."""
+    if len(frames) == 0:
+        return float("-inf")
+    return float(np.percentile(np.logaddexp.reduce(frames.astype(np.float64), axis=1), 95))
+
+
+def level_gain(samples: np.ndarray, target: float, config: MelConfig | None = None,
+               max_gain_db: float = 40.0) -> float:
+    """The amplitude factor that brings mono ``samples`` to the :func:`loudness` ``target`` (at most
+    +-``max_gain_db``; 1.0 for silence). Applied to the samples before the log-mel, so a recording made 20 dB down
+    keeps the quiet partials that the log floor would otherwise cut off."""
+    config = config or MelConfig()
+    level = loudness(log_mel(samples, config))
+    silence = float(np.log(config.log_floor * config.n_mels))     # every bin of a frame at the floor
+    if not np.isfinite(level) or level <= silence + 1.0:
+        return 1.0
+    limit = max_gain_db * np.log(10.0) / 10.0
+    return float(np.exp(0.5 * np.clip(target - level, -limit, limit)))     # power (log) -> amplitude
+
+
+def level_mel(samples: np.ndarray, target: float | None, config: MelConfig | None = None) -> np.ndarray:
+    """Log-mel frames of mono ``samples`` played at the loudness ``target`` (as they are when None)."""
+    if target is None:
+        return log_mel(samples, config)
+    return log_mel(np.asarray(samples, dtype=np.float32) * level_gain(samples, target, config), config)
+
+
 class AudioFrames(Tokenizer):
     """Continuous front-end: audio -> log-mel frames. ``ids`` are frame indices; features in ``frames``."""
 

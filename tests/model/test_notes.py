@@ -158,3 +158,45 @@ def test_spectral_eq_colours_the_spectrum_within_bounds_and_keeps_silence():
         changed += np.abs(gain).max() > 0.1
     assert changed >= 10                                          # it does colour most windows
     assert np.array_equal(spectral_eq(frames, rng, 0.0), frames)
+
+
+def test_a_quiet_recording_is_brought_to_the_target_level_and_silence_stays_silent():
+    from model.tokenizers.audio import MelConfig, level_gain, level_mel, log_mel, loudness
+
+    rng = np.random.default_rng(0)
+    t = np.arange(16000 * 2) / 16000
+    x = (0.5 * np.sin(2 * np.pi * 440 * t) * (t < 1.5) + 0.001 * rng.standard_normal(t.size)).astype(np.float32)
+    x[: 16000 // 4] = 0.0                                            # a quarter second of digital silence
+    loud, quiet = x, x * 0.1                                         # the same recording 20 dB down
+    assert loudness(log_mel(loud)) - loudness(log_mel(quiet)) == pytest.approx(20 * np.log(10) / 10, abs=0.05)
+    a, b = level_mel(loud, 8.7), level_mel(quiet, 8.7)
+    assert loudness(a) == pytest.approx(8.7, abs=0.01) and loudness(b) == pytest.approx(8.7, abs=0.01)
+    assert np.abs(a - b).max() < 1e-3                                # heard alike, partials and noise included
+    assert np.all(b[:15] == np.float32(np.log(MelConfig().log_floor)))   # silence is not made audible
+    assert level_gain(np.zeros(16000, dtype=np.float32), 8.7) == 1.0
+    assert level_gain(quiet * 1e-2, 100.0, max_gain_db=40.0) == pytest.approx(100.0, rel=1e-3)   # capped
+
+
+def test_a_quiet_recording_is_transcribed_like_a_loud_one(files):
+    """A recording made 20 dB down (a distant microphone, a low input gain) is brought to the level the shipped
+    weights were tuned at, so it gives the notes of the full-level recording."""
+    import pretty_midi
+
+    from model.inference.engine import Engine
+    from model.inference.weights import PACKAGED_WEIGHTS
+    from model.io import load
+    from model.io.types import Audio
+    from model.metrics import NoteF1
+    from model.progress import Reporter
+
+    engine = Engine(PACKAGED_WEIGHTS, "cpu")
+    assert engine.audio_level is not None
+    audio = load(files["wav"])
+    ref = pretty_midi.PrettyMIDI(str(files["mid"]))
+    scores = []
+    for gain in (1.0, 0.1):
+        midi = engine.transcribe(Audio(audio.samples * gain, audio.sample_rate), Reporter())
+        f1 = NoteF1()
+        f1.add(midi.pm, ref)
+        scores.append(f1.summary()["onset_f1"])
+    assert scores[0] > 0.5 and scores[1] > scores[0] - 0.03
