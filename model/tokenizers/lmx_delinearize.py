@@ -432,6 +432,7 @@ class _PartWriter:
         self.tuplets_open: list[int] = []
         self.slurs_open: list[int] = []
         self.meterless = True  # no time signature written so far
+        self.open_lines = {"pedal": False, "wedge": False}   # a pedal line or a hairpin started and not stopped
 
     def measure_len(self) -> Fraction:
         t = self.state["time"]
@@ -603,6 +604,13 @@ class _PartWriter:
 
     def _direction(self, measure: ET.Element, d: dict) -> None:
         kind = d["kind"]
+        if kind in self.open_lines:         # lines must pair: notation programs reject a stop nothing started
+            stop = d["value"] == "stop"
+            if stop != self.open_lines[kind]:
+                if stop or kind == "pedal":  # a stray stop, or a pedal pressed again while down: nothing to write
+                    return
+                self._direction(measure, {**d, "value": "stop"})   # a new hairpin ends the one before
+            self.open_lines[kind] = not stop
         direction = _sub(measure, "direction", placement="below" if kind != "metronome" else "above")
         dt = _sub(direction, "direction-type")
         sound = None

@@ -213,6 +213,26 @@ def test_dynamics_wedges_tempo():
                                   "direction/wedge:stop", "direction/metronome"))
 
 
+def test_unpaired_pedal_and_hairpin_lines_are_paired_so_notation_programs_read_them():
+    """A decoder may write a stop nothing started (its passage began with the pedal down) or a second start:
+    the MusicXML keeps only lines that pair, and music21 reads it without a warning."""
+    import warnings
+
+    import music21
+
+    toks = ("measure time beats:4 beat-type:4 clef:G2 pedal:stop wedge:stop pedal:start wedge:crescendo "
+            "C4 quarter pedal:start wedge:diminuendo D4 quarter pedal:stop E4 quarter wedge:stop F4 quarter "
+            "pedal:stop").split()
+    xml = delinearize(toks)
+    root = ET.fromstring(xml)
+    assert [p.get("type") for p in root.iter("pedal")] == ["start", "stop"]
+    assert [w.get("type") for w in root.iter("wedge")] == ["crescendo", "stop", "diminuendo", "stop"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score = music21.converter.parse(xml, format="musicxml")
+    assert len(score.recurse().getElementsByClass("PedalMark")) == 1
+
+
 def test_repeats_and_endings():
     whole = note("C5", 16, "whole")
     m1 = "<barline location='left'><bar-style>heavy-light</bar-style><repeat direction='forward'/></barline>" + whole
