@@ -120,8 +120,9 @@ class Engine:
         for i in range(0, len(canvases), batch_size):
             exs = [Example("image2lmx", "image", c, [], 0) for c in canvases[i:i + batch_size]]
             b = collate(exs, self.vocab.bos, self.vocab.eos)
+            which = f"{i + 1}" if len(exs) == 1 else f"{i + 1} to {i + len(exs)}"
             steps = decoding_progress(report, len(canvases) + i, len(exs), 2 * len(canvases),
-                                      f"reading system {i + 1} of {len(canvases)}")
+                                      f"reading system{'s' * (len(exs) > 1)} {which} of {len(canvases)}")
             with torch.inference_mode():
                 ids, scores = self._generate("image", b.src, b.src_pad, "lmx", max_len, steps)
             for seq, sc in zip(ids, scores):
@@ -172,8 +173,9 @@ class Engine:
                 exs.append(Example("midi2lmx", "tokens", np.asarray(ids, dtype=np.int64) + off, [], 0))
             b = collate(exs, self.vocab.bos, self.vocab.eos)
             cap = min(max_len, notation_length_cap(max(len(e.src) for e in exs)))
+            which = f"{i + 1}" if len(exs) == 1 else f"{i + 1} to {i + len(exs)}"
             steps = decoding_progress(report, i, len(exs), len(passages),
-                                      f"writing passage {i + 1} of {len(passages)} as notation")
+                                      f"writing passage{'s' * (len(exs) > 1)} {which} of {len(passages)} as notation")
             with torch.inference_mode():
                 ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", cap, steps)
             for seq, sc in zip(ids, scores):
