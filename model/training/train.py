@@ -301,6 +301,12 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
                                     "train_config": dataclasses.asdict(cfg)})
 
     history = [json.loads(x) for x in history_path.read_text().splitlines()] if history_path.exists() else []
+    if any(h.get("step", 0) > step for h in history):   # logged after the checkpoint resumed from: trained again
+        history = [h for h in history if h.get("step", 0) <= step]
+        if rank == 0:
+            tmp = history_path.with_suffix(".jsonl.part")
+            tmp.write_text("".join(json.dumps(h) + "\n" for h in history))
+            os.replace(tmp, history_path)
     best = min((h.get("val/mean", float("inf")) for h in history), default=float("inf"))
     t0 = time.time()
     running: dict[str, list[float]] = {t: [] for t in names}

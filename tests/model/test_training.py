@@ -75,6 +75,15 @@ def test_train_checkpoint_resume_and_plot(tmp_path):
     cfg.steps = 45
     train(cfg, CopySource(), log=lambda m: None)
     assert load_bundle(run / "weights")[1]["step"] == 45
+    # a run killed after logging steps its last checkpoint does not hold: those steps are trained again on
+    # resume, and the history keeps one record per step, in order, so the loss curve does not double back
+    with (run / "history.jsonl").open("a") as fh:
+        fh.write(json.dumps({"step": 50, "train/copy": 9.9}) + "\n" + json.dumps({"step": 60, "train/copy": 9.9}) + "\n")
+    cfg.steps = 50
+    train(cfg, CopySource(), log=lambda m: None)
+    steps = [json.loads(x)["step"] for x in (run / "history.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 50
+    assert all(json.loads(x).get("train/copy") != 9.9 for x in (run / "history.jsonl").read_text().splitlines())
 
 
 def test_a_task_with_no_shared_gradient_learns_without_moving_the_encoder(tmp_path):
