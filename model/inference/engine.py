@@ -120,9 +120,8 @@ class Engine:
         for i in range(0, len(canvases), batch_size):
             exs = [Example("image2lmx", "image", c, [], 0) for c in canvases[i:i + batch_size]]
             b = collate(exs, self.vocab.bos, self.vocab.eos)
-            which = f"{i + 1}" if len(exs) == 1 else f"{i + 1} to {i + len(exs)}"
             steps = decoding_progress(report, len(canvases) + i, len(exs), 2 * len(canvases),
-                                      f"reading system{'s' * (len(exs) > 1)} {which} of {len(canvases)}")
+                                      "reading " + batch_label("system", i, len(exs), len(canvases)))
             with torch.inference_mode():
                 ids, scores = self._generate("image", b.src, b.src_pad, "lmx", max_len, steps)
             for seq, sc in zip(ids, scores):
@@ -173,9 +172,8 @@ class Engine:
                 exs.append(Example("midi2lmx", "tokens", np.asarray(ids, dtype=np.int64) + off, [], 0))
             b = collate(exs, self.vocab.bos, self.vocab.eos)
             cap = min(max_len, notation_length_cap(max(len(e.src) for e in exs)))
-            which = f"{i + 1}" if len(exs) == 1 else f"{i + 1} to {i + len(exs)}"
             steps = decoding_progress(report, i, len(exs), len(passages),
-                                      f"writing passage{'s' * (len(exs) > 1)} {which} of {len(passages)} as notation")
+                                      "writing " + batch_label("passage", i, len(exs), len(passages)) + " as notation")
             with torch.inference_mode():
                 ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", cap, steps)
             for seq, sc in zip(ids, scores):
@@ -283,6 +281,11 @@ def notation_length_cap(midi_tokens: int) -> int:
     (data/v3) a score never had more than 2 x its performance's tokens + 50, so a decoder that runs past
     that is repeating itself."""
     return 2 * midi_tokens + 50
+
+
+def batch_label(noun: str, start: int, size: int, total: int) -> str:
+    """'passage 3 of 5' for a batch of one, 'passages 1 to 3 of 5' for more."""
+    return f"{noun} {start + 1} of {total}" if size == 1 else f"{noun}s {start + 1} to {start + size} of {total}"
 
 
 def decoding_progress(report: Reporter, done: int, batch: int, total: int, message: str, every: int = 8):
