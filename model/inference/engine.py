@@ -146,7 +146,7 @@ class Engine:
         return notation
 
     # -- performance MIDI -> notation ----------------------------------------------------------------
-    def notate(self, midi: Midi, report: Reporter, batch_size: int = 8) -> Notation:
+    def notate(self, midi: Midi, report: Reporter, batch_size: int = 32) -> Notation:
         """Performance MIDI -> a score through the model (the performance-to-score task): the performance is
         cut into passages of at most ``PASSAGE_S`` seconds where fewest notes sound across the cut, each
         passage is written as measures of LMX, and the measures are joined into one score with a
@@ -164,20 +164,19 @@ class Engine:
         off = self.vocab.offset("midi")
         lmx_range = self.vocab.range("lmx")
         max_len = min(self.lmx.config.max_length, self.model.config.max_tgt_len - 1)
+        sources = [np.asarray(self.midi.tokens_to_ids(self.midi.encode_windows(pm, PASSAGE_S)[0].tokens),
+                              dtype=np.int64) + off for pm in passages]
         tokens_per, conf_per = [], []
-        for i in range(0, len(passages), batch_size):
-            exs = []
-            for pm in passages[i:i + batch_size]:
-                ids = self.midi.tokens_to_ids(self.midi.encode_windows(pm, PASSAGE_S)[0].tokens)
-                exs.append(Example("midi2lmx", "tokens", np.asarray(ids, dtype=np.int64) + off, [], 0))
+        for i in range(0, len(sources), batch_size):
+            exs = [Example("midi2lmx", "tokens", src, [], 0) for src in sources[i:i + batch_size]]
             b = collate(exs, self.vocab.bos, self.vocab.eos)
-            cap = min(max_len, notation_length_cap(max(len(e.src) for e in exs)))
+            caps = [min(max_len, notation_length_cap(len(e.src))) for e in exs]
             steps = decoding_progress(report, i, len(exs), len(passages),
                                       "writing " + batch_label("passage", i, len(exs), len(passages)) + " as notation")
             with torch.inference_mode():
-                ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", cap, steps)
-            for seq, sc in zip(ids, scores):
-                keep = [(t - lmx_range[0], p) for t, p in zip(seq, sc) if lmx_range[0] <= t < lmx_range[1]]
+                ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", max(caps), steps)
+            for cap, seq, sc in zip(caps, ids, scores):       # each passage to its own cap, as `unimt eval`
+                keep = [(t - lmx_range[0], p) for t, p in zip(seq[:cap], sc[:cap]) if lmx_range[0] <= t < lmx_range[1]]
                 tokens_per.append(self.lmx.ids_to_tokens([t for t, _ in keep]))
                 conf_per.append([p for _, p in keep])
         report(len(passages), len(passages), "joining passages")

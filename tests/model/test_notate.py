@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pretty_midi
+import pytest
 
 from model.inference.engine import join_passages, performance_passages
 
@@ -150,6 +151,22 @@ def test_the_model_writes_a_performance_as_a_score_with_a_confidence_per_measure
 
     save(notation, path)
     assert music21.converter.parse(str(path)).flatten().notes
+
+
+def test_passages_decoded_together_read_as_decoded_one_by_one():
+    """Batching is only for speed: each passage keeps its own length cap, so the score is the one that
+    `unimt eval` measures passage by passage."""
+    from model.inference.engine import Engine
+    from model.inference.weights import PACKAGED_WEIGHTS
+    from model.io.types import Midi
+    from model.progress import Reporter
+
+    engine = Engine(PACKAGED_WEIGHTS, "cpu")
+    midi = Midi(_played(_performance()))
+    together, alone = engine.notate(midi, Reporter()), engine.notate(midi, Reporter(), batch_size=1)
+    assert together.recognition.measure_confidence == pytest.approx(alone.recognition.measure_confidence, abs=1e-4)
+    notes = [[(str(n.pitches), float(n.quarterLength)) for n in s.flatten().notes] for s in (together.score, alone.score)]
+    assert notes[0] == notes[1] and notes[0]
 
 
 def test_a_cancel_stops_the_decoding_midway(tmp_path):
