@@ -202,22 +202,34 @@ def grid_scores(probs: list, refs: list, onsets=ONSET_GRID, frames=FRAME_GRID) -
 
 
 def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int = 20, excerpts: int = 2,
-                       write: bool = True, log=print) -> dict:
+                       write: bool = True, levels: tuple = (), log=print) -> dict:
     """Thresholds that give the best onset F1 (ties: onset-offset F1) on whole validation recordings played by an
-    unseen piano, through the product's own windowing; written into the bundle's ``config.json`` unless
-    ``write`` is false."""
+    unseen piano, through the product's own windowing and level; with ``levels``, also the ``audio_level`` the
+    recordings are brought to, chosen from those. Written into the bundle's ``config.json`` unless ``write`` is
+    false."""
     from pathlib import Path
 
     from model.inference.engine import Engine
 
     recs = validation_recordings(piano, pieces, excerpts, log=log)
     engine = Engine(weights, "cpu")
-    probs = [engine.note_probabilities(engine.note_frames(a)) for _, a in recs]
     refs = [notes_to_midi(n) for n, _ in recs]
-    best = _best(grid_scores(probs, refs), log)
+    best = None
+    for level in levels or (engine.audio_level,):
+        engine.audio_level = level
+        if levels:
+            log(f"level {level}")
+        probs = [engine.note_probabilities(engine.note_frames(a)) for _, a in recs]
+        top = {**_best(grid_scores(probs, refs), log), "audio_level": level}
+        if best is None or _merit(top) > _merit(best):
+            best = top
     if write:
         write_thresholds(weights, best, f"{len(recs)} validation-split recordings played by {Path(piano).name}")
     return {**best, "recordings": len(recs), "piano": Path(piano).name}
+
+
+def _merit(g: dict) -> float:
+    return g["onset_f1"] + 0.25 * g["onset_offset_f1"]
 
 
 def _best(grid: list[dict], log=print) -> dict:
@@ -225,7 +237,7 @@ def _best(grid: list[dict], log=print) -> dict:
     for g in grid:
         log(f"onset {g['onset_threshold']:.2f} frame {g['frame_threshold']:.2f}: onset F1 {g['onset_f1']:.3f} "
             f"(P {g['onset_precision']:.3f} R {g['onset_recall']:.3f}), onset-offset F1 {g['onset_offset_f1']:.3f}")
-    return max(grid, key=lambda g: g["onset_f1"] + 0.25 * g["onset_offset_f1"])
+    return max(grid, key=_merit)
 
 
 def write_thresholds(weights: str, best: dict, tuned_on: str) -> None:
@@ -236,15 +248,15 @@ def write_thresholds(weights: str, best: dict, tuned_on: str) -> None:
 
     path = Path(weights) / "config.json"
     cfg = json.loads(path.read_text())
-    cfg.setdefault("inference", {}).update({"onset_threshold": best["onset_threshold"],
-                                            "frame_threshold": best["frame_threshold"], "tuned_on": tuned_on})
+    chosen = {k: best[k] for k in ("onset_threshold", "frame_threshold", "audio_level") if best.get(k) is not None}
+    cfg.setdefault("inference", {}).update({**chosen, "tuned_on": tuned_on})
     tmp = path.with_suffix(".json.part")
     tmp.write_text(json.dumps(cfg, indent=1))
     os.replace(tmp, path)
 
 
 def main(argv=None) -> int:
-    """python -m model.notes tune WEIGHTS [--piano SF2] [--pieces 20] [--dry-run]
+    """python -m model.notes tune WEIGHTS [--piano SF2] [--pieces 20] [--levels 8.0,8.7,9.4] [--dry-run]
     python -m model.notes tune WEIGHTS --data data/v1 --windows 400     (older: validation windows of a build)"""
     import argparse
 
@@ -257,11 +269,15 @@ def main(argv=None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="score the grid, do not write the thresholds")
     ap.add_argument("--data", default=None, help="tune on validation windows of this data build instead")
     ap.add_argument("--windows", type=int, default=160)
+    ap.add_argument("--levels", default="", help="comma-separated audio levels to choose from as well, e.g. "
+                                                 "7.3,8.0,8.7,9.4,10.0 (default: the bundle's)")
     args = ap.parse_args(argv)
     if args.data:
         print(tune_thresholds(args.weights, args.data, args.windows))
     else:
-        print(tune_on_recordings(args.weights, args.piano, args.pieces, args.excerpts, write=not args.dry_run))
+        levels = tuple(float(x) for x in args.levels.split(",") if x.strip())
+        print(tune_on_recordings(args.weights, args.piano, args.pieces, args.excerpts, write=not args.dry_run,
+                                 levels=levels))
     return 0
 
 

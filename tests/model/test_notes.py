@@ -200,3 +200,17 @@ def test_a_quiet_recording_is_transcribed_like_a_loud_one(files):
         f1.add(midi.pm, ref)
         scores.append(f1.summary()["onset_f1"])
     assert scores[0] > 0.5 and scores[1] > scores[0] - 0.03
+
+
+def test_the_tuner_writes_the_chosen_level_with_the_thresholds(tmp_path):
+    import json
+
+    from model.notes import write_thresholds
+
+    (tmp_path / "config.json").write_text(json.dumps({"inference": {"audio_window_s": 4.0, "audio_level": 8.0}}))
+    write_thresholds(str(tmp_path), {"onset_threshold": 0.7, "frame_threshold": 0.2, "audio_level": 8.7}, "here")
+    inf = json.loads((tmp_path / "config.json").read_text())["inference"]
+    assert inf == {"audio_window_s": 4.0, "audio_level": 8.7, "onset_threshold": 0.7, "frame_threshold": 0.2,
+                   "tuned_on": "here"}
+    write_thresholds(str(tmp_path), {"onset_threshold": 0.6, "frame_threshold": 0.3, "audio_level": None}, "there")
+    assert json.loads((tmp_path / "config.json").read_text())["inference"]["audio_level"] == 8.7   # kept
