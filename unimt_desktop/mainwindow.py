@@ -401,7 +401,7 @@ class MainWindow(QMainWindow):
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            self.progress.setFormat(f"{msg}  %p%" if msg else "%p%")
+            self.progress.setFormat("%p%")        # the step itself is in the status bar beside it
         if msg:
             self.statusBar().showMessage(msg[:1].upper() + msg[1:] + "…")
 

@@ -380,3 +380,17 @@ def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(window, run_job,
     assert dialogs.warnings == []
     assert Modality.NOTATION in window.objects and window.score.has_content()
     assert "ran on: CPU" in window.device_label.text()
+
+
+def test_progress_shows_the_step_beside_a_bar_that_fits_it(window):
+    """The bar says how far (its text fits its 260 px); the status bar beside it says what is being done."""
+    job = object()
+    window.job = job
+    try:
+        window._progress(job, 3, 10, "writing passages 1 to 3 of 3 as notation")
+        assert window.progress.text() == "30%"
+        assert window.statusBar().currentMessage() == "Writing passages 1 to 3 of 3 as notation…"
+        window._progress(object(), 9, 10, "another job")      # a finished job's late report changes nothing
+        assert window.progress.text() == "30%"
+    finally:
+        window.job = None
