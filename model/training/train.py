@@ -58,6 +58,9 @@ class TrainConfig:
     # when starting from init_from: rescale the token embeddings to this mean length (0: leave them). An encoder
     # trained on audio sees stem outputs of length ~48; tokens embedded at length ~0.3 vanish in it
     src_embed_norm: float = 0.0
+    # likewise for the image stem: its output projection is rescaled so that training images come out at this
+    # mean length (its outputs start at ~0.2)
+    image_stem_norm: float = 0.0
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: Optional[list[str]] = None) -> "TrainConfig":
@@ -92,6 +95,21 @@ def pick_device(name: str = "auto") -> str:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
+
+
+def rescale_image_stem(model, images: list, target: float) -> float:
+    """Scale the image stem's output projection so that ``images`` (canvases (H, W) in [0, 1]) come out at mean
+    vector length ``target``; returns the length before."""
+    import torch
+
+    with torch.no_grad():
+        lengths = [model.image_stem(torch.as_tensor(img, dtype=torch.float32)[None, None]).norm(dim=-1).mean()
+                   for img in images]
+        before = float(torch.stack(lengths).mean())
+        scale = target / max(before, 1e-6)
+        model.image_stem.proj.weight.mul_(scale)
+        model.image_stem.proj.bias.mul_(scale)
+    return before
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -223,6 +241,13 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
                 w = model.src_embed.weight
                 w.mul_(cfg.src_embed_norm / w.norm(dim=1).mean().clamp_min(1e-6))
             log(f"token embeddings rescaled to mean length {cfg.src_embed_norm:g}")
+        image_tasks = [t for t, w in cfg.tasks.items() if w > 0 and t.startswith("image")]
+        if cfg.image_stem_norm > 0 and image_tasks:
+            import itertools
+
+            images = [ex.src for ex in itertools.islice(source.examples(image_tasks[0], "train", seed=cfg.seed), 16)]
+            before = rescale_image_stem(model, images, cfg.image_stem_norm)
+            log(f"image stem rescaled from mean length {before:.3g} to {cfg.image_stem_norm:g}")
     else:
         mcfg = ModelConfig.preset(cfg.preset, vocab_size=vocab["size"], **cfg.model)
         model = Seq2Seq(config=mcfg)

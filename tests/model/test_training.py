@@ -111,3 +111,18 @@ def torch_equal(x, y) -> bool:
     import torch
 
     return bool(torch.equal(x, y))
+
+
+def test_the_image_stem_is_rescaled_to_the_length_a_trained_encoder_expects():
+    import torch
+
+    from model.training.train import rescale_image_stem
+    from model.transformer import ModelConfig, Seq2Seq
+
+    model = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16))
+    images = [ex.src for ex, _ in zip(CopySource().examples("bars", "train"), range(6))]
+    before = rescale_image_stem(model, images, 48.0)
+    assert before < 5.0                                   # a fresh stem's outputs are short
+    with torch.no_grad():
+        after = torch.stack([model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images])
+    assert float(after.mean()) == pytest.approx(48.0, rel=1e-4)
