@@ -60,21 +60,30 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -
     return weights.astype(np.float32)
 
 
-def log_mel(samples: np.ndarray, config: MelConfig | None = None) -> np.ndarray:
-    """Log-mel frames (T, n_mels) of mono float32 samples already at ``config.sample_rate``."""
+def _mel_power(samples: np.ndarray, config: MelConfig):
+    """(n_mels, T) mel power of mono float32 samples already at ``config.sample_rate`` (a torch tensor)."""
     import torch
 
-    config = config or MelConfig()
     x = torch.as_tensor(np.ascontiguousarray(samples, dtype=np.float32))
     if x.numel() < config.n_fft:
         x = torch.nn.functional.pad(x, (0, config.n_fft - x.numel()))
     window = torch.hann_window(config.n_fft)
     spec = torch.stft(x, config.n_fft, config.hop_length, window=window, center=True, return_complex=True)
-    power = spec.abs() ** 2                                            # (F, T)
     fb = torch.as_tensor(mel_filterbank(config.sample_rate, config.n_fft, config.n_mels, config.fmin,
                                         config.fmax))
-    mel = fb @ power                                                   # (n_mels, T)
+    return fb @ (spec.abs() ** 2)
+
+
+def _log(mel, config: MelConfig) -> np.ndarray:
+    import torch
+
     return torch.log(torch.clamp(mel, min=config.log_floor)).T.contiguous().numpy()
+
+
+def log_mel(samples: np.ndarray, config: MelConfig | None = None) -> np.ndarray:
+    """Log-mel frames (T, n_mels) of mono float32 samples already at ``config.sample_rate``."""
+    config = config or MelConfig()
+    return _log(_mel_power(samples, config), config)
 
 
 def loudness(frames: np.ndarray) -> float:
@@ -85,25 +94,33 @@ def loudness(frames: np.ndarray) -> float:
     return float(np.percentile(np.logaddexp.reduce(frames.astype(np.float64), axis=1), 95))
 
 
-def level_gain(samples: np.ndarray, target: float, config: MelConfig | None = None,
-               max_gain_db: float = 40.0) -> float:
-    """The amplitude factor that brings mono ``samples`` to the :func:`loudness` ``target`` (at most
-    +-``max_gain_db``; 1.0 for silence). Applied to the samples before the log-mel, so a recording made 20 dB down
-    keeps the quiet partials that the log floor would otherwise cut off."""
-    config = config or MelConfig()
-    level = loudness(log_mel(samples, config))
+def _level_gain(level: float, target: float, config: MelConfig, max_gain_db: float) -> float:
+    """The power factor from :func:`loudness` ``level`` to ``target`` (at most +-``max_gain_db``; 1 for silence)."""
     silence = float(np.log(config.log_floor * config.n_mels))     # every bin of a frame at the floor
     if not np.isfinite(level) or level <= silence + 1.0:
         return 1.0
     limit = max_gain_db * np.log(10.0) / 10.0
-    return float(np.exp(0.5 * np.clip(target - level, -limit, limit)))     # power (log) -> amplitude
+    return float(np.exp(np.clip(target - level, -limit, limit)))
 
 
-def level_mel(samples: np.ndarray, target: float | None, config: MelConfig | None = None) -> np.ndarray:
-    """Log-mel frames of mono ``samples`` played at the loudness ``target`` (as they are when None)."""
+def level_gain(samples: np.ndarray, target: float, config: MelConfig | None = None,
+               max_gain_db: float = 40.0) -> float:
+    """The amplitude factor that brings mono ``samples`` to the :func:`loudness` ``target`` (at most
+    +-``max_gain_db``; 1.0 for silence)."""
+    config = config or MelConfig()
+    return float(np.sqrt(_level_gain(loudness(log_mel(samples, config)), target, config, max_gain_db)))
+
+
+def level_mel(samples: np.ndarray, target: float | None, config: MelConfig | None = None,
+              max_gain_db: float = 40.0) -> np.ndarray:
+    """Log-mel frames of mono ``samples`` played at the loudness ``target`` (as they are when None). The gain
+    goes on the mel power before the log floor, exactly as if on the samples, so a recording made 20 dB down
+    keeps the quiet partials that the floor would otherwise cut off; one STFT either way."""
+    config = config or MelConfig()
+    mel = _mel_power(samples, config)
     if target is None:
-        return log_mel(samples, config)
-    return log_mel(np.asarray(samples, dtype=np.float32) * level_gain(samples, target, config), config)
+        return _log(mel, config)
+    return _log(mel * _level_gain(loudness(_log(mel, config)), target, config, max_gain_db), config)
 
 
 class AudioFrames(Tokenizer):
