@@ -5,8 +5,8 @@ minute of piano MIDI (FluidSynth), and read a 20-page PDF (PyMuPDF, every page a
 
 The model (when weights are installed, or with ``--weights``): a three-minute piano recording
 transcribed to MIDI (real-time factor), the same three minutes played as MIDI written as a score, a page of
-piano music recognised (seconds per page and per system), and the process's peak memory. ``--threads`` sets the CPU threads (default 2, the laptop
-the product is built for).
+piano music recognised (seconds per page and per system), and the process's peak memory. ``--threads`` sets
+the CPU threads (default 2, the laptop the product is built for).
 """
 
 from __future__ import annotations

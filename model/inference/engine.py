@@ -74,11 +74,12 @@ class Engine:
         self.image_config = SystemImageConfig(**toks.get("image", {}).get("config", {}))
         self.mel_config = MelConfig(**toks.get("audio", {}).get("config", {}))
         self.tasks = dict(self.config.get("tasks", {}))
-        self.audio_window_s = float(self.config.get("inference", {}).get("audio_window_s", 4.0))
+        self.inference = dict(self.config.get("inference", {}))   # settings measured on validation (README)
+        self.audio_window_s = float(self.inference.get("audio_window_s", 4.0))
         # windows of the note head overlap by this much and are cross-faded: every frame heard in two contexts
-        self.audio_overlap_s = float(self.config.get("inference", {}).get("audio_overlap_s", 0.5))
+        self.audio_overlap_s = float(self.inference.get("audio_overlap_s", 0.5))
         # recordings are brought to this loudness (model.tokenizers.audio.loudness) before the note head hears them
-        self.audio_level = self.config.get("inference", {}).get("audio_level")
+        self.audio_level = self.inference.get("audio_level")
 
     def supports(self, task: str) -> bool:
         return task in self.tasks
@@ -263,10 +264,9 @@ class Engine:
 
         probs = self.note_probabilities(self.note_frames(audio.mono(self.mel_config.sample_rate)), report, batch_size)
         report(1, 1, "reading notes")
-        inf = self.config.get("inference", {})   # thresholds tuned on validation recordings (model.notes)
-        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),
-                              onset_threshold=float(inf.get("onset_threshold", 0.5)),
-                              frame_threshold=float(inf.get("frame_threshold", 0.4)))
+        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),   # thresholds: model.notes
+                              onset_threshold=float(self.inference.get("onset_threshold", 0.5)),
+                              frame_threshold=float(self.inference.get("frame_threshold", 0.4)))
         midi = Midi(notes_to_midi(notes), source=None)
         midi.note_confidence = [n[4] for n in notes]  # type: ignore[attr-defined]
         return midi
