@@ -50,6 +50,7 @@ class TrainConfig:
     init_from: str = ""                      # start from a weights bundle (e.g. the shipped weights)
     curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
     max_hours: float = 0.0                   # stop after this long (0: no limit)
+    anneal_by_time: bool = False             # the cosine ends at max_hours if that comes before steps
     spec_eq_db: float = 0.0                  # random smooth EQ on training log-mel frames, up to +-this many dB
     # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
@@ -112,10 +113,35 @@ def rescale_image_stem(model, images: list, target: float) -> float:
     return before
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
+def reshape_model(model, overrides: dict):
+    """``model`` rebuilt with its configuration changed by ``overrides``; the tensors whose shapes still match
+    are copied over. Returns (new model, names of the tensors that start afresh)."""
+    from model.transformer import ModelConfig, Seq2Seq
+
+    config = ModelConfig.from_dict({**model.config.to_dict(), **overrides})
+    if config == model.config:
+        return model, []
+    new = Seq2Seq(config=config)
+    old_state = model.state_dict()
+    state = new.state_dict()
+    fresh = []
+    for name, tensor in state.items():
+        if name in old_state and old_state[name].shape == tensor.shape:
+            state[name] = old_state[name]
+        else:
+            fresh.append(name)
+    new.load_state_dict(state)
+    return new, fresh
+
+
+def lr_at(step: int, cfg: TrainConfig, elapsed_s: float = 0.0) -> float:
+    """Linear warm-up, then a cosine down to ``min_lr`` at ``steps``, or at ``max_hours`` if that comes first
+    and ``anneal_by_time`` is set (a lease of unknown speed still ends on a low learning rate)."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    if cfg.anneal_by_time and cfg.max_hours > 0:
+        t = max(t, min(1.0, elapsed_s / (cfg.max_hours * 3600)))
     return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * t))
 
 
@@ -234,8 +260,12 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         log(f"resuming {run} at step {step}")
     elif cfg.init_from:
         model, bundle = load_bundle(cfg.init_from, "cpu")
-        model.train()
         log(f"starting from {cfg.init_from} (step {bundle.get('step')})")
+        if cfg.model:   # a changed shape (a wider image stem, say): what still fits is kept, the rest starts afresh
+            model, fresh = reshape_model(model, cfg.model)
+            if fresh:
+                log(f"model overrides {cfg.model}: {len(fresh)} tensors start afresh ({', '.join(fresh[:4])}...)")
+        model.train()
         if cfg.src_embed_norm > 0:
             with torch.no_grad():
                 w = model.src_embed.weight
@@ -342,7 +372,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
             log("time budget reached")
             break
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
+            group["lr"] = lr_at(step, cfg, time.time() - t0)
         opt.zero_grad(set_to_none=True)
         for _ in range(cfg.grad_accum):
             task = random.choices(names, weights)[0]
@@ -363,7 +393,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         if rank != 0:
             continue
         if step % cfg.log_every == 0:
-            rec = {"step": step, "lr": lr_at(step, cfg), "tok_per_s": round(tokens / (time.time() - t0), 1)}
+            rec = {"step": step, "lr": lr_at(step, cfg, time.time() - t0), "tok_per_s": round(tokens / (time.time() - t0), 1)}
             for t, vals in running.items():
                 if vals:
                     rec[f"train/{t}"] = sum(vals) / len(vals)
@@ -403,10 +433,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from model.training.data import ShardSource
+    from model.training.packed import open_source
 
     cfg = TrainConfig.from_toml(args.config, args.set)
-    source = ShardSource(cfg.data_dir)
+    source = open_source(cfg.data_dir)
     train(cfg, source, log=lambda m: print(m, flush=True))
     return 0
 

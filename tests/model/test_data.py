@@ -158,3 +158,40 @@ def test_eval_reports_the_papers_metrics(small_build, tmp_path):
     assert any(k.startswith("image2lmx ") and ("clean" in k or "degraded" in k) for k in report["ser"])
     assert all(v["ser"] >= 0 and v["reference_tokens"] > 0 for v in report["ser"].values())
     assert 0.0 <= report["note_f1"]["audio2midi"]["onset_f1"] <= 1.0
+
+
+def test_a_pack_carries_the_builds_examples_and_redraws_its_images(small_build, tmp_path):
+    from model.training.data import ShardSource
+    from model.training.packed import INK_BELOW, PackedSource, pack, redraw
+
+    out, _ = small_build
+    path = tmp_path / "small.unimtpack"
+    counts = pack(str(out), path, log=lambda s: None)
+    assert counts["train"] > 0
+    shards, packed = ShardSource(out), PackedSource(path)
+    assert packed.meta()["vocab"] == shards.meta()["vocab"]
+    for task in ("image2lmx", "midi2lmx"):
+        assert (packed.logit_mask(task) == shards.logit_mask(task)).all()
+        want = sorted(tuple(e.tgt) for e in shards.examples(task, "validation"))
+        got = sorted(tuple(e.tgt) for e in packed.examples(task, "validation"))
+        assert got == want                                    # every example, its target ids unchanged
+    # the images: the shard's ink, binarised, at the same size, redrawn in [0, 1]
+    originals = {}
+    for f in shards.shards("image2lmx", "train"):
+        for header, array in read_shard(f):
+            if header["task"] == "image":
+                originals[tuple(header["tgt_lmx"])] = (array, header["degraded"])
+    lmx = {v: k for k, v in shards._lmx_ids.items()}
+    off = shards.vocab.offset("lmx")
+    for ex in itertools.islice(packed.examples("image2lmx", "train", seed=1), 20):
+        array, degraded = originals[tuple(lmx[i - off] for i in ex.tgt)]
+        assert ex.src.shape == array.shape and ex.src.dtype == np.float32
+        assert 0.0 <= ex.src.min() and ex.src.max() <= 1.0
+        ink = array < INK_BELOW
+        assert ex.src[ink].mean() < ex.src[~ink].mean() - 0.3   # ink stays dark on lighter paper
+    rng = np.random.default_rng(0)
+    ink = np.zeros((40, 64), bool)
+    ink[20, :] = True
+    clean = redraw(ink, False, rng)
+    assert clean[0].min() == 1.0 and clean[20].max() < 0.95   # white paper, the line kept
+    assert redraw(ink, True, np.random.default_rng(1)).std() != redraw(ink, True, np.random.default_rng(2)).std()

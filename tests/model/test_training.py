@@ -126,3 +126,32 @@ def test_the_image_stem_is_rescaled_to_the_length_a_trained_encoder_expects():
     with torch.no_grad():
         after = torch.stack([model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images])
     assert float(after.mean()) == pytest.approx(48.0, rel=1e-4)
+
+
+def test_a_wider_stem_keeps_every_tensor_whose_shape_still_fits():
+    import torch
+
+    from model.training.train import reshape_model
+    from model.transformer import ModelConfig, Seq2Seq
+
+    model = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16))
+    wider, fresh = reshape_model(model, {"stem_channels": [8, 12, 16]})
+    assert tuple(wider.config.stem_channels) == (8, 12, 16)
+    assert fresh and all(n.startswith("image_stem.") for n in fresh)
+    old = model.state_dict()
+    for name, tensor in wider.state_dict().items():
+        if name not in fresh:
+            assert torch.equal(tensor, old[name]), name
+    same, none = reshape_model(model, {"stem_channels": list(model.config.stem_channels)})
+    assert same is model and none == []
+
+
+def test_the_learning_rate_can_end_its_cosine_when_the_time_budget_ends():
+    from model.training.train import lr_at
+
+    cfg = TrainConfig(lr=1e-3, min_lr=1e-5, warmup=10, steps=10_000, max_hours=0.1)
+    assert lr_at(100, cfg, elapsed_s=360) > 9e-4          # by steps alone: still near the top
+    cfg.anneal_by_time = True
+    assert lr_at(100, cfg, elapsed_s=180) == pytest.approx(1e-5 + 0.5 * (1e-3 - 1e-5))   # half the time: halfway
+    assert lr_at(100, cfg, elapsed_s=360) == pytest.approx(1e-5)
+    assert lr_at(5, cfg, elapsed_s=360) < 1e-3             # warm-up stays step-based
