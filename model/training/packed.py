@@ -170,7 +170,10 @@ class PackedSource:
                 limit = max_measures_at(curriculum, step_fn()) if (curriculum and step_fn) else None
                 part = [r for r in order[i:i + chunk] if limit is None or r["measures"] <= limit]
                 seeds = [rng.randrange(2**31) for _ in part]
-                make = lambda a: self._example(task, split, a[0], np.random.default_rng(a[1]))  # noqa: E731
+
+                def make(item, task=task, split=split):
+                    return self._example(task, split, item[0], np.random.default_rng(item[1]))
+
                 yield from (pool.map(make, zip(part, seeds)) if pool else map(make, zip(part, seeds)))
             if split != "train":
                 return

@@ -51,6 +51,7 @@ class TrainConfig:
     curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
     max_hours: float = 0.0                   # stop after this long (0: no limit)
     anneal_by_time: bool = False             # the cosine ends at max_hours if that comes before steps
+    prefetch: int = -1                       # batches drawn ahead by a thread (-1: 4 on a GPU, none on a CPU)
     spec_eq_db: float = 0.0                  # random smooth EQ on training log-mel frames, up to +-this many dB
     # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
@@ -111,6 +112,33 @@ def rescale_image_stem(model, images: list, target: float) -> float:
         model.image_stem.proj.weight.mul_(scale)
         model.image_stem.proj.bias.mul_(scale)
     return before
+
+
+def prefetched(items: Iterator, depth: int) -> Iterator:
+    """``items`` made by a background thread, up to ``depth`` ahead: a GPU computes while the next batches are
+    drawn (numpy and torch release the GIL for most of that work). An error in the thread is raised here."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+
+    def fill():
+        try:
+            for item in items:
+                q.put(item)
+        except BaseException as exc:  # noqa: BLE001 -- handed to the consumer, which raises it
+            q.put(exc)
+        q.put(done)
+
+    threading.Thread(target=fill, daemon=True, name="batches").start()
+    while True:
+        item = q.get()
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 def reshape_model(model, overrides: dict):
@@ -322,6 +350,14 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     masks = {t: torch.as_tensor(source.logit_mask(t), device=device) for t in names}
     bos, eos = vocab["bos"], vocab["eos"]
 
+    def batch_stream():
+        while True:
+            task = random.choices(names, weights)[0]
+            yield task, collate(next(streams[task]), bos, eos)
+
+    prefetch = cfg.prefetch if cfg.prefetch >= 0 else (4 if device.startswith("cuda") else 0)
+    batches = prefetched(batch_stream(), prefetch) if prefetch else batch_stream()
+
     def run_batch(batch, train=True):
         batch = batch.to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
@@ -366,6 +402,8 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     t0 = time.time()
     running: dict[str, list[float]] = {t: [] for t in names}
     tokens = 0
+    step_count = 0    # steps taken by this process (step counts from the run's start)
+    data_s = 0.0      # time spent waiting for batches: where a GPU's time goes when the data cannot keep up
     model.train()
     while step < cfg.steps:
         if cfg.max_hours and time.time() - t0 > cfg.max_hours * 3600:
@@ -375,9 +413,9 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
             group["lr"] = lr_at(step, cfg, time.time() - t0)
         opt.zero_grad(set_to_none=True)
         for _ in range(cfg.grad_accum):
-            task = random.choices(names, weights)[0]
-            exs = next(streams[task])
-            batch = collate(exs, bos, eos)
+            t_data = time.time()
+            task, batch = next(batches)
+            data_s += time.time() - t_data
             loss = run_batch(batch) / cfg.grad_accum
             loss.backward()
             running[task].append(loss.item() * cfg.grad_accum)
@@ -390,10 +428,13 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         opt.step()
         step += 1
+        step_count += 1
         if rank != 0:
             continue
         if step % cfg.log_every == 0:
-            rec = {"step": step, "lr": lr_at(step, cfg, time.time() - t0), "tok_per_s": round(tokens / (time.time() - t0), 1)}
+            elapsed = time.time() - t0
+            rec = {"step": step, "lr": lr_at(step, cfg, elapsed), "tok_per_s": round(tokens / elapsed, 1),
+                   "steps_per_s": round(step_count / elapsed, 2), "data_share": round(data_s / elapsed, 3)}
             for t, vals in running.items():
                 if vals:
                     rec[f"train/{t}"] = sum(vals) / len(vals)

@@ -180,11 +180,11 @@ def test_a_pack_carries_the_builds_examples_and_redraws_its_images(small_build, 
     for f in shards.shards("image2lmx", "train"):
         for header, array in read_shard(f):
             if header["task"] == "image":
-                originals[tuple(header["tgt_lmx"])] = (array, header["degraded"])
+                originals[tuple(header["tgt_lmx"])] = array
     lmx = {v: k for k, v in shards._lmx_ids.items()}
     off = shards.vocab.offset("lmx")
     for ex in itertools.islice(packed.examples("image2lmx", "train", seed=1), 20):
-        array, degraded = originals[tuple(lmx[i - off] for i in ex.tgt)]
+        array = originals[tuple(lmx[i - off] for i in ex.tgt)]
         assert ex.src.shape == array.shape and ex.src.dtype == np.float32
         assert 0.0 <= ex.src.min() and ex.src.max() <= 1.0
         ink = array < INK_BELOW

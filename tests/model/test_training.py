@@ -72,9 +72,11 @@ def test_train_checkpoint_resume_and_plot(tmp_path):
     assert (run / "loss.png").stat().st_size > 1000 and (run / "best" / "config.json").exists()
     model, meta = load_bundle(run / "weights")
     assert meta["step"] == 40 and meta["tasks"] == {"copy": 1.0, "bars": 1.0}
-    cfg.steps = 45
+    assert 0.0 < hist[-1]["data_share"] < 1.0 and hist[-1]["steps_per_s"] > 0
+    cfg.steps, cfg.prefetch = 45, 2      # batches drawn ahead by a thread, as on a GPU
     train(cfg, CopySource(), log=lambda m: None)
     assert load_bundle(run / "weights")[1]["step"] == 45
+    cfg.prefetch = -1
     # a run killed after logging steps its last checkpoint does not hold: those steps are trained again on
     # resume, and the history keeps one record per step, in order, so the loss curve does not double back
     with (run / "history.jsonl").open("a") as fh:
@@ -155,3 +157,18 @@ def test_the_learning_rate_can_end_its_cosine_when_the_time_budget_ends():
     assert lr_at(100, cfg, elapsed_s=180) == pytest.approx(1e-5 + 0.5 * (1e-3 - 1e-5))   # half the time: halfway
     assert lr_at(100, cfg, elapsed_s=360) == pytest.approx(1e-5)
     assert lr_at(5, cfg, elapsed_s=360) < 1e-3             # warm-up stays step-based
+
+
+def test_batches_drawn_ahead_by_a_thread_arrive_in_order_and_errors_reach_the_trainer():
+    from model.training.train import prefetched
+
+    assert list(prefetched(iter(range(50)), 3)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise ValueError("shard unreadable")
+
+    got = prefetched(broken(), 2)
+    assert next(got) == 1
+    with pytest.raises(ValueError, match="shard unreadable"):
+        next(got)
