@@ -42,6 +42,7 @@ class ModelConfig:
     n_target_modalities: int = 4
     image_height: int = 160         # system images are resized/padded to this height
     stem_channels: tuple = (32, 64, 96)
+    image_layers: int = 0           # Transformer layers of the image stem's own, before the shared encoder
     n_mels: int = 229
     pad_id: int = 0
     audio_stem: str = "conv1d"      # "conv1d" | "conv2d"
@@ -151,7 +152,11 @@ class DecoderLayer(nn.Module):
 # --- front-ends ------------------------------------------------------------------------------
 
 class ImageStem(nn.Module):
-    """(B, 1, H, W) grayscale in [0, 1] -> (B, W/8, D): one vector per 8-pixel column strip."""
+    """(B, 1, H, W) grayscale in [0, 1] -> (B, W/8, D): one vector per 8-pixel column strip.
+
+    With ``image_layers``, the column vectors then pass through Transformer layers of the stem's own (with
+    their own positions): reading a staff can learn there while an encoder that another task owns stays as
+    it is."""
 
     def __init__(self, c: ModelConfig):
         super().__init__()
@@ -163,11 +168,19 @@ class ImageStem(nn.Module):
         )
         self.rows = math.ceil(c.image_height / 8)
         self.proj = nn.Linear(c3 * self.rows, c.d_model)
+        self.layers = nn.ModuleList(EncoderLayer(c) for _ in range(c.image_layers))
+        self.pos = nn.Embedding(c.max_src_len, c.d_model) if c.image_layers else None
 
-    def forward(self, img):
+    def forward(self, img, pad=None):
         f = self.convs(1.0 - img)                           # ink = 1: padding is zero
         b, ch, h, w = f.shape                               # (B, C, H/8, W/8)
-        return self.proj(f.permute(0, 3, 1, 2).reshape(b, w, ch * h))
+        x = self.proj(f.permute(0, 3, 1, 2).reshape(b, w, ch * h))
+        if self.layers:
+            x = x + self.pos.weight[: x.shape[1]][None]
+            mask = None if pad is None else (~pad)[:, None, None, :]
+            for layer in self.layers:
+                x = layer(x, mask)
+        return x
 
 
 class AudioStem(nn.Module):
@@ -284,8 +297,9 @@ class Seq2Seq(nn.Module):
             x = self.src_embed(src)                          # (B, S, D)
             pad = src.eq(self.config.pad_id) if src_pad is None else src_pad
         elif kind == SRC_IMAGE:
-            x = self.image_stem(src)                         # (B, W/8, D)
-            pad = None if src_pad is None else src_pad[:, ::8][:, : x.shape[1]]
+            w = (src.shape[-1] + 7) // 8
+            pad = None if src_pad is None else src_pad[:, ::8][:, :w]
+            x = self.image_stem(src, pad)                    # (B, W/8, D)
         elif kind == SRC_AUDIO:
             x = self.audio_stem(src)                         # (B, T/2, D)
             pad = None if src_pad is None else src_pad[:, ::2][:, : x.shape[1]]

@@ -101,16 +101,22 @@ def pick_device(name: str = "auto") -> str:
 
 def rescale_image_stem(model, images: list, target: float) -> float:
     """Scale the image stem's output projection so that ``images`` (canvases (H, W) in [0, 1]) come out at mean
-    vector length ``target``; returns the length before."""
+    vector length ``target``; returns the length before. With layers of the stem's own after the projection
+    the output is no longer linear in it, so the scale is refined a few times."""
     import torch
 
-    with torch.no_grad():
+    def mean_length():
         lengths = [model.image_stem(torch.as_tensor(img, dtype=torch.float32)[None, None]).norm(dim=-1).mean()
                    for img in images]
-        before = float(torch.stack(lengths).mean())
-        scale = target / max(before, 1e-6)
-        model.image_stem.proj.weight.mul_(scale)
-        model.image_stem.proj.bias.mul_(scale)
+        return float(torch.stack(lengths).mean())
+
+    with torch.no_grad():
+        before = now = mean_length()
+        for _ in range(4 if model.image_stem.layers else 1):
+            scale = target / max(now, 1e-6)
+            model.image_stem.proj.weight.mul_(scale)
+            model.image_stem.proj.bias.mul_(scale)
+            now = mean_length()
     return before
 
 

@@ -128,6 +128,12 @@ def test_the_image_stem_is_rescaled_to_the_length_a_trained_encoder_expects():
     with torch.no_grad():
         after = torch.stack([model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images])
     assert float(after.mean()) == pytest.approx(48.0, rel=1e-4)
+    # a stem with Transformer layers of its own: no longer linear in the projection, still brought there
+    model = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, image_layers=2))
+    rescale_image_stem(model, images, 48.0)
+    with torch.no_grad():
+        after = torch.stack([model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images])
+    assert float(after.mean()) == pytest.approx(48.0, rel=0.02)
 
 
 def test_a_wider_stem_keeps_every_tensor_whose_shape_still_fits():
@@ -172,3 +178,27 @@ def test_batches_drawn_ahead_by_a_thread_arrive_in_order_and_errors_reach_the_tr
     assert next(got) == 1
     with pytest.raises(ValueError, match="shard unreadable"):
         next(got)
+
+
+def test_image_layers_of_the_stem_train_while_a_frozen_encoder_stays_bit_for_bit(tmp_path):
+    """image_layers: the stem reads with Transformer layers of its own; with shared_grad 0 the shared encoder
+    (which another task owns) does not move, and the stem's layers learn."""
+    import torch
+
+    from model.training.checkpoint import load_bundle, save_bundle
+    from model.training.train import reshape_model
+    from model.transformer import ModelConfig, Seq2Seq
+
+    base = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, dropout=0.0))
+    save_bundle(tmp_path / "start", base, {**CopySource().meta(), "step": 0})
+    cfg = TrainConfig(run_dir=str(tmp_path / "run"), init_from=str(tmp_path / "start"), preset="tiny",
+                      model={"image_layers": 1}, tasks={"bars": 1.0}, shared_grad={"bars": 0.0},
+                      batch_cost=200, max_batch=16, lr=3e-3, warmup=5, steps=30, log_every=10, eval_every=30,
+                      ckpt_every=30, eval_batches=1, threads=1)
+    run = train(cfg, CopySource(), log=lambda m: None)
+    model, meta = load_bundle(run / "weights")
+    assert model.config.image_layers == 1 and len(model.image_stem.layers) == 1
+    start, _ = reshape_model(base, {"image_layers": 1})
+    before, after = start.state_dict(), model.state_dict()
+    assert all(torch.equal(before[n], after[n]) for n in after if n.startswith("encoder."))
+    assert any(not torch.equal(before[n], after[n]) for n in after if n.startswith("image_stem.layers."))
