@@ -89,17 +89,56 @@ def ship(src: str | Path, dst: str | Path) -> Path:
     return save_bundle(dst, model, meta, half=True)
 
 
-def main(argv=None) -> int:  # python -m model.training.checkpoint ship SRC DST
+# what a run trains on top of an encoder it leaves frozen (image2lmx, midi2lmx with shared_grad 0)
+READER_PARTS = ("image_stem.", "decoder.", "dec_norm.", "tgt_embed.", "tgt_pos.", "src_embed.")
+
+
+def save_parts(src: str | Path, dst: str | Path, prefixes=READER_PARTS) -> Path:
+    """The tensors of bundle ``src`` whose names start with ``prefixes``, as float16, in one safetensors file:
+    what a run changed on top of another bundle, small enough to travel (``init_parts`` in a training config)."""
+    import torch
+    from safetensors.torch import save_file
+
+    model, config = load_bundle(src, "cpu")
+    state = {k: (v.half() if v.dtype == torch.float32 else v).contiguous() for k, v in model.state_dict().items()
+             if k.startswith(tuple(prefixes)) and k != "head.weight"}
+    dst = Path(dst)
+    tmp = dst.with_name(dst.name + ".part")
+    save_file(state, str(tmp), metadata={"format": "unimt-parts", "from": str(src), "step": str(config.get("step")),
+                                         "model": json.dumps(model.config.to_dict())})
+    os.replace(tmp, dst)
+    return dst
+
+
+def load_parts(model, path: str | Path) -> list[str]:
+    """Copy the tensors of a :func:`save_parts` file into ``model``; returns their names. A tensor that the
+    model lacks or holds in another shape is an error: the parts belong to another architecture."""
+    import torch
+    from safetensors.torch import load_file
+
+    parts = load_file(str(path))
+    state = model.state_dict()
+    wrong = [k for k, v in parts.items() if k not in state or state[k].shape != v.shape]
+    if wrong:
+        raise ValueError(f"{path}: {len(wrong)} tensors do not fit the model ({', '.join(wrong[:3])})")
+    with torch.no_grad():
+        for k, v in parts.items():
+            state[k].copy_(v.to(state[k].dtype))
+    return sorted(parts)
+
+
+def main(argv=None) -> int:  # python -m model.training.checkpoint ship SRC DST | parts SRC DST.safetensors
     import argparse
 
-    ap = argparse.ArgumentParser(description="ship a trained weights bundle (float16)")
-    ap.add_argument("command", choices=["ship"])
+    ap = argparse.ArgumentParser(description="ship a trained weights bundle (float16), or save the parts a run "
+                                             "trained on top of another bundle")
+    ap.add_argument("command", choices=["ship", "parts"])
     ap.add_argument("src", type=Path)
     ap.add_argument("dst", type=Path)
     args = ap.parse_args(argv)
-    out = ship(args.src, args.dst)
-    size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
-    print(f"{out}: {size:.1f} MiB")
+    out = ship(args.src, args.dst) if args.command == "ship" else save_parts(args.src, args.dst)
+    size = sum(f.stat().st_size for f in out.iterdir()) if out.is_dir() else out.stat().st_size
+    print(f"{out}: {size / 2**20:.1f} MiB")
     return 0
 
 

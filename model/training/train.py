@@ -48,6 +48,7 @@ class TrainConfig:
     threads: int = 0                         # CPU threads (0: torch's default)
     seed: int = 0
     init_from: str = ""                      # start from a weights bundle (e.g. the shipped weights)
+    init_parts: str = ""                     # then overlay these tensors (python -m model.training.checkpoint parts)
     curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
     max_hours: float = 0.0                   # stop after this long (0: no limit)
     anneal_by_time: bool = False             # the cosine ends at max_hours if that comes before steps
@@ -262,7 +263,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     import torch
 
     from model.training.batching import collate
-    from model.training.checkpoint import load_bundle, load_train_state, save_bundle, save_train_state
+    from model.training.checkpoint import load_bundle, load_parts, load_train_state, save_bundle, save_train_state
     from model.transformer import ModelConfig, Seq2Seq, note_loss
 
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -305,8 +306,12 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
                 w = model.src_embed.weight
                 w.mul_(cfg.src_embed_norm / w.norm(dim=1).mean().clamp_min(1e-6))
             log(f"token embeddings rescaled to mean length {cfg.src_embed_norm:g}")
+        parts = []
+        if cfg.init_parts:
+            parts = load_parts(model, cfg.init_parts)
+            log(f"{len(parts)} tensors from {cfg.init_parts}")
         image_tasks = [t for t, w in cfg.tasks.items() if w > 0 and t.startswith("image")]
-        if cfg.image_stem_norm > 0 and image_tasks:
+        if cfg.image_stem_norm > 0 and image_tasks and not any(p.startswith("image_stem.") for p in parts):
             import itertools
 
             images = [ex.src for ex in itertools.islice(source.examples(image_tasks[0], "train", seed=cfg.seed), 16)]

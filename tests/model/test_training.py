@@ -202,3 +202,33 @@ def test_image_layers_of_the_stem_train_while_a_frozen_encoder_stays_bit_for_bit
     before, after = start.state_dict(), model.state_dict()
     assert all(torch.equal(before[n], after[n]) for n in after if n.startswith("encoder."))
     assert any(not torch.equal(before[n], after[n]) for n in after if n.startswith("image_stem.layers."))
+
+
+def test_the_parts_a_run_trained_travel_alone_and_overlay_the_bundle_they_grew_on(tmp_path):
+    import torch
+
+    from model.training.checkpoint import load_bundle, load_parts, save_bundle, save_parts
+    from model.transformer import ModelConfig, Seq2Seq
+
+    base = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16))
+    save_bundle(tmp_path / "start", base, {**CopySource().meta(), "step": 0})
+    cfg = TrainConfig(run_dir=str(tmp_path / "run"), init_from=str(tmp_path / "start"), preset="tiny",
+                      tasks={"bars": 1.0}, shared_grad={"bars": 0.0}, batch_cost=200, max_batch=16, lr=3e-3,
+                      warmup=5, steps=20, log_every=10, eval_every=20, ckpt_every=20, eval_batches=1, threads=1)
+    run = train(cfg, CopySource(), log=lambda m: None)
+    trained, _ = load_bundle(run / "weights")
+    parts = save_parts(run / "weights", tmp_path / "reader.safetensors")
+    names = load_parts(base, parts)
+    assert names and all(not n.startswith(("encoder.", "audio_stem.", "note_head.")) for n in names)
+    got, want = base.state_dict(), trained.state_dict()
+    for n in names:
+        assert torch.allclose(got[n], want[n], atol=1e-3, rtol=1e-3), n
+    # a run that starts from them does not rescale the stem they carry
+    logs = []
+    cfg2 = TrainConfig(**{**cfg.__dict__, "run_dir": str(tmp_path / "run2"), "init_parts": str(parts),
+                          "image_stem_norm": 48.0, "steps": 1})
+    train(cfg2, CopySource(), log=logs.append)
+    assert any("tensors from" in m for m in logs) and not any("rescaled" in m for m in logs)
+    wider = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, stem_channels=(4, 8, 16)))
+    with pytest.raises(ValueError, match="do not fit"):
+        load_parts(wider, parts)
