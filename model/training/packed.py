@@ -5,7 +5,7 @@ and audio as log-mel frames. A training machine that cannot build data itself (a
 Verovio, no music21 and a 64 MiB upload) gets a *pack* instead:
 
 * each image is binarised (ink where grey < 190) and bit-packed: about 1 kB compressed (lzma), so the
-  ~18,000 systems of ``data/v1`` + ``data/v4`` fit in ~30 MB;
+  17,225 systems of ``data/v1`` + ``data/v4`` and the 10,163 performances of ``data/v3`` fit in 23 MiB;
 * token tasks (``midi2lmx``) keep their ids as they are;
 * the vocabulary, the tokenizers' configurations and the logit masks go in the header, so the
   training side imports no tokenizer.
@@ -14,9 +14,10 @@ Verovio, no music21 and a 64 MiB upload) gets a *pack* instead:
 :class:`model.training.data.ShardSource` does the shards. Since the grey levels are gone, every
 image is drawn again each time it is served: a light blur brings back anti-aliased edges, and
 the images that were degraded when built also get a random ink and paper level, low-frequency
-shading and grain. Run on a few cores of threads, numpy releasing the GIL.
+shading and grain. Images stay bit-packed in memory (a bit a pixel) until they are drawn, on a few
+threads, numpy releasing the GIL.
 
-    python -m model.training.packed --data data/v1,data/v4 --out data/image.unimtpack
+    python -m model.training.packed --data data/v1,data/v3,data/v4 --out data/image.unimtpack
     unimt train --config model/configs/gpu_image.toml   # data_dir = "data/image.unimtpack"
 """
 
@@ -64,6 +65,8 @@ def pack(data_dirs: str, out: Path, tasks=PACK_TASKS, max_validation: int = 400,
                     ex = source.to_example(task, header, array)
                     if ex is not None and ex.tgt:
                         row[task] = ex.tgt
+                        if ex.src_kind == "tokens":
+                            row["src"] = ex.src.tolist()
                 if len(row) == 1:
                     continue
                 if header["task"] == "image":
@@ -71,8 +74,6 @@ def pack(data_dirs: str, out: Path, tasks=PACK_TASKS, max_validation: int = 400,
                     row["degraded"] = bool(header.get("degraded"))
                     widths[split].append(array.shape[1])
                     bits[split].append(np.packbits(array < INK_BELOW, axis=1))
-                else:
-                    row["src"] = source.to_example("midi2lmx", header, array).src.tolist()
                 rows[split].append(row)
                 kept[kind] += 1
         log(f"{split}: {len(rows[split])} examples, {len(widths[split])} images")
@@ -129,12 +130,14 @@ class PackedSource:
             raise ValueError(f"{self.path}: not a {PACK_FORMAT} file")
         self.head = head
         self.workers = workers
-        self.images: dict[str, list] = {}
-        for split in ("train", "validation"):
-            packed = z[f"{split}_bits"]
-            starts = np.cumsum([0] + [(w + 7) // 8 for w in head["widths"][split]])
-            self.images[split] = [np.unpackbits(packed[:, starts[i]:starts[i + 1]], axis=1)[:, :w]
-                                  for i, w in enumerate(head["widths"][split])]
+        self.bits = {split: z[f"{split}_bits"] for split in ("train", "validation")}
+        self.starts = {split: np.cumsum([0] + [(w + 7) // 8 for w in head["widths"][split]])
+                       for split in ("train", "validation")}
+
+    def ink(self, split: str, index: int) -> np.ndarray:
+        """Image ``index`` of ``split`` as a 0/1 ink mask (H, W), unpacked from its bits."""
+        start, stop = self.starts[split][index], self.starts[split][index + 1]
+        return np.unpackbits(self.bits[split][:, start:stop], axis=1)[:, : self.head["widths"][split][index]]
 
     def meta(self) -> dict:
         return {**self.head["meta"], "data": {**self.head["meta"].get("data", {}), "pack": str(self.path)}}
@@ -147,8 +150,7 @@ class PackedSource:
     def _example(self, task: str, split: str, row: dict, rng: np.random.Generator) -> Example:
         tm = int(self.head["meta"]["vocab"]["targets"].index(TASK_TARGET[task]))
         if TASK_SOURCE[task] == "image":
-            ink = self.images[split][row["image"]]
-            src = redraw(ink, row["degraded"], rng)   # validation too, from the seeded stream: the same every time
+            src = redraw(self.ink(split, row["image"]), row["degraded"], rng)   # validation too, from the seeded stream: the same every time
             return Example(task, "image", src, list(row[task]), tm)
         return Example(task, "tokens", np.asarray(row["src"], dtype=np.int64), list(row[task]), tm)
 
@@ -162,6 +164,10 @@ class PackedSource:
         rng = random.Random(seed)
         pool = ThreadPoolExecutor(self.workers) if split == "train" and self.workers > 1 else None
         chunk = 512
+
+        def make(item):
+            return self._example(task, split, item[0], np.random.default_rng(item[1]))
+
         while True:
             order = list(rows)
             if split == "train":
@@ -170,10 +176,6 @@ class PackedSource:
                 limit = max_measures_at(curriculum, step_fn()) if (curriculum and step_fn) else None
                 part = [r for r in order[i:i + chunk] if limit is None or r["measures"] <= limit]
                 seeds = [rng.randrange(2**31) for _ in part]
-
-                def make(item, task=task, split=split):
-                    return self._example(task, split, item[0], np.random.default_rng(item[1]))
-
                 yield from (pool.map(make, zip(part, seeds)) if pool else map(make, zip(part, seeds)))
             if split != "train":
                 return
