@@ -48,6 +48,8 @@ class ModelConfig:
     audio_stem: str = "conv1d"      # "conv1d" | "conv2d"
     audio_channels: tuple = (16, 32)
     note_head: bool = False         # auxiliary piano-roll head on the audio encoder
+    image_ctc: int = 0              # training aid: a CTC head on image memory, this many slots per column (0: none)
+    ctc_classes: int = 0            # its classes: the LMX vocabulary, class 0 (LMX <pad>) the blank
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "ModelConfig":
@@ -277,6 +279,9 @@ class Seq2Seq(nn.Module):
         self.dec_norm = nn.LayerNorm(c.d_model)
         self.head = nn.Linear(c.d_model, c.vocab_size, bias=False)
         self.head.weight = self.tgt_embed.weight             # tied
+        # reads the image memory column by column (model.tokenizers.lmx_visual): dense supervision of reading
+        self.ctc_head = (nn.Sequential(nn.LayerNorm(c.d_model), nn.Linear(c.d_model, c.image_ctc * c.ctc_classes))
+                         if c.image_ctc and c.ctc_classes else None)
         self.drop = nn.Dropout(c.dropout)
         self.apply(self._init)
 
@@ -339,8 +344,21 @@ class Seq2Seq(nn.Module):
             x = layer(x, memory_kv[i], memory_mask, None if caches is None else caches[i])
         return self.head(self.dec_norm(x))                   # (B, T, V)
 
-    def forward(self, kind, src, tgt_in, target_modality, src_pad=None, tgt_out=None, logit_mask=None):
-        """Teacher-forced logits (B, T, V); with ``tgt_out`` also the mean cross-entropy."""
+    def ctc_loss(self, memory, mask, targets: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """CTC loss (mean per target token) of the image memory (B, S, D) against column-ordered LMX ids
+        ``targets`` (B, L), class 0 the blank; ``mask`` is the encoder's (B, 1, 1, S) attend mask."""
+        k = self.config.image_ctc
+        b, s, _ = memory.shape
+        logp = F.log_softmax(self.ctc_head(memory).float().view(b, s * k, -1), dim=-1)
+        cols = torch.full((b,), s, dtype=torch.long, device=memory.device) if mask is None else \
+            mask.view(b, s).sum(1)
+        return F.ctc_loss(logp.transpose(0, 1), targets, cols * k, lengths, blank=0, reduction="mean",
+                          zero_infinity=True)
+
+    def forward(self, kind, src, tgt_in, target_modality, src_pad=None, tgt_out=None, logit_mask=None,
+                ctc=None, ctc_weight: float = 0.0):
+        """Teacher-forced logits (B, T, V); with ``tgt_out`` also the mean cross-entropy, plus ``ctc_weight``
+        times the CTC loss when ``ctc`` = (targets, lengths) is given for an image batch."""
         memory, mask = self.encode(kind, src, target_modality, src_pad)
         logits = self.decode(tgt_in, self.memory_kv(memory), mask)
         if logit_mask is not None:                           # (B, V) or (V,) True = allowed
@@ -350,6 +368,8 @@ class Seq2Seq(nn.Module):
         if tgt_out is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt_out.reshape(-1),
                                    ignore_index=self.config.pad_id)
+            if ctc is not None and ctc_weight > 0 and self.ctc_head is not None and kind == SRC_IMAGE:
+                loss = loss + ctc_weight * self.ctc_loss(memory, mask, *ctc)
         return logits, loss
 
     @torch.no_grad()

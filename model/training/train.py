@@ -64,6 +64,9 @@ class TrainConfig:
     # likewise for the image stem: its output projection is rescaled so that training images come out at this
     # mean length (its outputs start at ~0.2)
     image_stem_norm: float = 0.0
+    # image batches also train a CTC head on the encoder memory against the LMX in column order, at this weight
+    # (needs model = { image_ctc = 4, ctc_classes = 457 }): every column learns what stands there
+    ctc_weight: float = 0.0
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: Optional[list[str]] = None) -> "TrainConfig":
@@ -227,6 +230,26 @@ def spectral_eq(frames, rng, max_db: float):
     return np.where(frames <= floor + 1e-3, frames, np.maximum(frames + gain[None, :], floor))
 
 
+def ctc_targets(tgt_out, lmx_offset: int):
+    """(targets (B, L), lengths (B,)) for the CTC head: each row's LMX in column order
+    (:func:`model.tokenizers.lmx_visual.visual_order`), as LMX-local ids (0, the LMX <pad>, is the blank)."""
+    import torch
+
+    from model.tokenizers.lmx_vocab import VOCAB
+    from model.tokenizers.lmx_visual import visual_order
+
+    index = {t: i for i, t in enumerate(VOCAB)}
+    rows = []
+    for row in tgt_out.tolist():
+        toks = [VOCAB[i - lmx_offset] for i in row if lmx_offset < i < lmx_offset + len(VOCAB)]
+        rows.append([index[t] for t in visual_order(toks)] or [index["measure"]])
+    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
+    targets = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
+    for k, r in enumerate(rows):
+        targets[k, : len(r)] = torch.tensor(r)
+    return targets, lengths
+
+
 def plot_losses(history: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -369,13 +392,19 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     prefetch = cfg.prefetch if cfg.prefetch >= 0 else (4 if device.startswith("cuda") else 0)
     batches = prefetched(batch_stream(), prefetch) if prefetch else batch_stream()
 
+    lmx_offset = next((r["offset"] for r in vocab.get("ranges", []) if r["modality"] == "lmx"), None)
+
     def run_batch(batch, train=True):
+        ctc = None
+        if train and cfg.ctc_weight > 0 and batch.src_kind == "image" and model.ctc_head is not None and lmx_offset is not None:
+            ctc = ctc_targets(batch.tgt_out, lmx_offset)
         batch = batch.to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
             if batch.labels is not None:      # the note head's piano roll
                 return note_loss(model.notes(batch.src, batch.target_modality, batch.src_pad), batch.labels)
             _, loss = net(batch.src_kind, batch.src, batch.tgt_in, batch.target_modality, batch.src_pad,
-                          tgt_out=batch.tgt_out, logit_mask=masks[batch.task])
+                          tgt_out=batch.tgt_out, logit_mask=masks[batch.task],
+                          ctc=None if ctc is None else tuple(x.to(device) for x in ctc), ctc_weight=cfg.ctc_weight)
         return loss
 
     def evaluate() -> dict:
@@ -388,7 +417,7 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
                                                       cfg.max_batch)):
                     if i >= cfg.eval_batches:
                         break
-                    losses.append(float(run_batch(collate(exs, bos, eos))))
+                    losses.append(float(run_batch(collate(exs, bos, eos), train=False)))
                 if losses:
                     out[f"val/{t}"] = sum(losses) / len(losses)
         model.train()

@@ -232,3 +232,62 @@ def test_the_parts_a_run_trained_travel_alone_and_overlay_the_bundle_they_grew_o
     wider = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, stem_channels=(4, 8, 16)))
     with pytest.raises(ValueError, match="do not fit"):
         load_parts(wider, parts)
+
+
+def test_lmx_in_column_order_reads_left_to_right_across_both_staves():
+    from model.tokenizers.lmx_visual import visual_order
+
+    lmx = ("measure key:fifths:0 time beats:4 beat-type:4 clef:G2 staff:1 clef:F4 staff:2 "
+           "C5 voice:1 half staff:1 chord E4 half G4 half sharp backup whole C3 voice:2 whole staff:2 "
+           "measure rest voice:1 rest:measure staff:1 backup whole C3 voice:2 quarter dot staff:2 D3 eighth "
+           "E3 half").split()
+    assert visual_order(lmx) == (
+        "clef:G2 clef:F4 key:fifths:0 time beats:4 beat-type:4 C5 half E4 half C3 whole sharp G4 half "
+        "measure rest C3 quarter dot D3 eighth E3 half").split()
+
+
+def test_a_ctc_head_on_the_image_memory_learns_to_read_columns():
+    """The CTC aid (``ctc_weight``): targets in column order as LMX-local ids, a loss that trains the stem and
+    the head, and falls as a toy reader learns."""
+    import torch
+
+    from model.tokenizers.lmx_vocab import VOCAB
+    from model.training.train import ctc_targets
+    from model.transformer import ModelConfig, Seq2Seq
+
+    off = 5
+    row = [off + VOCAB.index(t) for t in "measure C5 voice:1 half backup half E3 voice:2 half staff:2".split()]
+    targets, lengths = ctc_targets(torch.tensor([row + [EOS, 0, 0]]), off)
+    assert [VOCAB[i] for i in targets[0, : lengths[0]]] == ["C5", "half", "E3", "half"]
+
+    torch.manual_seed(0)
+    model = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, dropout=0.0, image_ctc=2,
+                                              ctc_classes=6))
+    src = CopySource()
+    exs = [ex for _, ex in zip(range(8), src.examples("bars", "train"))]
+    batch = collate(exs, BOS, EOS)
+    # class of a bar: its height bucket (1..5); one symbol per 8-pixel column
+    cls = [[1 + (t - 24) * 5 // 16 for t in ex.tgt] for ex in exs]
+    lens = torch.tensor([len(c) for c in cls])
+    tgt = torch.zeros(len(cls), int(lens.max()), dtype=torch.long)
+    for k, c in enumerate(cls):
+        tgt[k, : len(c)] = torch.tensor(c)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+    def ctc_only():
+        memory, mask = model.encode("image", batch.src, batch.target_modality, batch.src_pad)
+        return model.ctc_loss(memory, mask, tgt, lens)
+
+    first = float(ctc_only().detach())
+    for _ in range(60):
+        opt.zero_grad()
+        loss = ctc_only()
+        loss.backward()
+        opt.step()
+    assert model.image_stem.proj.weight.grad is not None and model.ctc_head[1].weight.grad is not None
+    assert float(ctc_only().detach()) < 0.5 * first
+    # and in the full loss, for image batches only, at its weight
+    _, ce = model("image", batch.src, batch.tgt_in, batch.target_modality, batch.src_pad, tgt_out=batch.tgt_out)
+    _, both = model("image", batch.src, batch.tgt_in, batch.target_modality, batch.src_pad, tgt_out=batch.tgt_out,
+                    ctc=(tgt, lens), ctc_weight=0.5)
+    assert float(both.detach()) == pytest.approx(float(ce.detach()) + 0.5 * float(ctc_only().detach()), rel=1e-4)
