@@ -90,7 +90,7 @@ def ship(src: str | Path, dst: str | Path) -> Path:
 
 
 # what a run trains on top of an encoder it leaves frozen (image2lmx, midi2lmx with shared_grad 0)
-READER_PARTS = ("image_stem.", "decoder.", "dec_norm.", "tgt_embed.", "tgt_pos.", "src_embed.")
+READER_PARTS = ("image_stem.", "decoder.", "dec_norm.", "tgt_embed.", "tgt_pos.", "src_embed.", "ctc_head.")
 
 
 def save_parts(src: str | Path, dst: str | Path, prefixes=READER_PARTS) -> Path:

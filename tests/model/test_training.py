@@ -291,3 +291,35 @@ def test_a_ctc_head_on_the_image_memory_learns_to_read_columns():
     _, both = model("image", batch.src, batch.tgt_in, batch.target_modality, batch.src_pad, tgt_out=batch.tgt_out,
                     ctc=(tgt, lens), ctc_weight=0.5)
     assert float(both.detach()) == pytest.approx(float(ce.detach()) + 0.5 * float(ctc_only().detach()), rel=1e-4)
+
+
+def test_the_probe_compares_a_system_s_own_image_with_another_s_and_a_blank_page(tmp_path):
+    """``python -m model.training.probe``. A toy reader trained briefly learns the sequence length from the
+    image's width first: another system's image (another width) costs it dearly, a blank page of the same width
+    hardly at all. That is why the probe keeps the blank page: only a gap to it shows reading. A stem that sees
+    nothing scores its own image and the blank page alike."""
+    import copy
+
+    import torch
+
+    from model.training.checkpoint import load_bundle, save_bundle
+    from model.training.probe import page_use
+    from model.training.train import rescale_image_stem
+    from model.transformer import ModelConfig, Seq2Seq
+
+    torch.manual_seed(2)
+    start = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, dropout=0.0))
+    rescale_image_stem(start, [ex.src for _, ex in zip(range(8), CopySource().examples("bars", "train"))], 5.0)
+    save_bundle(tmp_path / "start", start, {**CopySource().meta(), "step": 0})
+    cfg = TrainConfig(run_dir=str(tmp_path / "run"), init_from=str(tmp_path / "start"), preset="tiny",
+                      tasks={"bars": 1.0}, batch_cost=200, max_batch=16, lr=3e-3, warmup=5, steps=300,
+                      log_every=100, eval_every=300, ckpt_every=300, eval_batches=1, threads=1, seed=2)
+    model, _ = load_bundle(train(cfg, CopySource(), log=lambda m: None) / "weights")
+    got = page_use(model, CopySource(), count=12, task="bars")
+    assert got["systems"] == 12 and "ctc_readout_ser" not in got
+    assert got["other"] > got["own"] + 0.3 and got["blank"] < got["other"] - 0.3
+    blind = copy.deepcopy(model)
+    with torch.no_grad():
+        blind.image_stem.proj.weight.zero_()
+    seen = page_use(blind, CopySource(), count=12, task="bars")
+    assert seen["own"] == pytest.approx(seen["blank"], abs=1e-5)
