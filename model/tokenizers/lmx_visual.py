@@ -17,11 +17,23 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from model.tokenizers.lmx_vocab import ACCIDENTALS, CLEFS, DURATION_TYPES, PITCHES, TUPLET_RATIOS, group_value
+from model.tokenizers.lmx_vocab import (
+    ACCIDENTALS,
+    CLEFS,
+    DURATION_TYPES,
+    PITCHES,
+    TUPLET_RATIOS,
+    VOCAB,
+    group_value,
+)
 
 _PITCH_RANK = {p: i for i, p in enumerate(PITCHES)}
 _RATIOS = frozenset(TUPLET_RATIOS)
 _NOTE_START = frozenset({"print-object:no", "grace", "chord", "rest"}) | frozenset(PITCHES)
+_AMOUNT = frozenset(DURATION_TYPES) | _RATIOS | {"dot"}
+_NOT_IN_NOTE = ("clef:", "key:", "time", "beats:", "beat-type:", "dynamics:", "wedge:", "metronome", "pedal:",
+                "barline:", "repeat:", "ending:")
+_INDEX = {t: i for i, t in enumerate(VOCAB)}
 
 
 def _groups_value(tokens: list[str]) -> Fraction:
@@ -48,9 +60,9 @@ def _segments(tokens: list[str]) -> list[list[str]]:
     out: list[list[str]] = []
     cur: list[str] | None = None
     for t in tokens:
+        in_note = cur is not None and cur[0] == "note"
         if t in _NOTE_START:
-            has_head = cur is not None and cur[0] == "note" and any(x == "rest" or x in _PITCH_RANK for x in cur)
-            if cur is not None and cur[0] == "note" and not has_head:
+            if in_note and not any(x == "rest" or x in _PITCH_RANK for x in cur):   # "grace chord C5": one note
                 cur.append(t)
                 continue
             cur = ["note", t]
@@ -58,11 +70,8 @@ def _segments(tokens: list[str]) -> list[list[str]]:
         elif t in ("backup", "forward"):
             cur = [t]
             out.append(cur)
-        elif cur is not None and cur[0] in ("backup", "forward") and (t in DURATION_TYPES or t in _RATIOS or t == "dot"):
-            cur.append(t)
-        elif cur is not None and cur[0] == "note" and t not in ("measure", "part") and not t.startswith(
-                ("clef:", "key:", "time", "beats:", "beat-type:", "dynamics:", "wedge:", "metronome", "pedal:",
-                 "barline:", "repeat:", "ending:")):
+        elif (cur is not None and cur[0] in ("backup", "forward") and t in _AMOUNT) or (
+                in_note and t not in ("measure", "part") and not t.startswith(_NOT_IN_NOTE)):
             cur.append(t)
         else:
             cur = None
@@ -161,3 +170,8 @@ def visual_order(tokens: list[str]) -> list[str]:
         for _, _, _, toks in sorted(m, key=lambda e: (e[0], e[1], e[2])):
             out.extend(toks)
     return out
+
+
+def visual_ids(lmx_ids: list[int]) -> list[int]:
+    """:func:`visual_order` on LMX-local ids (indices of :data:`~model.tokenizers.lmx_vocab.VOCAB`)."""
+    return [_INDEX[t] for t in visual_order([VOCAB[i] for i in lmx_ids])]

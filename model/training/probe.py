@@ -25,11 +25,11 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
 
     from model.metrics import edit_distance
     from model.training.batching import collate
-    from model.training.train import ctc_targets
+    from model.training.train import ctc_targets, lmx_range_of
 
     meta = source.meta()["vocab"]
     bos, eos = meta["bos"], meta["eos"]
-    lmx = next((r["offset"] for r in meta.get("ranges", []) if r["modality"] == "lmx"), None)
+    lmx = lmx_range_of(meta)
     exs = list(itertools.islice(source.examples(task, "validation", seed=0), count))
     if not exs:
         raise ValueError(f"no validation systems for {task}")

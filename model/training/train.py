@@ -230,24 +230,30 @@ def spectral_eq(frames, rng, max_db: float):
     return np.where(frames <= floor + 1e-3, frames, np.maximum(frames + gain[None, :], floor))
 
 
-def ctc_targets(tgt_out, lmx_offset: int):
-    """(targets (B, L), lengths (B,)) for the CTC head: each row's LMX in column order
-    (:func:`model.tokenizers.lmx_visual.visual_order`), as LMX-local ids (0, the LMX <pad>, is the blank)."""
+def ctc_targets(tgt_out, lmx_range: tuple[int, int]):
+    """(targets (B, L), lengths (B,)) for the CTC head: each row's LMX (global ids in ``lmx_range``) in column
+    order (:func:`model.tokenizers.lmx_visual.visual_ids`), as LMX-local ids (0, the LMX <pad>, is the blank)."""
     import torch
 
+    from model.tokenizers.lmx_visual import visual_ids
     from model.tokenizers.lmx_vocab import VOCAB
-    from model.tokenizers.lmx_visual import visual_order
 
-    index = {t: i for i, t in enumerate(VOCAB)}
-    rows = []
-    for row in tgt_out.tolist():
-        toks = [VOCAB[i - lmx_offset] for i in row if lmx_offset < i < lmx_offset + len(VOCAB)]
-        rows.append([index[t] for t in visual_order(toks)] or [index["measure"]])
+    lo, hi = lmx_range
+    rows = [visual_ids([i - lo for i in row if lo <= i < hi]) or [VOCAB.index("measure")] for row in tgt_out.tolist()]
     lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
     targets = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
     for k, r in enumerate(rows):
         targets[k, : len(r)] = torch.tensor(r)
     return targets, lengths
+
+
+def lmx_range_of(vocab: dict) -> tuple[int, int] | None:
+    """The LMX ids of a source's vocabulary (``meta()["vocab"]``); None where it has none (toy sources)."""
+    from model.vocab import Vocabulary
+
+    if "ranges" not in vocab or not any(r["modality"] == "lmx" for r in vocab["ranges"]):
+        return None
+    return Vocabulary.from_dict(vocab).range("lmx")
 
 
 def plot_losses(history: list[dict], path: Path) -> None:
@@ -392,12 +398,13 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     prefetch = cfg.prefetch if cfg.prefetch >= 0 else (4 if device.startswith("cuda") else 0)
     batches = prefetched(batch_stream(), prefetch) if prefetch else batch_stream()
 
-    lmx_offset = next((r["offset"] for r in vocab.get("ranges", []) if r["modality"] == "lmx"), None)
+    lmx_ids = lmx_range_of(vocab)
+    use_ctc = cfg.ctc_weight > 0 and model.ctc_head is not None and lmx_ids is not None
 
     def run_batch(batch, train=True):
         ctc = None
-        if train and cfg.ctc_weight > 0 and batch.src_kind == "image" and model.ctc_head is not None and lmx_offset is not None:
-            ctc = ctc_targets(batch.tgt_out, lmx_offset)
+        if train and use_ctc and batch.src_kind == "image":
+            ctc = ctc_targets(batch.tgt_out, lmx_ids)
         batch = batch.to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
             if batch.labels is not None:      # the note head's piano roll

@@ -257,7 +257,7 @@ def test_a_ctc_head_on_the_image_memory_learns_to_read_columns():
 
     off = 5
     row = [off + VOCAB.index(t) for t in "measure C5 voice:1 half backup half E3 voice:2 half staff:2".split()]
-    targets, lengths = ctc_targets(torch.tensor([row + [EOS, 0, 0]]), off)
+    targets, lengths = ctc_targets(torch.tensor([row + [EOS, 0, 0]]), (off, off + len(VOCAB)))
     assert [VOCAB[i] for i in targets[0, : lengths[0]]] == ["C5", "half", "E3", "half"]
 
     torch.manual_seed(0)
