@@ -45,6 +45,7 @@ from fractions import Fraction
 from model.tokenizers.lmx_vocab import (
     ACCIDENTALS,
     ARTICULATIONS,
+    BAR_STYLES,
     BPM_BINS,
     CLEFS,
     DURATION_TYPES,
@@ -56,7 +57,6 @@ from model.tokenizers.lmx_vocab import (
     TREMOLO_MARKS,
     TREMOLOS,
     TUPLET_RATIOS,
-    BAR_STYLES,
     decompose_duration,
     group_value,
 )
