@@ -507,10 +507,13 @@ def _groups(amount: Fraction) -> list[list[str]]:
     return out
 
 
-def _place_staff(sm: _StaffMeasure, staff: int, streams: dict, ends: dict, measure_len: Fraction) -> None:
+def _place_staff(sm: _StaffMeasure, staff: int, streams: dict, ends: dict, measure_len: Fraction,
+                 first: bool) -> None:
     """Give every event of one staff an onset and a stream (staff, voice); gaps get hidden-rest fills."""
     prev = Fraction(0)
-    pending: list = []
+    pending: list = [(-1, "attr", sm.clef)] if sm.clef and staff > 1 and not first else []
+    placed: list = []   # directions and clef/key changes: (onset, seq, kind, symbol)
+    starts: dict = {}   # onset -> voices with a note starting there, in staff order
     heads: dict = {}
     voice = staff
     for seq, (kind, obj) in enumerate(sm.events):
@@ -522,37 +525,40 @@ def _place_staff(sm: _StaffMeasure, staff: int, streams: dict, ends: dict, measu
             onset, head = heads[(staff, voice)]
             n.voice, n.dur = voice, head.dur
             n.stem = head.stem if head.dur[0] in _NO_STEM else None
-            key = (staff, voice)
         else:
             n.chord = False
             voice = n.voice = n.voice or voice
-            key = (staff, voice)
-            stream = streams.setdefault(key, [])
+            stream = streams.setdefault((staff, voice), [])
             if not n.dur:
                 n.dur = next((e[3].dur for e in reversed(stream) if e[2] == "note" and e[3].dur != ["rest:measure"]),
                              ["quarter"])
-            end = ends.get(key, Fraction(0))
+            end = ends.get((staff, voice), Fraction(0))
             onset = max(end, prev)
             if onset > end:
                 stream.append((end, seq - 0.5, "fill", onset))
-            ends[key] = onset if n.grace else onset + _value(n.dur, measure_len)
+            ends[(staff, voice)] = onset if n.grace else onset + _value(n.dur, measure_len)
             if not n.grace:
-                heads[key] = (onset, n)
+                heads[(staff, voice)] = (onset, n)
             prev = onset
+            starts.setdefault(onset, []).append(voice)
         n.staff = staff
-        stream = streams.setdefault(key, [])
-        stream.extend((onset, s, k, o) for s, k, o in pending)
+        placed += [(onset, s, k, o) for s, k, o in pending]
         pending = []
-        stream.append((onset, seq, "note", n))
-    mine = sorted(k for k in streams if k[0] == staff)
+        streams[(staff, voice)].append((onset, seq, "note", n))
+    mine = sorted(v for st, v in streams if st == staff)
     if not mine:
-        key = (staff, voice)
-        n = _Note(head="rest", voice=voice, staff=staff, dur=["rest:measure"])
-        streams[key] = [(Fraction(0), -1, "note", n)]
-        ends[key] = measure_len
-        mine = [key]
-    end = max(ends.get(k, Fraction(0)) for k in mine)
-    streams[mine[0]].extend((end, s, k, o) for s, k, o in pending)
+        streams[(staff, voice)] = [(Fraction(0), -1, "note", _Note(head="rest", voice=voice, staff=staff,
+                                                                     dur=["rest:measure"]))]
+        ends[(staff, voice)] = measure_len
+        mine = [voice]
+    end = max(ends.get((staff, v), Fraction(0)) for v in mine)
+    placed += [(end, s, k, o) for s, k, o in pending]
+    starts.setdefault(end, []).extend(v for v in mine if ends.get((staff, v)) == end and v not in starts.get(end, []))
+    for onset, s, k, o in placed:
+        cands = starts.get(onset) or mine
+        # pedal marks hang on the bass voice's notes (the last voice), other marks on the first
+        v = max(cands) if o.startswith("pedal:") else cands[0]
+        streams[(staff, v)].append((onset, s, k, o))
 
 
 @dataclass
@@ -622,7 +628,7 @@ def _stream_tokens(key: tuple, entries: list, st: _State, staves: int, length: F
     return out
 
 
-def _assemble_part(sms: list[_StaffMeasure], length: Fraction) -> tuple[list[str], Fraction]:
+def _assemble_part(sms: list[_StaffMeasure], length: Fraction, first: bool) -> tuple[list[str], Fraction]:
     """One part's staves in one measure -> LMX tokens (and the measure length in force)."""
     staves = len(sms)
     out = [k for k in (next((sm.key for sm in sms if sm.key), None),) if k]
@@ -631,13 +637,15 @@ def _assemble_part(sms: list[_StaffMeasure], length: Fraction) -> tuple[list[str
         toks, length = _time_tokens(time)
         out += toks
     for s, sm in enumerate(sms, 1):
-        out += [sm.clef, f"staff:{s}"] if sm.clef else []
+        out += [sm.clef, f"staff:{s}"] if sm.clef and (first or s == 1) else []
     out += _bar_tokens(sms[0].left)
     streams: dict = {}
     ends: dict = {}
     for s, sm in enumerate(sms, 1):
-        _place_staff(sm, s, streams, ends, length)
+        _place_staff(sm, s, streams, ends, length, first)
     total = max(ends.values(), default=Fraction(0))
+    if not first:  # a short first measure is taken for a pickup; later ones are filled to the meter
+        total = max(total, length)
     st = _State()
     for k, key in enumerate(sorted(streams)):
         if k and total > 0:
@@ -680,6 +688,6 @@ def assemble(sequences: list[list[str]], layout: list[int]) -> list[str]:
                 out.append("part")
             sms = [_read_staff_measure(per_staff[s][m] if m < len(per_staff[s]) else [])
                    for s in range(first[p], first[p] + staves)]
-            toks, lengths[p] = _assemble_part(sms, lengths[p])
+            toks, lengths[p] = _assemble_part(sms, lengths[p], m == 0)
             out += toks
     return [t for t in out if t in TOKEN_SET]
