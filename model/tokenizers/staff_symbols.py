@@ -628,6 +628,17 @@ def _stream_tokens(key: tuple, entries: list, st: _State, staves: int, length: F
     return out
 
 
+def _closes_phrase(streams: dict, top: _StaffMeasure) -> bool:
+    """Whether a short measure is filled to the meter (with hidden rests): when it ends a phrase
+    (a fermata on a voice's last note, a right barline) or starts after a forward repeat (music21's
+    abc tunes); other short measures are pickups."""
+    if top.right or "repeat:forward" in top.left:
+        return True
+    last = [max((e for e in entries if e[2] == "note"), key=lambda e: (e[0], e[1]), default=None)
+            for entries in streams.values()]
+    return any(e is not None and "fermata" in e[3].marks for e in last)
+
+
 def _assemble_part(sms: list[_StaffMeasure], length: Fraction, first: bool) -> tuple[list[str], Fraction]:
     """One part's staves in one measure -> LMX tokens (and the measure length in force)."""
     staves = len(sms)
@@ -644,7 +655,7 @@ def _assemble_part(sms: list[_StaffMeasure], length: Fraction, first: bool) -> t
     for s, sm in enumerate(sms, 1):
         _place_staff(sm, s, streams, ends, length, first)
     total = max(ends.values(), default=Fraction(0))
-    if not first:  # a short first measure is taken for a pickup; later ones are filled to the meter
+    if _closes_phrase(streams, sms[0]):
         total = max(total, length)
     st = _State()
     for k, key in enumerate(sorted(streams)):
