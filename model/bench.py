@@ -69,7 +69,7 @@ def model_bench(weights: Optional[str] = None, device: str = "cpu", threads: int
 
     from model.engrave import EngraveOptions, engrave_svg, svg_to_array
     from model.inference.engine import get_engine
-    from model.inference.weights import find_weights
+    from model.inference.weights import find_weights, trained_for
     from model.io.types import Midi, ScoreImage
     from model.progress import Reporter
     from model.synth import find_soundfont, midi_to_audio
@@ -114,16 +114,17 @@ def model_bench(weights: Optional[str] = None, device: str = "cpu", threads: int
                                   "measures": len(notation.recognition.measure_confidence)}  # type: ignore[attr-defined]
     else:
         results["notate_midi"] = "skipped: these weights were not trained to write performances as scores"
-    if engine.supports("image2lmx"):
+    if trained_for("image", folder):
         from music21 import corpus
 
+        from model.inference.pipeline import ModelOptions, recognise_image
         from model.io.notation import musicxml_bytes
         from model.io.types import Notation
 
         xml = musicxml_bytes(Notation(corpus.parse("joplin/maple_leaf_rag")))
         page = svg_to_array(engrave_svg(xml, EngraveOptions())[0], 150)
         t = time.perf_counter()
-        notation = engine.recognise(ScoreImage.from_arrays([page]), Reporter())
+        notation = recognise_image(ScoreImage.from_arrays([page]), ModelOptions(device, str(folder)), Reporter())
         sec = time.perf_counter() - t
         systems = len(notation.recognition.systems)  # type: ignore[attr-defined]
         results["recognise_page"] = {"score": "joplin/maple_leaf_rag page 1, 150 dpi", "seconds": round(sec, 2),

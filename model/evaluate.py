@@ -242,16 +242,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=["test", "validation"], default="test",
                         help="validation: for choosing checkpoints and settings (never choose on the test split)")
     parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained)")
+    parser.add_argument("--no-musescore", dest="musescore", action="store_false",
+                        help="score reading: skip the MuseScore 3 engravings")
     parser.add_argument("--no-basic-pitch", dest="basic_pitch", action="store_false",
                         help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
                              "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)")
 
 
+def _reader_folder(weights: str | None) -> Path | None:
+    """The folder of a staff reader bundle to measure: ``--weights`` itself when it is one, or the installed
+    weights' reader."""
+    from model.errors import UnimtError
+    from model.inference.staff_reader import has_reader
+    from model.inference.weights import find_weights
+
+    if weights and has_reader(weights):
+        return Path(weights)
+    try:
+        folder = find_weights(weights)
+    except UnimtError:
+        return None
+    return folder if has_reader(folder) else None
+
+
 def run(args) -> int:
     only = tuple(t.strip() for t in args.only.split(",") if t.strip())
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    reader = _reader_folder(args.weights) if (not only or "image2lmx" in only) else None
+    if reader is not None:
+        from model.evaluate_reader import evaluate_reader
+
+        rep = evaluate_reader(reader, args.pieces, args.excerpts, args.seed, args.split, args.musescore, log)
+        for name, r in rep["ser"].items():
+            print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
+        print(f"reading: {rep['seconds_per_page']} s per page")
+        if args.json:
+            args.json.with_suffix(".reader.json").write_text(json.dumps(rep, indent=2))
+        from model.inference.weights import is_weights_dir
+        from model.training.data import TASK_TARGET
+
+        only = tuple(t for t in (only or TASK_TARGET) if t != "image2lmx")
+        if not only or (args.weights and not is_weights_dir(Path(args.weights))):
+            return 0      # a reader alone (a training run's folder): nothing else to measure
     report = evaluate(args.weights, args.pieces, args.excerpts, args.seed, args.device,
-                      log=lambda s: print(s, file=sys.stderr, flush=True), basic_pitch=args.basic_pitch,
-                      split=args.split, only=only)
+                      log=log, basic_pitch=args.basic_pitch, split=args.split, only=only)
     for name, r in report["ser"].items():
         print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
     for name, r in report["note_f1"].items():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from model.errors import BadInputError, ModelUnavailableError
-from model.inference.weights import find_weights, notates_midi, trained_for
+from model.inference.weights import find_weights, has_reader, notates_midi, trained_for
 from model.io.types import Audio, Midi, Notation, ScoreImage
 from model.progress import Reporter
 
@@ -49,6 +49,10 @@ def recognise_image(image: ScoreImage, options: ModelOptions, report: Reporter) 
         check_score_pages(image, report)
         raise ModelUnavailableError(f"the installed weights ({folder}) were not trained to read score images; "
                                     "pass --weights DIR with weights that are", image.source)
+    if has_reader(folder):
+        from model.inference.staff_reader import recognise
+
+        return recognise(folder, image, report)
     return get_engine(folder, options.device).recognise(image, report)
 
 

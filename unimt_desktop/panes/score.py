@@ -224,6 +224,7 @@ class PageView(QGraphicsView):
             return
         confs = list(getattr(rec, "measure_confidence", []) or [])
         counts = list(getattr(rec, "system_measures", []) or [])
+        boxes = list(getattr(rec, "measure_boxes", []) or [])     # where the reader saw each measure
         k = 0
         for s, (page, box) in enumerate(getattr(rec, "systems", []) or []):
             if page >= len(self.page_rects):
@@ -237,7 +238,11 @@ class PageView(QGraphicsView):
             for j in range(n):
                 c = confs[k] if k < len(confs) else 1.0
                 k += 1
-                r = QRectF(x0 + (x1 - x0) * j / n, oy + y0, (x1 - x0) / n, y1 - y0)
+                if k - 1 < len(boxes) and boxes[k - 1][0] == page:
+                    bx0, by0, bx1, by1 = boxes[k - 1][1]
+                    r = QRectF(bx0, oy + by0, bx1 - bx0, by1 - by0)
+                else:
+                    r = QRectF(x0 + (x1 - x0) * j / n, oy + y0, (x1 - x0) / n, y1 - y0)
                 self.measure_rects.append(r)
                 self.measure_conf.append(c)
                 if c < 0.9:

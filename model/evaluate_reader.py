@@ -1,0 +1,129 @@
+"""Score reading measured through the product's own path: an engraved page in, the score's LMX out.
+
+    unimt eval --only image2lmx [--split test] [--pieces 40] [--excerpts 3] [--no-musescore]
+
+Excerpts of 1 to 8 measures of held-out pieces (the test split unless told; piano reductions as in
+training) are engraved afresh, by Verovio (a random font and look for each, then once clean and once
+degraded as a scan or phone photo) and by MuseScore 3 (``mscore3``, an engraver the reader never
+trained on), and read by :func:`model.inference.staff_reader.recognise` exactly as ``unimt convert
+page.png score.musicxml`` reads them: systems found, staves cut, read and joined. SER is on LMX
+tokens against the excerpt's own LMX, apart for single-staff and grand-staff excerpts.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def held_out_excerpts(pieces: int, excerpts: int, seed: int, split: str = "test", max_measures: int = 8,
+                      log=print) -> list[tuple[str, list[str]]]:
+    """(source, LMX) of excerpts of ``split`` pieces, deterministic for a seed."""
+    from model.data.build import unit_scores
+    from model.data.split import corpus_files
+    from model.tokenizers.lmx import _to_root, linearize_chunks
+    from model.tokenizers.lmx_linearize import linearize_parts
+
+    files = sorted(corpus_files(split))
+    random.Random(seed).shuffle(files)
+    out, used = [], 0
+    for k, (rel, path) in enumerate(files):
+        if used >= pieces:
+            break
+        rng = np.random.default_rng([seed, k])
+        try:
+            score = unit_scores({"path": str(path), "source": rel}, rng)[0]
+            root = _to_root(score)
+            n = len(linearize_parts(root))
+            starts, s = [], 0
+            while s < n:
+                starts.append(s)
+                s += int(rng.integers(1, max_measures + 1))
+            chunks = linearize_chunks(root, starts)
+            for i in sorted(rng.choice(len(starts), size=min(excerpts, len(starts)), replace=False)):
+                if chunks[i] and len(chunks[i]) <= 1000:
+                    out.append((rel, chunks[i]))
+            used += 1
+        except Exception as exc:  # a piece music21 cannot parse is skipped, as in training
+            log(f"skipped {rel}: {type(exc).__name__}")
+    return out
+
+
+def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
+    """The excerpt engraved by MuseScore 3 (grey pages on white), or None where it is not installed."""
+    import os
+
+    from PIL import Image
+
+    exe = shutil.which("mscore3") or shutil.which("musescore3")
+    if exe is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "x.musicxml"
+        src.write_text(musicxml)
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        subprocess.run([exe, "-r", "150", "-o", str(Path(tmp) / "x.png"), str(src)], env=env, timeout=120,
+                       capture_output=True)
+        pages = []
+        for png in sorted(Path(tmp).glob("x*.png")):
+            with Image.open(png) as im:
+                rgba = im.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                pages.append(np.asarray(Image.alpha_composite(white, rgba).convert("L")))
+        return pages
+
+
+def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",
+                    musescore: bool = True, log=print) -> dict:
+    from model.data.degrade import degrade
+    from model.data.staff_images import engrave_system
+    from model.errors import UnimtError
+    from model.inference.staff_reader import get_reader
+    from model.io.types import ScoreImage
+    from model.metrics import SER
+    from model.progress import Reporter
+    from model.tokenizers.lmx import delinearize
+
+    reader = get_reader(folder)
+    t0 = time.time()
+    items = held_out_excerpts(pieces, excerpts, seed, split, log=log)
+    log(f"{len(items)} {split} excerpts from {pieces} pieces in {time.time() - t0:.0f} s")
+    sers: dict[str, SER] = {}
+    seconds: list[float] = []
+
+    def score(name: str, pages: list[np.ndarray], ref: list[str], staves: str) -> None:
+        t = time.time()
+        try:
+            hyp = reader.read(ScoreImage.from_arrays(pages), Reporter()).tokens
+        except UnimtError:
+            hyp = []
+        seconds.append(time.time() - t)
+        for key in (f"image2lmx {name} {staves}", f"image2lmx {name}", "image2lmx"):
+            sers.setdefault(key, SER()).add(hyp, ref)
+
+    for k, (source, ref) in enumerate(items):
+        rng = np.random.default_rng([seed, 7, k])
+        staves = "grand staff" if "staff:2" in ref else "single staff"
+        xml = delinearize(ref)
+        clean = engrave_system(xml, rng)
+        score("verovio clean", [clean], ref, staves)
+        score("verovio degraded", [degrade(clean, rng, float(rng.uniform(0.2, 1.0)))], ref, staves)
+        if musescore:
+            pages = musescore_pages(xml)
+            if pages:
+                score("musescore clean", pages, ref, staves)
+        if (k + 1) % 20 == 0:
+            log(f"{k + 1} / {len(items)} excerpts read")
+    return {
+        "weights": str(folder), "split": split, "pieces": pieces, "seed": seed, "excerpts": len(items),
+        "ser": {k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
+                for k, v in sorted(sers.items())},
+        "seconds_per_page": round(float(np.mean(seconds)), 3) if seconds else None,
+        "seconds": round(time.time() - t0, 1),
+    }

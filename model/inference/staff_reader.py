@@ -1,0 +1,185 @@
+"""Score images -> notation with the staff reader: pages -> systems -> staff strips -> symbols -> LMX.
+
+Each page is cut into systems and each system into staff strips (:mod:`model.omr.strips`); the
+reader (:mod:`model.omr.crnn`) reads every strip in one left-to-right pass (CTC, greedy), the staves
+of a system are joined into its LMX (:func:`model.tokenizers.staff_symbols.assemble`), and the
+systems into one score. Every measure gets a confidence (the mean probability of the symbols read
+in it, over the system's staves) and a box on its page, from the columns where the reader saw its
+bar lines, so that the app can show doubtful measures on the scan.
+
+The reader's weights are a bundle of their own inside the weights folder: ``reader.json`` (network
+configuration and the symbol vocabulary) and ``reader.safetensors``; they load without pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model.errors import BadInputError, UnimtError
+from model.inference.weights import READER_FILES, has_reader  # noqa: F401  (has_reader: part of this API)
+from model.io.types import Notation, ScoreImage
+from model.progress import Reporter
+
+READER_CONFIG, READER_WEIGHTS = READER_FILES
+
+_cache: dict[str, StaffReaderEngine] = {}
+_lock = threading.Lock()
+
+
+@dataclass
+class MeasureBox:
+    page: int
+    system: int                         # index of its system in the whole score
+    box: tuple[int, int, int, int]      # left, top, right, bottom on the page (deskewed)
+    confidence: float
+
+
+@dataclass
+class ReadScore:
+    """What reading found: the LMX of each system and every measure's place and confidence."""
+
+    systems: list[tuple[int, tuple[int, int, int, int]]] = field(default_factory=list)   # (page, box)
+    system_tokens: list[list[str]] = field(default_factory=list)
+    measures: list[MeasureBox] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> list[str]:
+        return [t for s in self.system_tokens for t in s]
+
+    @property
+    def system_measures(self) -> list[int]:
+        """Measures read in each system."""
+        return [sum(1 for m in self.measures if m.system == i) for i in range(len(self.systems))]
+
+    @property
+    def measure_confidence(self) -> list[float]:
+        return [m.confidence for m in self.measures]
+
+    @property
+    def measure_boxes(self) -> list[tuple[int, tuple[int, int, int, int]]]:
+        """(page, box) of every measure, in score order."""
+        return [(m.page, m.box) for m in self.measures]
+
+
+def get_reader(folder: str | Path) -> StaffReaderEngine:
+    key = str(Path(folder).resolve())
+    with _lock:
+        if key not in _cache:
+            _cache[key] = StaffReaderEngine(folder)
+        return _cache[key]
+
+
+def layout_of(staves: int) -> list[int]:
+    """Staves per part for a system of ``staves`` staves: two staves are one piano part, else one a part."""
+    return [2] if staves == 2 else [1] * staves
+
+
+class StaffReaderEngine:
+    def __init__(self, folder: str | Path):
+        import torch
+        from safetensors.torch import load_file
+
+        from model.omr.crnn import ReaderConfig, StaffReader
+        from model.tokenizers.staff_symbols import SYMBOLS
+
+        folder = Path(folder)
+        meta = json.loads((folder / READER_CONFIG).read_text())
+        if list(meta["symbols"]) != list(SYMBOLS):
+            raise UnimtError("the score reader's weights were made for another symbol set; reinstall unimt", folder)
+        self.config = ReaderConfig.from_dict(meta["config"])
+        self.model = StaffReader(self.config)
+        state = {k: v.float() for k, v in load_file(str(folder / READER_WEIGHTS)).items()}
+        self.model.load_state_dict(state)
+        self.model.eval()
+        self.torch = torch
+
+    def read_strips(self, strips: list[np.ndarray], batch: int = 8):
+        """Greedy CTC reading of strips: per strip (symbol ids, probabilities, output positions)."""
+        from model.omr.crnn import greedy_decode
+
+        torch = self.torch
+        order = sorted(range(len(strips)), key=lambda i: strips[i].shape[1])
+        out: list = [None] * len(strips)
+        for k in range(0, len(order), batch):
+            idx = order[k:k + batch]
+            width = max(((strips[i].shape[1] + 3) // 4) * 4 for i in idx)
+            x = np.zeros((len(idx), 1, strips[idx[0]].shape[0], width), np.float32)
+            for j, i in enumerate(idx):
+                x[j, 0, :, :strips[i].shape[1]] = strips[i]
+            widths = torch.tensor([strips[i].shape[1] for i in idx])
+            with torch.inference_mode():
+                decoded = greedy_decode(self.model(torch.from_numpy(x)), self.model.output_lengths(widths))
+            for j, i in enumerate(idx):
+                out[i] = decoded[j]
+        return out
+
+    def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
+        from model.omr.strips import staff_strips
+        from model.tokenizers.staff_symbols import SYMBOLS, assemble
+
+        result = ReadScore()
+        total = image.page_count
+        for p in range(total):
+            report(p, total, f"reading page {p + 1} of {total}")
+            systems, _ = staff_strips(image.page(p))
+            for row in systems:
+                reads = self.read_strips([s.image for s in row])
+                seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
+                result.system_tokens.append(assemble(seqs, layout_of(len(row))))
+                left = min(s.box[0] for s in row)
+                top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
+                result.systems.append((p, (left, top, right, bottom)))
+                result.measures.extend(_measure_boxes(p, len(result.systems) - 1, row, reads, self.config.slots))
+        report(total, total, "writing the score")
+        return result
+
+
+def _measure_boxes(page: int, system: int, row, reads, slots: int) -> list[MeasureBox]:
+    """Each measure of a system: its columns (between the bar lines read on its first staff) and the mean
+    probability of the symbols read in it over all staves."""
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX
+
+    bar = SYMBOL_INDEX["measure"]
+    per_staff = []
+    for ids, probs, pos in reads:
+        measures, cur_p = [], []
+        for i, p, t in zip(ids, probs, pos):
+            if i == bar:
+                measures.append((cur_p, t))
+                cur_p = []
+            else:
+                cur_p.append(p)
+        measures.append((cur_p, None))
+        per_staff.append(measures)
+    n = max(len(m) for m in per_staff)
+    first = row[0]
+    left, top, right, bottom = min(s.box[0] for s in row), first.box[1], max(s.box[2] for s in row), row[-1].box[3]
+    out, x0 = [], left
+    for k in range(n):
+        probs = [p for m in per_staff if k < len(m) for p in m[k][0]]
+        end = per_staff[0][k][1] if k < len(per_staff[0]) else None
+        x1 = right if end is None else int(left + (end // slots) * 4 / first.scale)
+        out.append(MeasureBox(page, system, (x0, top, max(x0 + 1, x1), bottom),
+                              float(np.mean(probs)) if probs else 0.0))
+        x0 = x1
+    return out
+
+
+def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notation:
+    """Read every page of ``image`` into one score (``notation.recognition`` says where each measure is)."""
+    from model.tokenizers.lmx import decode_tokens
+
+    read = get_reader(folder).read(image, report)
+    if not read.system_tokens:
+        raise BadInputError("no music staves found in the image; is this a score?", image.source)
+    tokens = read.tokens
+    if "measure" not in tokens:
+        raise UnimtError("the score reader found no measures on the page", image.source)
+    notation = Notation(decode_tokens(tokens), source=None)
+    notation.recognition = read  # type: ignore[attr-defined]
+    return notation

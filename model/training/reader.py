@@ -1,0 +1,242 @@
+"""Train the staff reader (:mod:`model.omr.crnn`) with CTC on staves drawn afresh at every step.
+
+    python -m model.training.reader --run runs/reader --hours 1.5 [--threads 1]
+
+One process engraves, degrades and cuts staves (:mod:`model.data.staff_images`) while the trainer
+learns on one thread: on two cores that keeps both busy. Every run resumes where the last one
+stopped (``RUN/last.pt``: weights, optimiser, step, CPU hours), logs one line per validation to
+``RUN/history.jsonl`` (step, hours, training loss, validation symbol error rate) and keeps the best
+weights by validation SER in ``RUN/reader.safetensors`` with ``RUN/reader.json`` (its configuration).
+Validation staves come from validation-split pieces, drawn once with a fixed seed and kept in
+``data/staff_valset.npz`` so that every run is measured on the same staves.
+
+Curriculum: excerpts of at most 1-2 measures first, then longer ones (up to ``--max-measures``),
+because a reader learns which symbol is where fastest on short staves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+VALSET = Path("data/staff_valset.npz")
+
+
+def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, degrade_prob: float) -> None:
+    torch.set_num_threads(1)
+    from model.data.staff_images import load_musescore, load_pool, stream
+
+    pool = load_pool(Path(pool_path))
+    musescore = load_musescore(Path(musescore_dir))
+    for n, (strip, target) in enumerate(stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore), 1):
+        queue.put((strip, target))
+        if n % 3000 == 0:     # the pool and the engravings may still be growing (builds running beside)
+            pool[:] = load_pool(Path(pool_path))
+            musescore[:] = load_musescore(Path(musescore_dir))
+
+
+def batches(queue, budget: int, max_items: int, slots: int):
+    """Batches of strips of similar width, at most ``budget`` columns in all (padding included)."""
+    buf: list = []
+    while True:
+        while len(buf) < 4 * max_items:
+            strip, target = queue.get()
+            if 0 < len(target) <= (strip.shape[1] // 4) * slots * 0.9:
+                buf.append((strip, target))
+        buf.sort(key=lambda e: e[0].shape[1])
+        start = int(np.random.randint(0, len(buf)))
+        width = buf[start][0].shape[1]
+        n = max(1, min(max_items, budget // max(width, 1)))
+        chosen = buf[max(0, start - n + 1):start + 1]
+        del buf[max(0, start - n + 1):start + 1]
+        yield collate(chosen)
+
+
+def collate(items) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(images (B,1,H,W) float, widths, targets concatenated, target lengths)."""
+    width = max(((s.shape[1] + 3) // 4) * 4 for s, _ in items)
+    images = np.zeros((len(items), 1, items[0][0].shape[0], width), np.float32)
+    for i, (s, _) in enumerate(items):
+        images[i, 0, :, :s.shape[1]] = s / 255.0
+    widths = torch.tensor([s.shape[1] for s, _ in items])
+    targets = torch.tensor([t for _, ts in items for t in ts], dtype=torch.long)
+    lengths = torch.tensor([len(ts) for _, ts in items])
+    return torch.from_numpy(images), widths, targets, lengths
+
+
+def validation_set(pool_path: Path, count: int = 160, seed: int = 12345) -> list:
+    """The fixed validation staves (made once, then read from ``data/staff_valset.npz``)."""
+    from model.tokenizers.staff_symbols import SYMBOLS, ids
+
+    if VALSET.exists():      # targets are kept as symbol names: the set stays valid when the vocabulary grows
+        data = np.load(VALSET, allow_pickle=False)
+        return [(data[f"s{i}"], ids(str(data[f"t{i}"]).split())) for i in range(int(data["n"]))]
+    from model.data.staff_images import load_pool, random_excerpt, staff_examples
+
+    pool = load_pool(pool_path)
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < count:
+        piece = pool[int(rng.integers(len(pool)))]
+        try:
+            out += staff_examples(random_excerpt(piece, rng, 4), rng, 0.5)
+        except Exception:
+            continue
+    VALSET.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(VALSET, n=len(out), **{f"s{i}": s for i, (s, _) in enumerate(out)},
+                        **{f"t{i}": np.asarray(" ".join(SYMBOLS[k] for k in t)) for i, (_, t) in enumerate(out)})
+    return out
+
+
+def evaluate_ser(model, valset, batch: int = 8) -> float:
+    from model.metrics import SER
+    from model.omr.crnn import greedy_decode
+
+    model.eval()
+    ser = SER()
+    order = sorted(range(len(valset)), key=lambda i: valset[i][0].shape[1])
+    with torch.inference_mode():
+        for k in range(0, len(order), batch):
+            items = [valset[i] for i in order[k:k + batch]]
+            images, widths, _, _ = collate(items)
+            decoded = greedy_decode(model(images), model.output_lengths(widths))
+            for (ids, _, _), (_, target) in zip(decoded, items):
+                ser.add(ids, list(target))
+    model.train()
+    return ser.value
+
+
+def remap_classes(old: dict, old_symbols: list[str], new: dict) -> dict:
+    """``old`` weights for a model whose classifier has ``new``'s symbols: shared symbols keep their rows."""
+    from model.tokenizers.staff_symbols import SYMBOLS
+
+    out = dict(old)
+    where = {s: i for i, s in enumerate(old_symbols)}
+    for name in ("classify.weight", "classify.bias"):
+        fresh = new[name].clone()
+        for j, sym in enumerate(SYMBOLS):
+            if sym in where:
+                fresh[j] = old[name][where[sym]]
+        out[name] = fresh
+    return out
+
+
+def save_best(model, run: Path) -> None:
+    from safetensors.torch import save_file
+
+    from model.tokenizers.staff_symbols import SYMBOLS
+
+    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(run / "reader.safetensors"))
+    (run / "reader.json").write_text(json.dumps({"config": model.config.to_dict(), "symbols": list(SYMBOLS)}))
+
+
+def train(args) -> None:
+    from model.omr.crnn import ReaderConfig, StaffReader
+    from model.tokenizers.staff_symbols import SYMBOLS
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    run = Path(args.run)
+    run.mkdir(parents=True, exist_ok=True)
+    config = ReaderConfig(classes=len(SYMBOLS))
+    model = StaffReader(config)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
+    state = {"step": 0, "hours": 0.0, "best": 1e9}
+    if (run / "last.pt").exists():
+        ck = torch.load(run / "last.pt", weights_only=True)
+        if ck.get("symbols", list(SYMBOLS)) == list(SYMBOLS):
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["opt"])
+        else:     # the vocabulary changed: keep every weight, and the classifier rows of the symbols kept
+            model.load_state_dict(remap_classes(ck["model"], ck["symbols"], model.state_dict()))
+        state = ck["state"]
+        print(f"resumed at step {state['step']} ({state['hours']:.2f} h)", flush=True)
+    valset = validation_set(Path(args.val_pool))
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+
+    measures = mp.Value("i", 1)
+    queue = mp.Queue(maxsize=256)
+    workers = [mp.Process(target=_worker, args=(queue, args.pool, args.musescore, args.seed * 100 + state["step"] + i,
+                                                measures,
+                                                args.degrade), daemon=True) for i in range(args.workers)]
+    for w in workers:
+        w.start()
+    t0, last_val, last_save = time.time(), time.time(), time.time()
+    hours0 = state["hours"]
+    losses: list[float] = []
+    for images, widths, targets, lengths in batches(queue, args.budget, args.max_items, config.slots):
+        hours = hours0 + (time.time() - t0) / 3600
+        measures.value = int(min(args.max_measures, 2 + hours / args.grow_hours * (args.max_measures - 2)))
+        frac = (time.time() - t0) / 3600 / args.hours
+        lr = args.lr * min(1.0, (state["step"] + 1) / 200)
+        if args.anneal and frac > 0.7:
+            lr *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        log_probs = model(images)
+        loss = ctc(log_probs.transpose(0, 1), targets, model.output_lengths(widths), lengths)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        losses.append(float(loss.detach()))
+        now = time.time()
+        done = frac >= 1.0
+        if now - last_val > args.val_minutes * 60 or done:
+            ser = evaluate_ser(model, valset)
+            state["hours"] = hours
+            rec = {"step": state["step"], "hours": round(hours, 4), "loss": round(float(np.mean(losses)), 4),
+                   "val_ser": round(ser, 4), "lr": lr, "measures": measures.value}
+            losses = []
+            print(json.dumps(rec), flush=True)
+            with open(run / "history.jsonl", "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            if ser < state["best"]:
+                state["best"] = ser
+                save_best(model, run)
+            last_val = now
+        if now - last_save > 300 or done:
+            state["hours"] = hours
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
+                        "symbols": list(SYMBOLS)}, run / "last.tmp")
+            (run / "last.tmp").replace(run / "last.pt")
+            last_save = now
+        if done:
+            break
+    for w in workers:
+        w.terminate()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--run", default="runs/reader")
+    ap.add_argument("--pool", default="data/staff_train.jsonl.gz")
+    ap.add_argument("--val-pool", default="data/staff_val.jsonl.gz")
+    ap.add_argument("--musescore", default="data/mscore_train", help="MuseScore 3 engravings made ahead")
+    ap.add_argument("--hours", type=float, default=1.0, help="wall-clock hours of this run")
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--anneal", action="store_true", help="cosine down over the last 30%% of the run")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--budget", type=int, default=6000, help="strip columns per batch")
+    ap.add_argument("--max-items", type=int, default=24)
+    ap.add_argument("--max-measures", type=int, default=6)
+    ap.add_argument("--grow-hours", type=float, default=1.0, help="hours to reach --max-measures")
+    ap.add_argument("--degrade", type=float, default=0.5)
+    ap.add_argument("--val-minutes", type=float, default=5.0)
+    ap.add_argument("--seed", type=int, default=0)
+    train(ap.parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
