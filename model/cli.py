@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
-from model.errors import Cancelled, UnimtError
+from model.errors import Cancelled, UnimtError, show_path
 
 PROG = "unimt"
 
@@ -156,6 +156,7 @@ def cmd_convert(args, err) -> int:
     from model.errors import BadInputError
     from model.inference.pipeline import ModelOptions
     from model.io import load, output_format, save
+    from model.io.atomic import check_output_path
     from model.translate import TranslateOptions, translate
 
     warnings.simplefilter("ignore")
@@ -165,6 +166,7 @@ def cmd_convert(args, err) -> int:
         raise BadInputError("OUTPUT is the input file; unimt never overwrites its input", out)
     if args.dpi < 30 or args.dpi > 1200:
         raise UnimtError(f"--dpi {args.dpi} is outside 30..1200")
+    check_output_path(out)  # a folder, a read-only place, a name too long: said before any work
     options = TranslateOptions(
         soundfont=args.soundfont,
         engrave=EngraveOptions(systems=args.systems, font=args.font),
@@ -237,7 +239,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             parser.error(f"unknown command {args.command}")
         except UnimtError as exc:
             where = getattr(args, "input", None)
-            text = str(exc) if exc.path is not None or where is None else f"{where}: {exc}"
+            text = str(exc) if exc.path is not None or where is None else f"{show_path(where)}: {exc}"
             print(f"{PROG}: error: {text}", file=err)
             return 1
         except Cancelled:
@@ -247,8 +249,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{PROG}: interrupted", file=err)
             return 130
         except MemoryError:
-            where = getattr(args, "input", "")
-            print(f"{PROG}: error: {where}: not enough memory", file=err)
+            where = getattr(args, "input", None)
+            print(f"{PROG}: error: {show_path(where) + ': ' if where else ''}not enough memory for this file",
+                  file=err)
             return 1
         except Exception as exc:  # never a traceback for the user; -v shows it
             if verbose:
@@ -257,7 +260,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 traceback.print_exc(file=err)
             where = getattr(args, "input", None)
             msg = " ".join(f"{type(exc).__name__}: {exc}".split())
-            print(f"{PROG}: error: {where}: unexpected failure ({msg}); run with -v for details"
+            print(f"{PROG}: error: {show_path(where)}: unexpected failure ({msg}); run with -v for details"
                   if where else f"{PROG}: error: {msg}", file=err)
             return 1
     return 0
