@@ -161,12 +161,12 @@ def cmd_convert(args, err) -> int:
 
     warnings.simplefilter("ignore")
     inp, out = args.input, args.output
+    check_output_path(out)  # a folder, a read-only place, a name too long: said before any work
     target, fmt = output_format(out, args.to)
     if inp.exists() and out.exists() and inp.resolve() == out.resolve():
         raise BadInputError("OUTPUT is the input file; unimt never overwrites its input", out)
     if args.dpi < 30 or args.dpi > 1200:
         raise UnimtError(f"--dpi {args.dpi} is outside 30..1200")
-    check_output_path(out)  # a folder, a read-only place, a name too long: said before any work
     options = TranslateOptions(
         soundfont=args.soundfont,
         engrave=EngraveOptions(systems=args.systems, font=args.font),

@@ -79,7 +79,7 @@ _OS_REASONS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is used up",
     errno.ENAMETOOLONG: "the file name is too long",
-    errno.EFBIG: "the file would be too large for this disk",
+    errno.EFBIG: "the file is larger than this system allows",
     errno.ENOENT: "the folder does not exist",
 }
 

@@ -22,25 +22,33 @@ _LOW_SPACE = 4 * 1024**2   # a writer that fails with less than this free most l
 def check_output_path(target: str | Path) -> None:
     """Refuse an output before any work: a folder, a file name too long, or a folder that cannot be written."""
     target = Path(target)
-    if target.is_dir():
-        raise OutputError("cannot write the output: it is a folder", target)
-    folder = _existing_parent(target)
+    longest = max((len(part.encode("utf-8", "surrogateescape")) for part in target.parts), default=0)
     try:
-        name_max = os.pathconf(folder, "PC_NAME_MAX")
+        name_max = os.pathconf(_existing_parent(target), "PC_NAME_MAX")
     except (OSError, ValueError, AttributeError):
         name_max = 255
-    longest = max((len(part.encode("utf-8", "surrogateescape")) for part in target.parts), default=0)
     if longest + 16 > name_max:  # +16: the temporary name beside it, and numbered pages (out-12.png)
         raise OutputError("cannot write the output: the file name is too long", target)
-    if not folder.is_dir():
-        raise OutputError("cannot write the output: a part of the path is a file, not a folder", target)
+    try:
+        if target.is_dir():
+            raise OutputError("cannot write the output: it is a folder", target)
+        folder = _existing_parent(target)
+        if not folder.is_dir():
+            raise OutputError("cannot write the output: a part of the path is a file, not a folder", target)
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {os_reason(exc)}", target) from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError("cannot write the output: no permission to write in its folder", target)
 
 
 def _existing_parent(target: Path) -> Path:
     folder = target.absolute().parent
-    while not folder.exists() and folder != folder.parent:
+    while folder != folder.parent:
+        try:
+            if folder.exists():
+                break
+        except OSError:
+            pass
         folder = folder.parent
     return folder
 

@@ -138,13 +138,39 @@ def _read_whole(path: Path, to_mono: bool) -> np.ndarray:
     return np.ascontiguousarray(_finite(samples))
 
 
+class _Sink:
+    """A binary file for libsndfile's virtual IO that keeps the OS error of a failed write (libsndfile itself
+    only says "System error"), so the output's problem can be named (the disk is full, the file too large)."""
+
+    def __init__(self, fh):
+        self.fh, self.error = fh, None
+
+    def write(self, data) -> int:
+        try:
+            return self.fh.write(data)
+        except OSError as exc:
+            self.error = exc
+            return 0
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
 def write_audio(audio: Audio, path: Path, fmt: str) -> list[Path]:
     """Write WAV or FLAC (16-bit) block by block: a long recording never needs a second copy in memory."""
     import soundfile as sf
 
-    with atomic_path(path) as tmp:
-        with sf.SoundFile(str(tmp), "w", samplerate=int(audio.sample_rate), channels=audio.channels,
-                          format=fmt.upper(), subtype="PCM_16") as fh:
-            for block in audio.blocks():
-                fh.write(np.clip(np.asarray(block, dtype=np.float32), -1.0, 1.0))
+    with atomic_path(path) as tmp, open(tmp, "w+b") as raw:
+        sink = _Sink(raw)
+        try:
+            with sf.SoundFile(sink, "w", samplerate=int(audio.sample_rate), channels=audio.channels,
+                              format=fmt.upper(), subtype="PCM_16") as fh:
+                for block in audio.blocks():
+                    fh.write(np.clip(np.asarray(block, dtype=np.float32), -1.0, 1.0))
+                    if sink.error is not None:
+                        raise sink.error
+        except Exception:  # libsndfile's "System error", or soundfile's assertion on a short write
+            if sink.error is not None:
+                raise sink.error from None
+            raise
     return [path]
