@@ -66,8 +66,13 @@ def reason(exc: BaseException) -> str:
     text = lines[0] if lines else ""
     text = re.sub(r"^Error opening '[^']*':\s*", "", text)
     if not text:
-        return type(exc).__name__
+        return _TYPE_WORDS.get(type(exc).__name__, "unreadable data")
     return text[:200]
+
+
+_TYPE_WORDS = {"EOFError": "the data ends too early", "IndexError": "the data ends too early",
+               "KeyError": "an unknown entry", "ValueError": "an invalid value", "MemoryError": "not enough memory",
+               "ZeroDivisionError": "an invalid value", "OverflowError": "a value too large"}
 
 
 _OS_REASONS = {

@@ -40,14 +40,20 @@ def expand_repeats(score):
     has_endings = any(True for _ in score.recurse().getElementsByClass(spanner.RepeatBracket))
     if not (has_repeats or has_endings):
         return score
-    longest = max((expanded_measures(part) for part in score.parts), default=0)
-    if longest > MAX_MEASURES:  # checked before music21 copies a measure a million times
-        raise LimitError(f"the repeats make this score {limit_text(longest)} measures long; at most "
-                         f"{limit_text(MAX_MEASURES)} are supported")
+    check_repeats(score)
     try:
         return score.expandRepeats()
     except Exception:  # music21 refuses inconsistent repeats; play the score as written
         return score
+
+
+def check_repeats(score, path=None) -> None:
+    """Refuse a score whose repeats make it longer than :data:`MAX_MEASURES` measures, before music21 (or
+    Verovio) copies a measure a million times."""
+    longest = max((expanded_measures(part) for part in score.parts), default=0)
+    if longest > MAX_MEASURES:
+        raise LimitError(f"the repeats make this score {limit_text(longest)} measures long; at most "
+                         f"{limit_text(MAX_MEASURES)} are supported", path)
 
 
 def expanded_measures(part) -> int:

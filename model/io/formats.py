@@ -43,7 +43,8 @@ WRITE_FORMATS: dict[str, tuple[Modality, str]] = {
 # Limits that keep hostile or accidental inputs bounded in time and memory. The sizes bound reading; the
 # limits on what a file means (notes, parts, measures after repeats, seconds played) bound the work after it,
 # and are checked before that work starts. No real score or recording comes near any of them.
-MAX_FILE_BYTES = 2 * 1024**3          # any input
+MAX_FILE_BYTES = 2 * 1024**3          # any input but audio
+MAX_AUDIO_FILE_BYTES = 64 * 1024**3   # audio is bounded by its seconds (and read in blocks), not its bytes
 MAX_XML_BYTES = 200 * 1024**2         # MusicXML text, also after unzipping an .mxl
 MAX_TEXT_CHARS = 100_000              # one text of a MusicXML (a title, a lyric, a credit) or one attribute
 MAX_IMAGE_PIXELS = 150_000_000         # about 600 dpi on A3
@@ -153,9 +154,10 @@ def check_input(path: str | Path) -> tuple[Path, Modality, str]:
     size = path.stat().st_size
     if size == 0:
         raise BadInputError("the file is empty", path)
-    if size > MAX_FILE_BYTES:
-        raise BadInputError(f"the file is too large ({size / 1024**3:.1f} GiB)", path)
     modality, fmt = READ_FORMATS[ext]
+    limit = MAX_AUDIO_FILE_BYTES if modality is Modality.AUDIO else MAX_FILE_BYTES
+    if size > limit:
+        raise BadInputError(f"the file is too large ({size / 1024**3:.1f} GiB; at most {limit // 1024**3} GiB)", path)
     with open(path, "rb") as fh:
         head = fh.read(4096)
     found = sniff(head)

@@ -134,7 +134,25 @@ def read_notation(path: Path, fmt: str) -> Notation:
     else:
         with open(path, "rb") as fh:
             data = _read_limited(fh, MAX_XML_BYTES, path, "the MusicXML file")
-    return Notation(parse_musicxml_bytes(data, path), source=path)
+    return Notation(parse_musicxml_bytes(as_utf8(data), path), source=path)
+
+
+def as_utf8(data: bytes) -> bytes:
+    """XML text in UTF-16 or UTF-32 (with or without a byte-order mark) or UTF-8 with one, as plain UTF-8 with
+    its declaration saying so: the byte-order mark decides, whatever the declaration claims."""
+    import re
+
+    from model.io.formats import text_encoding
+
+    enc = text_encoding(data[:4])
+    if enc is None or enc == "utf-8" and not data.startswith(b"\xef\xbb\xbf"):
+        return data
+    try:
+        text = data.decode(enc).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return data  # the XML parser says what is wrong
+    text = re.sub(r"""^(<\?xml[^>]*?encoding=)(["'])[^"']*\2""", r"\1\2UTF-8\2", text, count=1)
+    return text.encode("utf-8")
 
 
 def parse_musicxml_bytes(data: bytes, path: Path | None = None):
@@ -161,6 +179,9 @@ def parse_musicxml_bytes(data: bytes, path: Path | None = None):
         score = wrapped
     if not score.parts:
         raise BadInputError("the MusicXML has no parts", path)
+    from model.perform import check_repeats
+
+    check_repeats(score, path)
     return score
 
 
