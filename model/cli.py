@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "a 3-minute recording to MIDI, a page to notation, peak memory")
     bench.add_argument("--weights", default=None, metavar="DIR", help="weights folder (with --model)")
     bench.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (with --model; default: cpu)")
-    bench.add_argument("--threads", type=int, default=2, help="CPU threads (with --model; default: 2)")
+    bench.add_argument("--threads", type=int, default=2, help="CPU threads (with --model or --limits; default: 2)")
+    bench.add_argument("--limits", action="store_true", help="peak memory and time, each in its own process, of a "
+                       "one-hour 44.1 kHz recording to MIDI and of the corpus's largest score to PDF, MIDI and WAV")
+    bench.add_argument("--minutes", type=float, default=60.0, help="length of the recording (with --limits; "
+                       "default: 60)")
 
     tok = sub.add_parser("tokenize", help="write the readable tokens of a MusicXML, MIDI or score image file")
     tok.add_argument("input", type=Path, metavar="INPUT")
@@ -202,8 +206,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             if args.command == "convert":
                 return cmd_convert(args, err)
             if args.command == "bench":
-                from model.bench import run_io_bench, run_model_bench
+                from model.bench import run_io_bench, run_limits_bench, run_model_bench
 
+                if args.limits:
+                    return run_limits_bench(args.json, sys.stdout, args.minutes, args.threads, args.device)
                 if args.model:
                     return run_model_bench(args.weights, args.device, args.threads, args.json, out=sys.stdout)
                 return run_io_bench(args.json, out=sys.stdout)
