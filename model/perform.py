@@ -194,6 +194,7 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     def tick(q: Fraction) -> int:
         return int(round(q * TICKS_PER_QUARTER))
 
+    _check_performance(notes, tempos, notation.source)
     mf = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_QUARTER)
     meta = mido.MidiTrack()
     meta.append(mido.MetaMessage("track_name", name="tempo", time=0))
@@ -228,6 +229,21 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     midi = read_midi_bytes(buf.getvalue())
     midi.source = None
     return midi
+
+
+def _check_performance(notes: list[ScoreNote], tempos, source) -> None:
+    """Refuse a performance past the notes or seconds unimt supports, before its MIDI is built."""
+    from model.io.formats import MAX_NOTES, MAX_PERFORMED_SECONDS
+    from model.io.midiscan import duration_text
+
+    if len(notes) > MAX_NOTES:
+        raise LimitError(f"the score plays {limit_text(len(notes))} notes; at most {limit_text(MAX_NOTES)} are "
+                         "supported", source)
+    end = max((n.onset + n.duration for n in notes), default=Fraction(0))
+    seconds = quarters_to_seconds([end], tempos)[0]
+    if seconds > MAX_PERFORMED_SECONDS:
+        raise LimitError(f"the score plays for {duration_text(seconds)}; at most "
+                         f"{duration_text(MAX_PERFORMED_SECONDS)} are supported", source)
 
 
 def _append_abs(track, events) -> None:

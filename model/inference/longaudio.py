@@ -155,6 +155,8 @@ def transcribe_streamed(engine, audio: Audio, report: Reporter, batch_size: int 
         seg = torch.log(torch.clamp(mel, min=c.log_floor)).T.contiguous().numpy()
         chunks = []
         for k in range(i, j, batch_size):
+            report(frames.total + starts[k], 2 * frames.total,     # Cancel is heard between batches
+                   f"transcribing {starts[k] / fps:.0f} s of {frames.total / fps:.0f} s")
             exs = [Example("audio2notes", "audio", seg[s - fa:s - fa + per_window], [], tm)
                    for s in starts[k:min(j, k + batch_size)]]
             b = collate(exs, engine.vocab.bos, engine.vocab.eos)

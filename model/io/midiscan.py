@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.errors import LimitError, limit_text
-from model.io.formats import MAX_NOTES, MAX_PERFORMED_SECONDS, MAX_TRACKS
+from model.io.formats import MAX_NOTES, MAX_PERFORMED_SECONDS, MAX_TEXT_CHARS, MAX_TRACKS
 
 MAX_EVENTS = 2_000_000        # all events of all tracks (notes, pedal, controllers, meta)
 
@@ -24,6 +24,7 @@ class MidiFacts:
     notes: int = 0
     events: int = 0
     max_tick: int = 0
+    longest_text: int = 0    # the longest text event (track name, lyric, marker...), in bytes
     tempos: list[tuple[int, int]] = field(default_factory=list)   # (tick, microseconds per quarter), track 0
 
     def seconds(self, tick: int | None = None) -> float:
@@ -72,6 +73,8 @@ def _scan_track(data: bytes, i: int, end: int, facts: MidiFacts, first: bool) ->
             length, i = _vlq(data, i + 1, end)
             if first and kind == 0x51 and length == 3 and i + 3 <= end:
                 facts.tempos.append((tick, int.from_bytes(data[i:i + 3], "big") or 1))
+            elif 0x01 <= kind <= 0x0F:
+                facts.longest_text = max(facts.longest_text, length)
             i += length
             if kind == 0x2F:
                 break
@@ -126,6 +129,9 @@ def check_midi_limits(facts: MidiFacts, path: Path | None, what: str = "the MIDI
     if facts.notes > MAX_NOTES:
         raise LimitError(f"{what} has {limit_text(facts.notes)} notes; at most {limit_text(MAX_NOTES)} are "
                          "supported", path)
+    if facts.longest_text > MAX_TEXT_CHARS:
+        raise LimitError(f"a text in {what} is {limit_text(facts.longest_text)} characters long; at most "
+                         f"{limit_text(MAX_TEXT_CHARS)} are supported", path)
     seconds = facts.seconds()
     if seconds > MAX_PERFORMED_SECONDS:
         raise LimitError(f"{what} plays for {duration_text(seconds)}; at most "

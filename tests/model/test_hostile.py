@@ -158,6 +158,8 @@ CASES = {
     "repeat-million-to-wav": (w("rep.musicxml", score(times=1_000_000)), "out.wav", 1, "1,000,000 measures"),
     "repeat-million-to-pdf": (w("rep.musicxml", score(times=1_000_000)), "out.pdf", 1, "1,000,000 measures"),
     "repeat-twice-to-mid": (w("rep2.musicxml", score(times=2)), "out.mid", 0, ""),
+    "score-14-hour-note-to-wav": (w("long.musicxml", score().replace("<duration>4<", "<duration>100000<")),
+                                  "out.wav", 1, "the score plays for 13.9 hours; at most 4.0 hours"),
     "midi-4-year-delta-to-wav": (w("years.mid", smf([note(ticks=0x0FFFFFFF)], tpq=1)), "out.wav", 1,
                                  "plays for 4 years; at most 4.0 hours"),
     "midi-4-year-delta-to-musicxml": (w("years.mid", smf([note(ticks=0x0FFFFFFF)], tpq=1)), "out.musicxml", 1,
@@ -170,6 +172,8 @@ CASES = {
                                     "600,000 notes; at most 500,000"),
     "midi-5000-tracks-to-musicxml": (w("tracks.mid", smf([note()] * 5000)), "out.musicxml", 1,
                                      "more than 256 tracks"),
+    "midi-4mb-track-name-to-musicxml": (w("name.mid", smf([b"\x00\xff\x03" + _vlq(4_000_000) + b"N" * 4_000_000
+                                                          + note()])), "out.musicxml", 1, "4,000,000 characters"),
     "score-10000-parts-to-pdf": (w("parts.musicxml", score(parts=10_000)), "out.pdf", 1,
                                  "10,000 parts; at most 128"),
     "score-4mb-title-to-png": (w("title.musicxml", score(title="A" * 4_000_000)), "out.png", 1,
