@@ -206,3 +206,80 @@ def run_io_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None) 
     if json_out:
         Path(json_out).write_text(json.dumps(results, indent=2))
     return 0
+
+
+# --- ``unimt bench --limits``: peak memory and time of the largest inputs, each in its own process -------------
+
+LARGEST_CORPUS_SCORE = "beethoven/opus132"   # the music21 corpus's largest score (10.9 MB of MusicXML)
+
+
+def _measure(args: list[str], threads: int) -> dict:
+    """Run ``unimt`` in a child process; its wall time, its own peak resident memory, and how it ended."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "model.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - t
+    peak = usage.ru_maxrss / (1024 * 1024 if platform.system() == "Darwin" else 1024)
+    row: dict[str, object] = {"seconds": round(seconds, 1), "peak_memory_mb": round(peak, 1),
+                              "exit": proc.returncode}
+    if proc.returncode != 0:
+        row["error"] = err.strip().splitlines()[-1] if err.strip() else ""
+    return row
+
+
+def long_recording(path: Path, minutes: float, sample_rate: int = 44100) -> float:
+    """A recording of ``minutes`` of piano (a synthesised minute, repeated), written block by block."""
+    import soundfile as sf
+
+    from model.io.types import Midi
+    from model.synth import midi_to_audio
+
+    minute = midi_to_audio(Midi(one_minute_of_piano()), sample_rate=sample_rate).samples[: 60 * sample_rate]
+    frames = int(minutes * 60 * sample_rate)
+    with sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=2, subtype="PCM_16") as fh:
+        done = 0
+        while done < frames:
+            block = minute[: frames - done]
+            fh.write(block)
+            done += len(block)
+    return frames / sample_rate
+
+
+def run_limits_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None, minutes: float = 60.0,
+                     threads: int = 2, device: str = "cpu") -> int:
+    """Peak memory and time of a long recording to MIDI and of the corpus's largest score to PDF, MIDI and WAV."""
+    import sys
+
+    from music21 import corpus
+
+    out = out or sys.stdout
+    results: dict[str, object] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "threads": threads,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "recording.wav"
+        seconds = long_recording(wav, minutes)
+        row = _measure(["convert", str(wav), str(Path(tmp) / "recording.mid"), "--device", device, "-q"], threads)
+        row["recording"] = f"{seconds / 60:.0f} min, 44.1 kHz stereo ({wav.stat().st_size / 1024**2:.0f} MB WAV)"
+        if row["exit"] == 0:
+            row["real_time_factor"] = round(float(row["seconds"]) / seconds, 4)
+        results["recording_to_midi"] = row
+        print(f"recording_to_midi: {row}", file=out, flush=True)
+        wav.unlink()
+        score = str(corpus.getWork(LARGEST_CORPUS_SCORE))
+        for ext in ("pdf", "mid", "wav"):
+            row = _measure(["convert", score, str(Path(tmp) / f"score.{ext}"), "-q"], threads)
+            row["score"] = LARGEST_CORPUS_SCORE
+            results[f"largest_score_to_{ext}"] = row
+            print(f"largest_score_to_{ext}: {row}", file=out, flush=True)
+    if json_out:
+        Path(json_out).write_text(json.dumps(results, indent=2))
+    return 0

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
-from model.errors import Cancelled, UnimtError
+from model.errors import Cancelled, UnimtError, show_path
 
 PROG = "unimt"
 
@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "a 3-minute recording to MIDI, a page to notation, peak memory")
     bench.add_argument("--weights", default=None, metavar="DIR", help="weights folder (with --model)")
     bench.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (with --model; default: cpu)")
-    bench.add_argument("--threads", type=int, default=2, help="CPU threads (with --model; default: 2)")
+    bench.add_argument("--threads", type=int, default=2, help="CPU threads (with --model or --limits; default: 2)")
+    bench.add_argument("--limits", action="store_true", help="peak memory and time, each in its own process, of a "
+                       "one-hour 44.1 kHz recording to MIDI and of the corpus's largest score to PDF, MIDI and WAV")
+    bench.add_argument("--minutes", type=float, default=60.0, help="length of the recording (with --limits; "
+                       "default: 60)")
 
     tok = sub.add_parser("tokenize", help="write the readable tokens of a MusicXML, MIDI or score image file")
     tok.add_argument("input", type=Path, metavar="INPUT")
@@ -156,10 +160,12 @@ def cmd_convert(args, err) -> int:
     from model.errors import BadInputError
     from model.inference.pipeline import ModelOptions
     from model.io import load, output_format, save
+    from model.io.atomic import check_output_path
     from model.translate import TranslateOptions, translate
 
     warnings.simplefilter("ignore")
     inp, out = args.input, args.output
+    check_output_path(out)  # a folder, a read-only place, a name too long: said before any work
     target, fmt = output_format(out, args.to)
     if inp.exists() and out.exists() and inp.resolve() == out.resolve():
         raise BadInputError("OUTPUT is the input file; unimt never overwrites its input", out)
@@ -200,8 +206,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             if args.command == "convert":
                 return cmd_convert(args, err)
             if args.command == "bench":
-                from model.bench import run_io_bench, run_model_bench
+                from model.bench import run_io_bench, run_limits_bench, run_model_bench
 
+                if args.limits:
+                    return run_limits_bench(args.json, sys.stdout, args.minutes, args.threads, args.device)
                 if args.model:
                     return run_model_bench(args.weights, args.device, args.threads, args.json, out=sys.stdout)
                 return run_io_bench(args.json, out=sys.stdout)
@@ -237,7 +245,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             parser.error(f"unknown command {args.command}")
         except UnimtError as exc:
             where = getattr(args, "input", None)
-            text = str(exc) if exc.path is not None or where is None else f"{where}: {exc}"
+            text = str(exc) if exc.path is not None or where is None else f"{show_path(where)}: {exc}"
             print(f"{PROG}: error: {text}", file=err)
             return 1
         except Cancelled:
@@ -247,8 +255,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{PROG}: interrupted", file=err)
             return 130
         except MemoryError:
-            where = getattr(args, "input", "")
-            print(f"{PROG}: error: {where}: not enough memory", file=err)
+            where = getattr(args, "input", None)
+            print(f"{PROG}: error: {show_path(where) + ': ' if where else ''}not enough memory for this file",
+                  file=err)
             return 1
         except Exception as exc:  # never a traceback for the user; -v shows it
             if verbose:
@@ -257,7 +266,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 traceback.print_exc(file=err)
             where = getattr(args, "input", None)
             msg = " ".join(f"{type(exc).__name__}: {exc}".split())
-            print(f"{PROG}: error: {where}: unexpected failure ({msg}); run with -v for details"
+            print(f"{PROG}: error: {show_path(where)}: unexpected failure ({msg}); run with -v for details"
                   if where else f"{PROG}: error: {msg}", file=err)
             return 1
     return 0

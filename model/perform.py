@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
 
-from model.errors import UnimtError
+from model.errors import LimitError, UnimtError, limit_text
+from model.io.formats import MAX_MEASURES
 from model.io.types import Midi, Notation
 
 TICKS_PER_QUARTER = 960
@@ -39,10 +40,43 @@ def expand_repeats(score):
     has_endings = any(True for _ in score.recurse().getElementsByClass(spanner.RepeatBracket))
     if not (has_repeats or has_endings):
         return score
+    check_repeats(score)
     try:
         return score.expandRepeats()
     except Exception:  # music21 refuses inconsistent repeats; play the score as written
         return score
+
+
+def check_repeats(score, path=None) -> None:
+    """Refuse a score whose repeats make it longer than :data:`MAX_MEASURES` measures, before music21 (or
+    Verovio) copies a measure a million times."""
+    longest = max((expanded_measures(part) for part in score.parts), default=0)
+    if longest > MAX_MEASURES:
+        raise LimitError(f"the repeats make this score {limit_text(longest)} measures long; at most "
+                         f"{limit_text(MAX_MEASURES)} are supported", path)
+
+
+def expanded_measures(part) -> int:
+    """How many measures ``part`` plays with its repeats written out, at most (counted, not expanded): each
+    section closed by a backward repeat plays ``times`` times; a da capo or dal segno plays it all once more."""
+    from music21 import bar, repeat
+
+    total = section = 0
+    jumps = False
+    for m in part.getElementsByClass("Measure"):
+        if isinstance(m.leftBarline, bar.Repeat) and m.leftBarline.direction == "start":
+            section = 0
+        total += 1
+        section += 1
+        jumps = jumps or any(isinstance(e, (repeat.DaCapo, repeat.DalSegno, repeat.DaCapoAlFine,
+                                            repeat.DaCapoAlCoda, repeat.DalSegnoAlFine, repeat.DalSegnoAlCoda))
+                             for e in m.getElementsByClass(repeat.RepeatExpression))
+        right = m.rightBarline
+        if isinstance(right, bar.Repeat) and right.direction == "end":
+            times = right.times if isinstance(right.times, int) and right.times > 0 else 2
+            total += section * (times - 1)
+            section = 0
+    return total * 2 if jumps else total
 
 
 def _velocity_timeline(part) -> tuple[list[float], list[int]]:
@@ -152,12 +186,15 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
         played = expand_repeats(score) if expand else score
         notes = score_notes(played, expand=False)
         tempos = tempo_map(played)
+    except UnimtError as exc:
+        raise type(exc)(exc.problem, exc.path or notation.source) from None
     except Exception as exc:
         raise UnimtError(f"cannot perform this score ({type(exc).__name__}: {exc})", notation.source) from None
 
     def tick(q: Fraction) -> int:
         return int(round(q * TICKS_PER_QUARTER))
 
+    _check_performance(notes, tempos, notation.source)
     mf = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_QUARTER)
     meta = mido.MidiTrack()
     meta.append(mido.MetaMessage("track_name", name="tempo", time=0))
@@ -192,6 +229,21 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     midi = read_midi_bytes(buf.getvalue())
     midi.source = None
     return midi
+
+
+def _check_performance(notes: list[ScoreNote], tempos, source) -> None:
+    """Refuse a performance past the notes or seconds unimt supports, before its MIDI is built."""
+    from model.io.formats import MAX_NOTES, MAX_PERFORMED_SECONDS
+    from model.io.midiscan import duration_text
+
+    if len(notes) > MAX_NOTES:
+        raise LimitError(f"the score plays {limit_text(len(notes))} notes; at most {limit_text(MAX_NOTES)} are "
+                         "supported", source)
+    end = max((n.onset + n.duration for n in notes), default=Fraction(0))
+    seconds = quarters_to_seconds([end], tempos)[0]
+    if seconds > MAX_PERFORMED_SECONDS:
+        raise LimitError(f"the score plays for {duration_text(seconds)}; at most "
+                         f"{duration_text(MAX_PERFORMED_SECONDS)} are supported", source)
 
 
 def _append_abs(track, events) -> None:

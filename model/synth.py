@@ -13,7 +13,8 @@ from typing import Optional
 
 import numpy as np
 
-from model.errors import BadInputError, MissingDependencyError
+from model.errors import BadInputError, LimitError, MissingDependencyError
+from model.io.formats import MAX_SYNTH_SECONDS
 from model.io.types import Audio, Midi
 from model.progress import ProgressFn, as_reporter
 
@@ -100,6 +101,12 @@ def _events(pm) -> list[tuple[float, int, int, int, int, int]]:
 def midi_to_audio(midi: Midi, soundfont: Optional[str | Path] = None, sample_rate: int = SAMPLE_RATE,
                   gain: float = 0.5, progress: Optional[ProgressFn] = None, should_stop=None) -> Audio:
     """Render MIDI offline with FluidSynth. Returns stereo float32 audio."""
+    from model.io.midiscan import duration_text
+
+    end_time = float(midi.pm.get_end_time())
+    if end_time > MAX_SYNTH_SECONDS:   # checked before any sample is made: the audio is held in memory
+        raise LimitError(f"the music plays for {duration_text(end_time)}; unimt synthesises at most "
+                         f"{duration_text(MAX_SYNTH_SECONDS)}", midi.source)
     fluidsynth = _fluidsynth()
     sf_path = find_soundfont(soundfont)
     report = as_reporter(progress, should_stop)
@@ -116,9 +123,10 @@ def midi_to_audio(midi: Midi, soundfont: Optional[str | Path] = None, sample_rat
         selected: set[int] = set()
         for t, _, kind, ch, a, b in events:
             target = min(int(round(t * sample_rate)), total)
-            if target > done:
-                chunks.append(synth.get_samples(target - done))
-                done = target
+            while target > done:  # at most 10 s at a time: bounded allocations, and Cancel heard
+                step = min(target - done, 10 * sample_rate)
+                chunks.append(synth.get_samples(step))
+                done += step
                 report(done, total, "synthesising")
             if kind == 0:
                 bank = 128 if b == 128 else 0
@@ -134,17 +142,30 @@ def midi_to_audio(midi: Midi, soundfont: Optional[str | Path] = None, sample_rat
                     synth.program_select(ch, sfid, 128 if ch == 9 else 0, 0)
                     selected.add(ch)
                 synth.noteon(ch, a, b)
-        if total > done:
-            chunks.append(synth.get_samples(total - done))
+        while total > done:
+            step = min(total - done, 10 * sample_rate)
+            chunks.append(synth.get_samples(step))
+            done += step
         report(total, total, "synthesising")
     finally:
         synth.delete()
-    raw = np.concatenate(chunks) if chunks else np.zeros(2, dtype=np.int16)
-    stereo = raw.reshape(-1, 2).astype(np.float32) / 32768.0
-    peak = float(np.abs(stereo).max()) if stereo.size else 0.0
-    if peak > 1e-6:  # normalise to -1 dBFS peak: FluidSynth's level depends on the soundfont
-        stereo *= 0.89 / peak
-    return Audio(stereo, sample_rate)
+    return Audio(_normalised(chunks), sample_rate)
+
+
+def _normalised(chunks: list[np.ndarray]) -> np.ndarray:
+    """Interleaved int16 chunks -> (n, 2) float32 at -1 dBFS peak (FluidSynth's level depends on the soundfont),
+    converted chunk by chunk: memory is the float result, not two copies of it."""
+    total = sum(len(c) for c in chunks) // 2
+    stereo = np.zeros((max(total, 1), 2), dtype=np.float32)
+    peak, at = 0, 0
+    for k in range(len(chunks)):
+        c, chunks[k] = chunks[k].reshape(-1, 2), None  # type: ignore[call-overload]
+        stereo[at:at + len(c)] = c
+        peak = max(peak, int(np.abs(c.astype(np.int32)).max()) if c.size else 0)
+        at += len(c)
+    if peak > 0:
+        stereo *= np.float32(0.89 / peak)
+    return stereo
 
 
 if sys.platform == "win32":  # pragma: no cover - paths differ on Windows

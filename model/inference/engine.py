@@ -260,8 +260,11 @@ class Engine:
 
     def transcribe_notes(self, audio: Audio, report: Reporter, batch_size: int = 8) -> Midi:
         """Audio -> MIDI through the encoder's note head: a piano roll, then notes with a confidence each."""
+        from model.inference.longaudio import SEGMENT_S, transcribe_streamed
         from model.notes import notes_to_midi, roll_to_notes
 
+        if audio.duration > 2 * SEGMENT_S:  # read from the file in segments: memory bounded by a segment
+            return transcribe_streamed(self, audio, report, batch_size)
         probs = self.note_probabilities(self.note_frames(audio.mono(self.mel_config.sample_rate)), report, batch_size)
         report(1, 1, "reading notes")
         notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),   # thresholds: model.notes

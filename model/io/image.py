@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 
 from model.errors import BadInputError, reason
-from model.io.atomic import atomic_path
+from model.io.atomic import atomic_path, remove_written
 from model.io.formats import MAX_IMAGE_PIXELS, MAX_PDF_PAGES
 from model.io.types import ScoreImage
 
@@ -118,27 +118,38 @@ def _png_bytes(page: np.ndarray, dpi: int) -> bytes:
 
 def write_png(image: ScoreImage, path: Path) -> list[Path]:
     paths = numbered_paths(path, image.page_count)
-    for i, p in enumerate(paths):
-        with atomic_path(p) as tmp:
-            tmp.write_bytes(_png_bytes(image.page(i), image.dpi))
+    try:
+        for i, p in enumerate(paths):
+            with atomic_path(p) as tmp:
+                tmp.write_bytes(_png_bytes(image.page(i), image.dpi))
+    except BaseException:
+        remove_written(paths[:i])  # nothing is left behind: not the first pages of a failed write
+        raise
     return paths
 
 
 def write_svg(image: ScoreImage, path: Path) -> list[Path]:
     paths = numbered_paths(path, image.page_count)
-    for i, p in enumerate(paths):
-        if image.svg_pages is not None:
-            text = image.svg_pages[i]
-        else:  # a raster page wrapped in SVG
-            page = image.page(i)
-            h, w = page.shape
-            data = base64.b64encode(_png_bytes(page, image.dpi)).decode("ascii")
-            text = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-                    f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
-                    f'<image width="{w}" height="{h}" xlink:href="data:image/png;base64,{data}"/></svg>')
-        with atomic_path(p) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+    try:
+        for i, p in enumerate(paths):
+            text = _svg_text(image, i)
+            with atomic_path(p) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+    except BaseException:
+        remove_written(paths[:i])
+        raise
     return paths
+
+
+def _svg_text(image: ScoreImage, i: int) -> str:
+    if image.svg_pages is not None:
+        return image.svg_pages[i]
+    page = image.page(i)  # a raster page wrapped in SVG
+    h, w = page.shape
+    data = base64.b64encode(_png_bytes(page, image.dpi)).decode("ascii")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+            f'<image width="{w}" height="{h}" xlink:href="data:image/png;base64,{data}"/></svg>')
 
 
 def write_pdf(image: ScoreImage, path: Path) -> list[Path]:

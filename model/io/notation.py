@@ -10,9 +10,9 @@ import io
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from model.errors import BadInputError, UnimtError
+from model.errors import BadInputError, LimitError, UnimtError, limit_text
 from model.io.atomic import atomic_path
-from model.io.formats import MAX_XML_BYTES
+from model.io.formats import MAX_MEASURES, MAX_NOTES, MAX_PARTS, MAX_TEXT_CHARS, MAX_XML_BYTES
 from model.io.types import Notation
 
 MAX_ZIP_ENTRIES = 2000
@@ -99,7 +99,32 @@ def check_musicxml_bytes(data: bytes, path: Path | None):
         raise BadInputError(f"not MusicXML: the root element is <{tag}>", path)
     if root.find("part") is None:
         raise BadInputError("the MusicXML has no parts", path)
+    check_score_limits(root, path)
     return root
+
+
+def check_score_limits(root, path: Path | None) -> None:
+    """Refuse, before music21 reads it, a score past what unimt supports: parts, measures, notes, and texts
+    (a 4 MB title) longer than any real score has."""
+    parts = root.findall("part")
+    if len(parts) > MAX_PARTS:
+        raise LimitError(f"the score has {limit_text(len(parts))} parts; at most {limit_text(MAX_PARTS)} are "
+                         "supported", path)
+    measures = max(sum(1 for el in part if el.tag == "measure") for part in parts)
+    if measures > MAX_MEASURES:
+        raise LimitError(f"the score has {limit_text(measures)} measures; at most {limit_text(MAX_MEASURES)} "
+                         "are supported", path)
+    notes = 0
+    for el in root.iter():
+        if el.tag == "note":
+            notes += 1
+        for text in (el.text, el.tail, *el.attrib.values()):
+            if text is not None and len(text) > MAX_TEXT_CHARS:
+                raise LimitError(f"a text in <{el.tag}> is {limit_text(len(text))} characters long; at most "
+                                 f"{limit_text(MAX_TEXT_CHARS)} are supported", path)
+    if notes > MAX_NOTES:
+        raise LimitError(f"the score has {limit_text(notes)} notes; at most {limit_text(MAX_NOTES)} are "
+                         "supported", path)
 
 
 def read_notation(path: Path, fmt: str) -> Notation:
@@ -109,7 +134,25 @@ def read_notation(path: Path, fmt: str) -> Notation:
     else:
         with open(path, "rb") as fh:
             data = _read_limited(fh, MAX_XML_BYTES, path, "the MusicXML file")
-    return Notation(parse_musicxml_bytes(data, path), source=path)
+    return Notation(parse_musicxml_bytes(as_utf8(data), path), source=path)
+
+
+def as_utf8(data: bytes) -> bytes:
+    """XML text in UTF-16 or UTF-32 (with or without a byte-order mark) or UTF-8 with one, as plain UTF-8 with
+    its declaration saying so: the byte-order mark decides, whatever the declaration claims."""
+    import re
+
+    from model.io.formats import text_encoding
+
+    enc = text_encoding(data[:4])
+    if enc is None or enc == "utf-8" and not data.startswith(b"\xef\xbb\xbf"):
+        return data
+    try:
+        text = data.decode(enc).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return data  # the XML parser says what is wrong
+    text = re.sub(r"""^(<\?xml[^>]*?encoding=)(["'])[^"']*\2""", r"\1\2UTF-8\2", text, count=1)
+    return text.encode("utf-8")
 
 
 def parse_musicxml_bytes(data: bytes, path: Path | None = None):
@@ -136,6 +179,9 @@ def parse_musicxml_bytes(data: bytes, path: Path | None = None):
         score = wrapped
     if not score.parts:
         raise BadInputError("the MusicXML has no parts", path)
+    from model.perform import check_repeats
+
+    check_repeats(score, path)
     return score
 
 

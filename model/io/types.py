@@ -95,6 +95,22 @@ class Audio:
     def channels(self) -> int:
         return 1 if self.samples.ndim == 1 else int(self.samples.shape[1])
 
+    @property
+    def n_frames(self) -> int:
+        """Samples per channel."""
+        return len(self.samples)
+
+    def mono_span(self, start: int, stop: int) -> np.ndarray:
+        """Mono float32 samples ``start:stop`` at the recording's own rate (how long recordings are read)."""
+        x = self.samples[start:stop]
+        x = x if x.ndim == 1 else x.mean(axis=1)
+        return np.asarray(x, dtype=np.float32)
+
+    def blocks(self, frames: int = 1 << 20) -> Iterator[np.ndarray]:
+        """The samples in consecutive blocks of ``frames`` (all channels), as written to a file."""
+        for start in range(0, self.n_frames, frames):
+            yield self.samples[start:start + frames]
+
     def mono(self, sample_rate: Optional[int] = None) -> np.ndarray:
         """Downmixed (and, if asked, resampled) float32 mono samples, as the model wants them."""
         x = self.samples if self.samples.ndim == 1 else self.samples.mean(axis=1)
