@@ -53,7 +53,7 @@ def batches(queue, budget: int, max_items: int, slots: int):
                 buf.append((strip, target))
         buf.sort(key=lambda e: e[0].shape[1])
         start = int(np.random.randint(0, len(buf)))
-        width = buf[start][0].shape[1]
+        width = ((buf[start][0].shape[1] + 63) // 64) * 64
         n = max(1, min(max_items, budget // max(width, 1)))
         chosen = buf[max(0, start - n + 1):start + 1]
         del buf[max(0, start - n + 1):start + 1]
@@ -62,7 +62,8 @@ def batches(queue, budget: int, max_items: int, slots: int):
 
 def collate(items) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(images (B,1,H,W) float, widths, targets concatenated, target lengths)."""
-    width = max(((s.shape[1] + 3) // 4) * 4 for s, _ in items)
+    # widths in steps of 64 columns: few distinct shapes, so oneDNN's per-shape caches stay small
+    width = max(((s.shape[1] + 63) // 64) * 64 for s, _ in items)
     images = np.zeros((len(items), 1, items[0][0].shape[0], width), np.float32)
     for i, (s, _) in enumerate(items):
         images[i, 0, :, :s.shape[1]] = s / 255.0
@@ -227,7 +228,7 @@ def main(argv=None) -> int:
     ap.add_argument("--anneal", action="store_true", help="cosine down over the last 30%% of the run")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--budget", type=int, default=6000, help="strip columns per batch")
+    ap.add_argument("--budget", type=int, default=4000, help="strip columns per batch")
     ap.add_argument("--max-items", type=int, default=24)
     ap.add_argument("--max-measures", type=int, default=6)
     ap.add_argument("--grow-hours", type=float, default=1.0, help="hours to reach --max-measures")
