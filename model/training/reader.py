@@ -217,6 +217,20 @@ def train(args) -> None:
         w.terminate()
 
 
+def curve(run: Path, every: float = 0.25) -> str:
+    """The learning curve of a run as a Markdown table: validation SER against CPU hours, one row per
+    ``every`` hours and the last one."""
+    rows = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines() if line.strip()]
+    out = ["| hours (one training thread) | step | max measures | training CTC loss | validation symbol SER |",
+           "| --- | --- | --- | --- | --- |"]
+    next_at = 0.0
+    for i, r in enumerate(rows):
+        if r["hours"] >= next_at or i == len(rows) - 1:
+            out.append(f"| {r['hours']:.2f} | {r['step']} | {r['measures']} | {r['loss']:.3f} | {r['val_ser']:.1%} |")
+            next_at = r["hours"] + every
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", default="runs/reader")
@@ -235,7 +249,12 @@ def main(argv=None) -> int:
     ap.add_argument("--degrade", type=float, default=0.5)
     ap.add_argument("--val-minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
-    train(ap.parse_args(argv))
+    ap.add_argument("--curve", action="store_true", help="print the run's learning curve and stop")
+    args = ap.parse_args(argv)
+    if args.curve:
+        print(curve(Path(args.run)))
+        return 0
+    train(args)
     return 0
 
 

@@ -68,3 +68,45 @@ def test_greedy_decode_drops_blanks_and_repeats_and_keeps_positions():
     assert all(p > 0.99 for p in probs)
     ((ids, _, _),) = greedy_decode(lp, torch.tensor([3]))   # only the first three positions count
     assert ids == [3]
+
+
+def _pool_piece():
+    from music21 import corpus
+
+    from model.data.staff_images import piece_measures
+
+    headed, plain = piece_measures(corpus.parse("bach/bwv66.6").parts[0])
+    return {"source": "bach/bwv66.6", "headed": headed, "plain": plain}
+
+
+def test_pool_excerpts_are_whole_measures_with_a_header():
+    from model.data.staff_images import random_excerpt
+    from model.tokenizers.lmx import delinearize
+
+    piece = _pool_piece()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        tokens = random_excerpt(piece, rng, 3)
+        assert tokens[0] == "measure" and 1 <= tokens.count("measure") <= 3
+        assert any(t.startswith("key:") for t in tokens[:4]) and "clef:G2" in tokens
+        delinearize(tokens)          # valid LMX
+
+
+def test_training_strips_pair_each_staff_with_its_symbols():
+    from model.data.staff_images import random_excerpt, staff_examples
+    from model.tokenizers.staff_symbols import ids, staff_sequences
+
+    piece = _pool_piece()
+    rng = np.random.default_rng(3)
+    made = 0
+    for _ in range(4):
+        tokens = random_excerpt(piece, rng, 2)
+        examples = staff_examples(tokens, rng, degrade_prob=0.5)
+        if not examples:
+            continue
+        made += 1
+        (strip, target), = examples
+        assert strip.dtype == np.uint8 and strip.shape[0] == STRIP_HEIGHT
+        assert target == ids(staff_sequences(tokens)[0])
+        assert strip.mean() < 60          # mostly paper (0), ink bright
+    assert made >= 3
