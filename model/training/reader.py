@@ -217,6 +217,20 @@ def train(args) -> None:
         w.terminate()
 
 
+def ship(run: Path, dest: Path) -> None:
+    """Write the run's best reader into a weights folder: ``reader.json`` and ``reader.safetensors`` in
+    float16 (batch-norm statistics stay float32)."""
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(run / "reader.safetensors"))
+    small = {k: (v.half() if v.is_floating_point() and "running_" not in k else v).contiguous()
+             for k, v in state.items()}
+    dest.mkdir(parents=True, exist_ok=True)
+    save_file(small, str(dest / "reader.safetensors.tmp"))
+    (dest / "reader.safetensors.tmp").replace(dest / "reader.safetensors")
+    (dest / "reader.json").write_text((run / "reader.json").read_text())
+
+
 def curve(run: Path, every: float = 0.25) -> str:
     """The learning curve of a run as a Markdown table: validation SER against CPU hours, one row per
     ``every`` hours and the last one."""
@@ -250,9 +264,14 @@ def main(argv=None) -> int:
     ap.add_argument("--val-minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--curve", action="store_true", help="print the run's learning curve and stop")
+    ap.add_argument("--ship", type=Path, default=None, metavar="DIR",
+                    help="write the run's best reader into the weights folder DIR (float16) and stop")
     args = ap.parse_args(argv)
     if args.curve:
         print(curve(Path(args.run)))
+        return 0
+    if args.ship:
+        ship(Path(args.run), args.ship)
         return 0
     train(args)
     return 0
