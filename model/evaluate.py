@@ -76,7 +76,7 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
 
 def _validation_piano() -> str | None:
     """The piano that plays validation recordings: neither a training nor the evaluation soundfont."""
-    from model.notes import VALIDATION_PIANO
+    from model.data.build import VALIDATION_PIANO
 
     return VALIDATION_PIANO if Path(VALIDATION_PIANO).exists() else None
 
@@ -134,7 +134,7 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
     from model.inference.engine import get_engine, notation_length_cap
     from model.inference.weights import find_weights
     from model.metrics import SER, NoteF1
-    from model.training.batching import Example, collate
+    from model.batching import Example, collate
     from model.training.data import TASK_TARGET
 
     folder = find_weights(weights)

@@ -58,6 +58,9 @@ TRAIN_SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/s
                     "/usr/share/sounds/sf2/FluidR3Mono_GM.sf3", "/usr/share/sounds/sf3/FluidR3Mono_GM.sf3")
 HELD_OUT_SOUNDFONT = "/usr/share/sounds/sf3/MuseScore_General.sf3"
 HELD_OUT_FAMILY = "MuseScore_General"
+# the piano that plays validation recordings (threshold tuning): neither trained nor tested on (Debian
+# csound-soundfont)
+VALIDATION_PIANO = "/usr/share/sounds/sf2/sf_GMbank.sf2"
 
 
 def held_out_soundfont(name: str) -> bool:

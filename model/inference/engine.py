@@ -61,7 +61,7 @@ class Engine:
         from model.tokenizers.lmx import LMXConfig, LMXTokenizer
         from model.tokenizers.midi import MidiTokenizer, MidiTokenizerConfig
         from model.tokenizers.score_image import SystemImageConfig
-        from model.training.checkpoint import load_bundle
+        from model.bundle import load_bundle
         from model.vocab import Vocabulary
 
         self.device = resolve_device(device)
@@ -103,7 +103,7 @@ class Engine:
 
         from model.tokenizers.lmx import decode_tokens
         from model.tokenizers.score_image import system_canvases
-        from model.training.batching import Example, collate
+        from model.batching import Example, collate
 
         if not self.supports("image2lmx"):
             raise UnimtError("these weights were not trained to read score images", self.folder)
@@ -155,7 +155,7 @@ class Engine:
         import torch
 
         from model.tokenizers.lmx import decode_tokens
-        from model.training.batching import Example, collate
+        from model.batching import Example, collate
 
         if not self.supports("midi2lmx"):
             raise UnimtError("these weights were not trained to write performances as scores", self.folder)
@@ -193,7 +193,7 @@ class Engine:
         import torch
 
         from model.tokenizers.audio import log_mel
-        from model.training.batching import Example, collate
+        from model.batching import Example, collate
 
         if self.supports("audio2notes") and self.model.note_head is not None:
             return self.transcribe_notes(audio, report, batch_size)
@@ -228,7 +228,7 @@ class Engine:
         import torch
 
         from model.notes import blend_windows, window_starts
-        from model.training.batching import Example, collate
+        from model.batching import Example, collate
 
         fps = self.mel_config.frames_per_second
         per_window = int(round(self.audio_window_s * fps))
@@ -264,7 +264,7 @@ class Engine:
 
         probs = self.note_probabilities(self.note_frames(audio.mono(self.mel_config.sample_rate)), report, batch_size)
         report(1, 1, "reading notes")
-        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),   # thresholds: model.notes
+        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),   # tuned by training.thresholds
                               onset_threshold=float(self.inference.get("onset_threshold", 0.5)),
                               frame_threshold=float(self.inference.get("frame_threshold", 0.4)))
         midi = Midi(notes_to_midi(notes), source=None)

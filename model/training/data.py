@@ -20,7 +20,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from model.data.build import held_out_soundfont
-from model.training.batching import Example
+from model.batching import Example
 
 TASK_SOURCE = {"image2lmx": "image", "image2midi": "image", "audio2midi": "audio", "audio2lmx": "audio",
                "midi2lmx": "tokens", "audio2notes": "audio"}

@@ -35,7 +35,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from model.training.batching import Example
+from model.batching import Example
 from model.training.data import TASK_SOURCE, TASK_TARGET, max_measures_at
 
 PACK_FORMAT = "unimt-pack v1"

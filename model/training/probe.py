@@ -24,7 +24,7 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
     import torch
 
     from model.metrics import edit_distance
-    from model.training.batching import collate
+    from model.batching import collate
     from model.training.train import ctc_targets, lmx_range_of
 
     meta = source.meta()["vocab"]
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     import torch
 
     from model.errors import BadInputError
-    from model.training.checkpoint import load_bundle
+    from model.bundle import load_bundle
     from model.training.packed import open_source
 
     torch.set_num_threads(args.threads)

@@ -216,7 +216,7 @@ def spectral_eq(frames, rng, max_db: float):
     Bins at the log floor stay there, so silence stays silent."""
     import numpy as np
 
-    from model.training.batching import AUDIO_PAD as floor
+    from model.batching import AUDIO_PAD as floor
 
     if max_db <= 0:
         return frames
@@ -291,8 +291,9 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     """
     import torch
 
-    from model.training.batching import collate
-    from model.training.checkpoint import load_bundle, load_parts, load_train_state, save_bundle, save_train_state
+    from model.batching import collate
+    from model.bundle import load_bundle, save_bundle
+    from model.training.checkpoint import load_parts, load_train_state, save_train_state
     from model.transformer import ModelConfig, Seq2Seq, note_loss
 
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1

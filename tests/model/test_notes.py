@@ -113,7 +113,8 @@ def test_the_note_head_learns_a_real_recording(stem):
 
 
 def test_threshold_grid_scores_a_perfect_roll_perfectly_and_a_shy_one_by_its_threshold():
-    from model.notes import grid_scores, notes_to_midi
+    from model.notes import notes_to_midi
+    from model.training.thresholds import grid_scores
 
     pm = _performance()
     labels = note_labels(pm, 600)
@@ -128,7 +129,7 @@ def test_threshold_grid_scores_a_perfect_roll_perfectly_and_a_shy_one_by_its_thr
 def test_validation_refuses_a_piano_it_trains_or_is_tested_on(tmp_path):
     from model.data.build import HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS
     from model.errors import UnimtError
-    from model.notes import validation_recordings
+    from model.training.thresholds import validation_recordings
 
     for sf in (TRAIN_SOUNDFONTS[0], HELD_OUT_SOUNDFONT):
         name = tmp_path / __import__("pathlib").Path(sf).name
@@ -140,7 +141,7 @@ def test_validation_refuses_a_piano_it_trains_or_is_tested_on(tmp_path):
 
 
 def test_spectral_eq_colours_the_spectrum_within_bounds_and_keeps_silence():
-    from model.training.batching import AUDIO_PAD
+    from model.batching import AUDIO_PAD
     from model.training.train import spectral_eq
 
     rng = np.random.default_rng(0)
@@ -205,7 +206,7 @@ def test_a_quiet_recording_is_transcribed_like_a_loud_one(files):
 def test_the_tuner_writes_the_chosen_level_with_the_thresholds(tmp_path):
     import json
 
-    from model.notes import write_thresholds
+    from model.training.thresholds import write_thresholds
 
     (tmp_path / "config.json").write_text(json.dumps({"inference": {"audio_window_s": 4.0, "audio_level": 8.0}}))
     write_thresholds(str(tmp_path), {"onset_threshold": 0.7, "frame_threshold": 0.2, "audio_level": 8.7}, "here")

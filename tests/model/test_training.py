@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from model.training.batching import Example, collate
+from model.batching import Example, collate
 from model.training.train import TrainConfig, token_batches, train
 
 V, BOS, EOS = 48, 1, 2
@@ -59,7 +59,7 @@ def test_token_batches_respect_the_budget():
 
 
 def test_train_checkpoint_resume_and_plot(tmp_path):
-    from model.training.checkpoint import load_bundle
+    from model.bundle import load_bundle
 
     cfg = TrainConfig(run_dir=str(tmp_path / "run"), preset="tiny",
                       model={"image_height": 16, "dropout": 0.0, "d_model": 48, "d_ff": 96},
@@ -91,7 +91,7 @@ def test_train_checkpoint_resume_and_plot(tmp_path):
 def test_a_task_with_no_shared_gradient_learns_without_moving_the_encoder(tmp_path):
     """shared_grad = {task: 0}: the new task trains its own parts (decoder, embeddings) on top of an encoder
     it leaves exactly as it was."""
-    from model.training.checkpoint import load_bundle
+    from model.bundle import load_bundle
     from model.training.train import SHARED_ENCODER
 
     base = dict(preset="tiny", model={"image_height": 16, "dropout": 0.0, "d_model": 48, "d_ff": 96},
@@ -185,7 +185,7 @@ def test_image_layers_of_the_stem_train_while_a_frozen_encoder_stays_bit_for_bit
     (which another task owns) does not move, and the stem's layers learn."""
     import torch
 
-    from model.training.checkpoint import load_bundle, save_bundle
+    from model.bundle import load_bundle, save_bundle
     from model.training.train import reshape_model
     from model.transformer import ModelConfig, Seq2Seq
 
@@ -207,7 +207,8 @@ def test_image_layers_of_the_stem_train_while_a_frozen_encoder_stays_bit_for_bit
 def test_the_parts_a_run_trained_travel_alone_and_overlay_the_bundle_they_grew_on(tmp_path):
     import torch
 
-    from model.training.checkpoint import load_bundle, load_parts, save_bundle, save_parts
+    from model.bundle import load_bundle, save_bundle
+    from model.training.checkpoint import load_parts, save_parts
     from model.transformer import ModelConfig, Seq2Seq
 
     base = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16))
@@ -302,7 +303,7 @@ def test_the_probe_compares_a_system_s_own_image_with_another_s_and_a_blank_page
 
     import torch
 
-    from model.training.checkpoint import load_bundle, save_bundle
+    from model.bundle import load_bundle, save_bundle
     from model.training.probe import page_use
     from model.training.train import rescale_image_stem
     from model.transformer import ModelConfig, Seq2Seq

@@ -1,4 +1,5 @@
-"""Examples and batches: what the trainer eats, independent of where the examples come from."""
+"""Examples and batches: what the network eats, in training and at inference, independent of where the examples
+come from."""
 
 from __future__ import annotations
 
