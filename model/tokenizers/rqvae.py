@@ -187,7 +187,7 @@ class ImageCodes(Tokenizer):
 
     @classmethod
     def shipped(cls, folder: str | Path = CODEC_DIR) -> "ImageCodes":
-        """The codec trained here and shipped in ``model/codec`` (see ``model.tokenizers.rqvae_train``)."""
+        """The codec trained here and shipped in ``model/codec`` (see ``tools.rqvae_train``)."""
         model = load_codec(folder)
         return cls(model.c, model)
 

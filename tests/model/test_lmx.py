@@ -21,7 +21,7 @@ from model.tokenizers.lmx import (
     parse_lmx_text,
     split_measures,
 )
-from model.tokenizers.lmx_roundtrip import compare_measures, measure_features, normalize_musicxml
+from tools.lmx_roundtrip import compare_measures, measure_features, normalize_musicxml
 
 
 # -- helpers -----------------------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def test_a_ctc_head_on_the_image_memory_learns_to_read_columns():
 
 
 def test_the_probe_compares_a_system_s_own_image_with_another_s_and_a_blank_page(tmp_path):
-    """``python -m model.training.probe``. A toy reader trained briefly learns the sequence length from the
+    """``python -m tools.probe``. A toy reader trained briefly learns the sequence length from the
     image's width first: another system's image (another width) costs it dearly, a blank page of the same width
     hardly at all. That is why the probe keeps the blank page: only a gap to it shows reading. A stem that sees
     nothing scores its own image and the blank page alike."""
@@ -304,7 +304,7 @@ def test_the_probe_compares_a_system_s_own_image_with_another_s_and_a_blank_page
     import torch
 
     from model.bundle import load_bundle, save_bundle
-    from model.training.probe import page_use
+    from tools.probe import page_use
     from model.training.train import rescale_image_stem
     from model.transformer import ModelConfig, Seq2Seq
 

@@ -4,7 +4,7 @@ For every file music21 parses: notation -> MIDI whose notes match music21's own 
 duration in quarters, after repeats are expanded and ties merged by music21), notation -> PNG and PDF,
 and notation -> WAV that is not silent and lasts as long as the score sounds.
 
-    python -m model.checks.exact_corpus --split test --workers 2 --json exact_test.json
+    python -m tools.exact_corpus --split test --workers 2 --json exact_test.json
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Run::
 
-    python -m model.tokenizers.lmx_roundtrip [--limit N] [--workers 2] [--json OUT]
+    python -m tools.lmx_roundtrip [--limit N] [--workers 2] [--json OUT]
 
 Every file of ``music21.corpus.getCorePaths()`` is parsed with music21 and exported to MusicXML
 (the *original*; unparsable files are skipped and counted). The original is linearized to LMX and
@@ -434,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {r['status']}: {r['path']}: {r.get('error', '')}", flush=True)
     report = summarize(results)
     report["seconds"] = round(time.time() - t0, 1)
-    report["command"] = " ".join(["python -m model.tokenizers.lmx_roundtrip"] + (argv or sys.argv[1:]))
+    report["command"] = " ".join(["python -m tools.lmx_roundtrip"] + (argv or sys.argv[1:]))
     if not args.export_only:
         print(json.dumps({k: report[k] for k in ("status", "categories", "aspects_lost", "features_lost")},
                          indent=1, default=str))

@@ -1,7 +1,7 @@
 """Does an image reader use the page? Teacher-forced loss with each system's own image, another system's
 image and a blank page; and, for weights with a CTC head, how well the image memory alone reads.
 
-    python -m model.training.probe WEIGHTS [--data data/v4] [--count 40]
+    python -m tools.probe WEIGHTS [--data data/v4] [--count 40]
 
 A decoder that has learned only the notation's prior scores about the same on all three images; one that
 reads scores much better on its own image. The CTC read-out decodes the CTC head greedily and compares it with

@@ -6,7 +6,7 @@ velocities, sustain pedal, unquantised timing, several programs, long notes acro
 Each file is encoded in windows, every window decoded and the windows stitched; the stitched
 notes are compared with the original notes quantised to 10 ms::
 
-    python -m model.tokenizers.midi_roundtrip [--limit N] [--window 10] [--hop 10] [--json OUT]
+    python -m tools.midi_roundtrip [--limit N] [--window 10] [--hop 10] [--json OUT]
 
 Reported: the share of notes exact at 10 ms (program, pitch, onset and offset on the step grid),
 the share with velocity within one bin, the share of pedal changes kept, notes lost / added
