@@ -32,8 +32,14 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
                   split: str = "test", soundfont: str | None = None):
     """(header, array) of excerpts of ``split`` (the test split unless told), deterministic for a seed, played
     with ``soundfont`` (the held-out evaluation piano unless told)."""
-    from model.data.build import (HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS, BuildSettings, excerpt_examples,
-                                  make_tokenizers, unit_scores)
+    from model.data.build import (
+        HELD_OUT_SOUNDFONT,
+        TRAIN_SOUNDFONTS,
+        BuildSettings,
+        excerpt_examples,
+        make_tokenizers,
+        unit_scores,
+    )
     from model.data.split import corpus_files
     from model.tokenizers.lmx import _to_root, linearize_chunks
     from model.tokenizers.lmx_linearize import linearize_parts
@@ -131,10 +137,10 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
              log=print, basic_pitch: bool = True, split: str = "test", only: tuple = ()) -> dict:
     import torch
 
+    from model.batching import Example, collate
     from model.inference.engine import get_engine, notation_length_cap
     from model.inference.weights import find_weights
     from model.metrics import SER, NoteF1
-    from model.batching import Example, collate
     from model.training.data import TASK_TARGET
 
     folder = find_weights(weights)

@@ -18,7 +18,7 @@ Decoding uses a key/value cache: greedy, top-p sampling and beam search, batched
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable, Optional
 
 import torch

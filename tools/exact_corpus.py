@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import signal
 import sys
 import tempfile
 import time
 from collections import Counter
-import multiprocessing
 from pathlib import Path
 
 TOLERANCE_Q = 2 / 960  # two ticks

@@ -23,8 +23,8 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
     and the CTC read-out SER when the model has a CTC head and the vocabulary an LMX range."""
     import torch
 
-    from model.metrics import edit_distance
     from model.batching import collate
+    from model.metrics import edit_distance
     from model.training.train import ctc_targets, lmx_range_of
 
     meta = source.meta()["vocab"]
@@ -75,8 +75,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from model.errors import BadInputError
     from model.bundle import load_bundle
+    from model.errors import BadInputError
     from model.training.packed import open_source
 
     torch.set_num_threads(args.threads)

@@ -6,12 +6,11 @@ returns plain data: model objects and numpy arrays.
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
-
-import re
-import threading
 
 import numpy as np
 

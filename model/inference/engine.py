@@ -57,11 +57,11 @@ class Engine:
     """A loaded bundle plus its tokenizers."""
 
     def __init__(self, folder: str | Path, device: str = "auto"):
+        from model.bundle import load_bundle
         from model.tokenizers.audio import MelConfig
         from model.tokenizers.lmx import LMXConfig, LMXTokenizer
         from model.tokenizers.midi import MidiTokenizer, MidiTokenizerConfig
         from model.tokenizers.score_image import SystemImageConfig
-        from model.bundle import load_bundle
         from model.vocab import Vocabulary
 
         self.device = resolve_device(device)
@@ -101,9 +101,9 @@ class Engine:
     def recognise(self, image: ScoreImage, report: Reporter, batch_size: int = 4) -> Notation:
         import torch
 
+        from model.batching import Example, collate
         from model.tokenizers.lmx import decode_tokens
         from model.tokenizers.score_image import system_canvases
-        from model.batching import Example, collate
 
         if not self.supports("image2lmx"):
             raise UnimtError("these weights were not trained to read score images", self.folder)
@@ -154,8 +154,8 @@ class Engine:
         confidence per measure."""
         import torch
 
-        from model.tokenizers.lmx import decode_tokens
         from model.batching import Example, collate
+        from model.tokenizers.lmx import decode_tokens
 
         if not self.supports("midi2lmx"):
             raise UnimtError("these weights were not trained to write performances as scores", self.folder)
@@ -192,8 +192,8 @@ class Engine:
     def transcribe(self, audio: Audio, report: Reporter, batch_size: int = 8) -> Midi:
         import torch
 
-        from model.tokenizers.audio import log_mel
         from model.batching import Example, collate
+        from model.tokenizers.audio import log_mel
 
         if self.supports("audio2notes") and self.model.note_head is not None:
             return self.transcribe_notes(audio, report, batch_size)
@@ -227,8 +227,8 @@ class Engine:
         cross-faded."""
         import torch
 
-        from model.notes import blend_windows, window_starts
         from model.batching import Example, collate
+        from model.notes import blend_windows, window_starts
 
         fps = self.mel_config.frames_per_second
         per_window = int(round(self.audio_window_s * fps))

@@ -21,7 +21,6 @@ import torch.nn.functional as F
 
 from model.tokenizers.base import Tokenizer, TokenSequence
 
-
 CODEC_DIR = Path(__file__).resolve().parent.parent / "codec"   # the shipped codec: config.json + rqvae.safetensors
 
 

@@ -19,8 +19,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from model.data.build import held_out_soundfont
 from model.batching import Example
+from model.data.build import held_out_soundfont
 
 TASK_SOURCE = {"image2lmx": "image", "image2midi": "image", "audio2midi": "audio", "audio2lmx": "audio",
                "midi2lmx": "tokens", "audio2notes": "audio"}

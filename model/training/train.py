@@ -17,10 +17,11 @@ import os
 import random
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
+
+import tomllib
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QElapsedTimer, QTimer
@@ -331,11 +330,11 @@ def _tiny_weights(folder, tasks: dict, **model):
     """Random tiny weights, self-describing like real ones, trained (in name) for ``tasks``."""
     from dataclasses import asdict
 
+    from model.bundle import save_bundle
     from model.tokenizers.audio import MelConfig
     from model.tokenizers.lmx import LMXTokenizer
     from model.tokenizers.midi import MidiTokenizer
     from model.tokenizers.score_image import SystemImageConfig
-    from model.bundle import save_bundle
     from model.training.data import make_vocabulary
     from model.transformer import ModelConfig, Seq2Seq
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import zipfile
-import zlib
 
 import numpy as np
 import pytest

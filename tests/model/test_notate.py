@@ -41,10 +41,9 @@ def _played(pm, spread: float = 0.03):
 def test_only_a_performance_off_the_beat_grid_goes_to_the_model(files):
     """A MIDI written out by a notation program sits on its beat grid and the quantiser reads it almost
     exactly; a played performance does not."""
+    from model.inference.pipeline import played_on_one_instrument
     from model.io import load
     from model.quantize import on_the_grid
-
-    from model.inference.pipeline import played_on_one_instrument
 
     assert on_the_grid(load(files["mid"]).pm)                 # the chorale, performed from its score
     assert on_the_grid(_performance())

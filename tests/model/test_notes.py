@@ -7,7 +7,16 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from model.notes import FRAME, OFFSET, ONSET, VELOCITY, blend_windows, note_labels, roll_to_notes, window_starts
+from model.notes import (
+    FRAME,
+    OFFSET,
+    ONSET,
+    VELOCITY,
+    blend_windows,
+    note_labels,
+    roll_to_notes,
+    window_starts,
+)
 from model.tokenizers.midi import MidiTokenizer
 
 

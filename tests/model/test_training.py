@@ -304,9 +304,9 @@ def test_the_probe_compares_a_system_s_own_image_with_another_s_and_a_blank_page
     import torch
 
     from model.bundle import load_bundle, save_bundle
-    from tools.probe import page_use
     from model.training.train import rescale_image_stem
     from model.transformer import ModelConfig, Seq2Seq
+    from tools.probe import page_use
 
     torch.manual_seed(2)
     start = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, dropout=0.0))

@@ -8,13 +8,21 @@ confidence, with "next doubtful measure" navigation.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QButtonGroup, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QToolButton,
+    QWidget,
+)
 
 from unimt_desktop.panes.common import Pane
 
