@@ -70,7 +70,9 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
                     stop = starts[i + 1] if i + 1 < len(starts) else n
                     if not chunks[i] or len(chunks[i]) > 1000:
                         continue
-                    for header, array in excerpt_examples(chunks[i], stop - starts[i], rng, settings, rel, toks):
+                    for header, array in excerpt_examples(
+                        chunks[i], stop - starts[i], rng, settings, rel, toks
+                    ):
                         out.append((header, array))
             used += 1
         except Exception as exc:  # a piece music21 cannot parse is skipped, as in training
@@ -153,8 +155,16 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
     tasks = tuple(t for t in TASK_TARGET if engine.supports(t) and (not only or t in only))
     note_head = "audio2notes" in tasks and engine.model.note_head is not None
     t0 = time.time()
-    records = test_examples(pieces, excerpts, seed, tuple(sorted({RECORD_TASK.get(t, t) for t in tasks})), log,
-                            keep_audio=note_head, split=split, soundfont=_validation_piano() if split != "test" else None)
+    records = test_examples(
+        pieces,
+        excerpts,
+        seed,
+        tuple(sorted({RECORD_TASK.get(t, t) for t in tasks})),
+        log,
+        keep_audio=note_head,
+        split=split,
+        soundfont=_validation_piano() if split != "test" else None,
+    )
     bp = basic_pitch_transcriber() if (note_head and basic_pitch) else None
     if note_head and basic_pitch and bp is None:
         log("basic-pitch is not installed: no comparison (see `unimt eval --help`)")
@@ -185,9 +195,13 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
             staves = "grand staff" if "staff:2" in header["tgt_lmx"] else "single staff"
             look = "degraded" if header.get("degraded") else "clean"
             if "image2lmx" in tasks:
-                jobs.append(("image2lmx", f"image2lmx {look} {staves}", "image", canvas, "lmx", header["tgt_lmx"]))
+                jobs.append(
+                    ("image2lmx", f"image2lmx {look} {staves}", "image", canvas, "lmx", header["tgt_lmx"])
+                )
             if "image2midi" in tasks and header.get("tgt_midi_exact"):
-                jobs.append(("image2midi", f"image2midi {look}", "image", canvas, "midi", header["tgt_midi_exact"]))
+                jobs.append(
+                    ("image2midi", f"image2midi {look}", "image", canvas, "midi", header["tgt_midi_exact"])
+                )
         elif kind == "midi2lmx" and kind in tasks:
             src = np.asarray([midi_ids[t] + vocab.offset("midi") for t in header["src_midi"]])
             jobs.append((kind, kind, "tokens", src, "lmx", header["tgt_lmx"]))
@@ -206,7 +220,9 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
             if bp is not None:
                 t = time.time()
                 f1s.setdefault("audio2midi basic-pitch", NoteF1()).add(bp(array, 16000), ref_pm)
-                timings.setdefault("basic-pitch real-time factor", []).append((time.time() - t) / audio.duration)
+                timings.setdefault("basic-pitch real-time factor", []).append(
+                    (time.time() - t) / audio.duration
+                )
         elif kind == "audio2midi" and kind in tasks:
             jobs.append((kind, kind, "audio", array.astype(np.float32), "midi", header["tgt_midi"]))
         for task, name, src_kind, src, target, ref in jobs:
@@ -226,12 +242,24 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
                     f1s.setdefault(task, NoteF1()).add(est, ref_pm)
     del lmx_ids
     report = {
-        "weights": str(folder), "device": engine.device, "split": split, "pieces": pieces, "seed": seed,
-        "trained_tasks": list(engine.tasks), "skipped_tasks": [t for t in TASK_TARGET if not engine.supports(t)],
-        "ser": {k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
-                for k, v in sorted(sers.items())},
-        "note_f1": {k: {**{m: round(x, 4) for m, x in v.summary().items() if isinstance(x, float)},
-                        "sequences": len(v.per_piece)} for k, v in sorted(f1s.items())},
+        "weights": str(folder),
+        "device": engine.device,
+        "split": split,
+        "pieces": pieces,
+        "seed": seed,
+        "trained_tasks": list(engine.tasks),
+        "skipped_tasks": [t for t in TASK_TARGET if not engine.supports(t)],
+        "ser": {
+            k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
+            for k, v in sorted(sers.items())
+        },
+        "note_f1": {
+            k: {
+                **{m: round(x, 4) for m, x in v.summary().items() if isinstance(x, float)},
+                "sequences": len(v.per_piece),
+            }
+            for k, v in sorted(f1s.items())
+        },
         "seconds_per_sequence": {k: round(float(np.mean(v)), 3) for k, v in timings.items()},
         "seconds": round(time.time() - t0, 1),
     }
@@ -245,14 +273,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="write the report here")
-    parser.add_argument("--split", choices=["test", "validation"], default="test",
-                        help="validation: for choosing checkpoints and settings (never choose on the test split)")
+    parser.add_argument(
+        "--split",
+        choices=["test", "validation"],
+        default="test",
+        help="validation: for choosing checkpoints and settings (never choose on the test split)",
+    )
     parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained)")
     parser.add_argument("--no-musescore", dest="musescore", action="store_false",
                         help="score reading: skip the MuseScore 3 engravings")
-    parser.add_argument("--no-basic-pitch", dest="basic_pitch", action="store_false",
-                        help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
-                             "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)")
+    parser.add_argument(
+        "--no-basic-pitch",
+        dest="basic_pitch",
+        action="store_false",
+        help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
+        "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)",
+    )
 
 
 def _reader_folder(weights: str | None) -> Path | None:
@@ -280,7 +316,9 @@ def run(args) -> int:
 
         rep = evaluate_reader(reader, args.pieces, args.excerpts, args.seed, args.split, args.musescore, log)
         for name, r in rep["ser"].items():
-            print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
+            print(
+                f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)"
+            )
         print(f"reading: {rep['seconds_per_page']} s per page")
         if args.json:
             args.json.with_suffix(".reader.json").write_text(json.dumps(rep, indent=2))
@@ -295,8 +333,10 @@ def run(args) -> int:
     for name, r in report["ser"].items():
         print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
     for name, r in report["note_f1"].items():
-        print(f"F1  {name:40s} onset {r.get('onset_f1', 0):.2%}  onset-offset {r.get('onset_offset_f1', 0):.2%}"
-              f"  ({r['sequences']} sequences)")
+        print(
+            f"F1  {name:40s} onset {r.get('onset_f1', 0):.2%}  onset-offset {r.get('onset_offset_f1', 0):.2%}"
+            f"  ({r['sequences']} sequences)"
+        )
     if report["skipped_tasks"]:
         print("not trained for:", ", ".join(report["skipped_tasks"]))
     if args.json:

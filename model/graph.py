@@ -26,7 +26,12 @@ EDGES: tuple[Edge, ...] = (
     Edge(NOTATION, IMAGE, "engrave with Verovio", False),
     Edge(NOTATION, MIDI, "perform (repeats, tempo, dynamics)", False),
     Edge(MIDI, AUDIO, "synthesise with FluidSynth", False),
-    Edge(MIDI, NOTATION, "write the score (music21 quantiser; the model for a played one-instrument performance)", False),
+    Edge(
+        MIDI,
+        NOTATION,
+        "write the score (music21 quantiser; the model for a played one-instrument performance)",
+        False,
+    ),
     Edge(IMAGE, NOTATION, "recognise the score (model)", True),
     Edge(AUDIO, MIDI, "transcribe the recording (model)", True),
 )

@@ -58,8 +58,13 @@ def note_labels(pm, n_frames: int, fps: int = FPS) -> np.ndarray:
     return labels
 
 
-def roll_to_notes(probs: np.ndarray, fps: int = FPS, onset_threshold: float = 0.5,
-                  frame_threshold: float = 0.4, min_frames: int = 2) -> list[tuple[int, float, float, int, float]]:
+def roll_to_notes(
+    probs: np.ndarray,
+    fps: int = FPS,
+    onset_threshold: float = 0.5,
+    frame_threshold: float = 0.4,
+    min_frames: int = 2,
+) -> list[tuple[int, float, float, int, float]]:
     """Notes (pitch, start s, end s, velocity, confidence) from (T, 88, 4) probabilities.
 
     An onset is the first frame of a run of onset probability above ``onset_threshold``; the note

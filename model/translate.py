@@ -64,10 +64,10 @@ def translate(obj, target: Modality, options: Optional[TranslateOptions] = None,
     options = options or TranslateOptions()
     steps = route(obj.modality, target)
     for i, edge in enumerate(steps):
-        def step_progress(done, total, message, _i=i):
+        def step_progress(done, total, message, _i=i, _edge=edge):
             if progress is not None:
                 frac = (done / total) if total else 0.0
-                progress(int(1000 * (_i + frac) / len(steps)), 1000, message or edge.name)
+                progress(int(1000 * (_i + frac) / len(steps)), 1000, message or _edge.name)
 
         report = as_reporter(step_progress, should_stop)
         report.check()

@@ -31,7 +31,12 @@ def make_samples(d: Path) -> dict[str, Path]:
     score.score.metadata = md
     for part in score.score.parts:
         part.partName, part.partAbbreviation = "Piano", "Pno."
-    out = {"musicxml": d / "k545.musicxml", "mid": d / "k545.mid", "wav": d / "k545.wav", "png": d / "k545-scan.png"}
+    out = {
+        "musicxml": d / "k545.musicxml",
+        "mid": d / "k545.mid",
+        "wav": d / "k545.wav",
+        "png": d / "k545-scan.png",
+    }
     save(score, out["musicxml"])
     midi = notation_to_midi(score)
     save(midi, out["mid"])

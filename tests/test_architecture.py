@@ -1,5 +1,5 @@
-"""The house rules, checked: imports point down the layers (pyproject's import-linter contracts), the product path
-loads nothing of training, data building or evaluation, and no module imports itself round a cycle."""
+"""The house rules, checked: imports point down the layers (pyproject's import-linter contracts), the product
+path loads nothing of training, data building or evaluation, and no module imports itself round a cycle."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ def test_the_product_path_loads_no_training_data_or_evaluation(tmp_path):
 IMPORT_GRAPH = """
 import json, grimp
 graph = grimp.build_graph("model", "unimt_desktop", "tools", cache_dir=None)
-print(json.dumps({m: sorted(graph.find_modules_directly_imported_by(m) & graph.modules) for m in graph.modules}))
+imports = {m: sorted(graph.find_modules_directly_imported_by(m) & graph.modules) for m in graph.modules}
+print(json.dumps(imports))
 """
 
 
@@ -140,3 +141,11 @@ def test_the_cycle_finder_finds_a_cycle():
     imports = {"a": ["b"], "b": ["c"], "c": ["a", "e"], "d": ["a"], "e": ["f"], "f": ["e"]}
     assert _cycles(imports) == [["e", "f"], ["a", "b", "c"]]
     assert _cycles({"a": ["b"], "b": []}) == []
+
+
+def test_ruff_finds_nothing():
+    """pyflakes, pycodestyle, isort and bugbear (pyproject's [tool.ruff.lint]) over the whole tree."""
+    folders = ["model", "unimt_desktop", "tests", "tools", "scripts"]
+    run = subprocess.run([_tool("ruff"), "check", "--no-cache", *folders], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr

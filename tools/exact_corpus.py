@@ -37,7 +37,13 @@ def music21_notes(score) -> dict[int, set[tuple[int, float, float]]]:
                 continue
             for pitch in el.pitches:
                 if 0 <= pitch.midi <= 127:
-                    notes.add((int(pitch.midi), round(float(el.offset), 3), round(float(el.duration.quarterLength), 3)))
+                    notes.add(
+                        (
+                            int(pitch.midi),
+                            round(float(el.offset), 3),
+                            round(float(el.duration.quarterLength), 3),
+                        )
+                    )
         out[p] = notes
     return out, played
 

@@ -52,7 +52,9 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
             if model.ctc_head is not None and lmx is not None:
                 b = collate([ex], bos, eos)
                 memory, _ = model.encode(ex.src_kind, b.src, b.target_modality, b.src_pad)
-                slots = model.ctc_head(memory).view(1, memory.shape[1] * model.config.image_ctc, -1).argmax(-1)[0]
+                slots = (
+                    model.ctc_head(memory).view(1, memory.shape[1] * model.config.image_ctc, -1).argmax(-1)[0]
+                )
                 best = slots.tolist()
                 hyp = [c for j, c in enumerate(best) if c != 0 and (j == 0 or best[j - 1] != c)]
                 targets, lengths = ctc_targets(b.tgt_out, lmx)
@@ -67,7 +69,9 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("weights", help="a bundle folder")
     parser.add_argument("--data", default="data/v4", help="shard folders (comma-separated) or a .unimtpack")
     parser.add_argument("--count", type=int, default=40, help="validation systems")
@@ -82,8 +86,11 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     try:
         model, config = load_bundle(args.weights, "cpu")
-        report = {"weights": args.weights, "step": config.get("step"), **page_use(model, open_source(args.data),
-                                                                                 args.count)}
+        report = {
+            "weights": args.weights,
+            "step": config.get("step"),
+            **page_use(model, open_source(args.data), args.count),
+        }
     except (BadInputError, OSError, ValueError) as exc:
         print(f"probe: {exc}", file=sys.stderr)
         return 2

@@ -83,7 +83,8 @@ class Result:
     """What a job hands back: model objects by modality, views by pane, and an error if one step failed."""
 
     objects: dict = field(default_factory=dict)
-    views: dict = field(default_factory=dict)   # "scan" | "engraved": PageSet, "roll": RollData, "wave": WaveData
+    # "scan" | "engraved": PageSet, "roll": RollData, "wave": WaveData
+    views: dict = field(default_factory=dict)
     error: Optional[str] = None
     device: Optional[str] = None
 
@@ -193,7 +194,10 @@ def wave_data(audio, progress=None) -> WaveData:
         m, M = lmins[-1], lmaxs[-1]
         pad = (-len(m)) % 4
         if pad:
-            m, M = np.concatenate([m, np.zeros(pad, np.float32)]), np.concatenate([M, np.zeros(pad, np.float32)])
+            m, M = (
+                np.concatenate([m, np.zeros(pad, np.float32)]),
+                np.concatenate([M, np.zeros(pad, np.float32)]),
+            )
         lmins.append(m.reshape(-1, 4).min(axis=1))
         lmaxs.append(M.reshape(-1, 4).max(axis=1))
         blocks.append(blocks[-1] * 4)
@@ -240,7 +244,9 @@ _VIEWBOX = re.compile(r'class="definition-scale"[^>]*viewBox="0 0 (\d+(?:\.\d+)?
 _MARGIN = re.compile(r'class="page-margin" transform="translate\((-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)\)"')
 
 
-def measure_boxes(svg_pages: list[str], shapes: list[tuple[int, int]]) -> list[tuple[int, float, float, float, float]]:
+def measure_boxes(
+    svg_pages: list[str], shapes: list[tuple[int, int]]
+) -> list[tuple[int, float, float, float, float]]:
     """Each engraved measure's box on its page, in page pixels, from the staff lines in Verovio's SVG."""
     out = []
     for p, (svg, (h, w)) in enumerate(zip(svg_pages, shapes)):
@@ -295,7 +301,10 @@ def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:
                 index.setdefault(m.number, i)
             measures = list(played.parts[0].getElementsByClass("Measure"))
             starts = _seconds([float(m.offset) for m in measures], played)
-            seq = [(t, index.get((m.number, m.numberSuffix), index.get(m.number))) for m, t in zip(measures, starts)]
+            seq = [
+                (t, index.get((m.number, m.numberSuffix), index.get(m.number)))
+                for m, t in zip(measures, starts)
+            ]
             if all(i is not None for _, i in seq):
                 order = seq
                 seen: dict[int, float] = {}

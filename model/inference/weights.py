@@ -93,8 +93,8 @@ def _config(folder: Path) -> dict:
 
 def trained_for(source: str, folder: Path) -> bool:
     """Whether the weights in ``folder`` can do the model step from ``source`` ("image": read score images,
-    "audio": transcribe recordings, "midi": write performances as scores), from ``config.json`` alone (the model
-    is not loaded). An unreadable config.json is a BadInputError naming the folder."""
+    "audio": transcribe recordings, "midi": write performances as scores), from ``config.json`` alone (the
+    model is not loaded). An unreadable config.json is a BadInputError naming the folder."""
     if source == "image" and has_reader(folder):
         return True
     tasks = _config(folder).get("tasks", {})
@@ -105,7 +105,8 @@ READER_FILES = ("reader.json", "reader.safetensors")
 
 
 def has_reader(folder: str | Path) -> bool:
-    """Whether ``folder`` holds the staff reader (:mod:`model.inference.staff_reader`) beside the main model."""
+    """Whether ``folder`` holds the staff reader (:mod:`model.inference.staff_reader`) beside the main
+    model."""
     return all((Path(folder) / f).is_file() for f in READER_FILES)
 
 

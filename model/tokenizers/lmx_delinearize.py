@@ -204,7 +204,9 @@ class _Parser:
             seg.started = True
             self._add(_Event(tok, {"groups": []}), "dur")
         elif tok.startswith(("dynamics:", "wedge:", "pedal:")):
-            self._add(_Event("direction", {"kind": tok.split(":")[0], "value": tok.split(":")[1]}), "direction")
+            self._add(
+                _Event("direction", {"kind": tok.split(":")[0], "value": tok.split(":")[1]}), "direction"
+            )
         elif tok == "metronome":
             self._add(_Event("direction", {"kind": "metronome"}), "metronome")
         elif tok.startswith("bpm:"):
@@ -266,7 +268,9 @@ def _note_value(note: _Note, measure_len: Fraction) -> Fraction:
     if note.measure_rest:
         return min(measure_len, _LONGEST)
     value = group_value(note.type or "quarter", note.ratio, note.dots)
-    if value > _LONGEST or (note.ratio and not Fraction(1, 32) <= DURATION_TYPES.get(note.type or "", 0) <= 4):
+    if value > _LONGEST or (
+        note.ratio and not Fraction(1, 32) <= DURATION_TYPES.get(note.type or "", 0) <= 4
+    ):
         # music21 cannot write notes longer than a maxima, nor tuplets of breves or 256ths
         note.ratio, note.dots = None, 0
         value = group_value(note.type or "quarter", None, 0)
@@ -277,7 +281,8 @@ def _dur_value(ev: _Event) -> Fraction:
     return sum((group_value(t, r, d) for t, r, d in ev.data["groups"]), Fraction(0))
 
 
-# Lengths (quarters) of one plain or dotted note value, or of a triplet of 64ths or longer: music21 writes them
+# Lengths (quarters) of one plain or dotted note value, or of a triplet of 64ths or longer: music21 writes
+# them
 _PLAIN_LENGTHS = frozenset({v * (2 - Fraction(1, 2 ** d)) for v in DURATION_TYPES.values() for d in range(4)}
                            | {v * Fraction(2, 3) for v in DURATION_TYPES.values() if v >= Fraction(1, 16)})
 _MUSIC21_TYPES = frozenset("longa" if t == "long" else t for t in DURATION_TYPES)  # music21's names
@@ -376,7 +381,9 @@ class _BarLine:
         end = self.end.get(key, Fraction(0))
         if pos > self.length > end and not self._may_cross(staff, note.voice, end, pos, True):  # a hole
             pos = end
-        if pos < self.length < pos + value and not self._may_cross(staff, note.voice, pos, pos + value, note.rest):
+        if pos < self.length < pos + value and not self._may_cross(
+            staff, note.voice, pos, pos + value, note.rest
+        ):
             pos = self.length
         fill_from = end if pos > end and not self._fillable(staff, end, pos) else None
         self.end[key] = max(end, pos + value)
@@ -415,7 +422,9 @@ class _BarLine:
             return all(_writable(b - a) and not a < self.length < b for a, b in gaps)
 
         times = {t for staff in staves for span in self.spans.get(staff, ()) for t in span if t < pos}
-        at = next(t for t in [pos, *sorted(times, reverse=True), Fraction(0)] if all(fits(s, t) for s in staves))
+        at = next(
+            t for t in [pos, *sorted(times, reverse=True), Fraction(0)] if all(fits(s, t) for s in staves)
+        )
         for staff in staves:
             self.spans.setdefault(staff, []).append((at, at))
         return at
@@ -432,7 +441,8 @@ class _PartWriter:
         self.tuplets_open: list[int] = []
         self.slurs_open: list[int] = []
         self.meterless = True  # no time signature written so far
-        self.open_lines = {"pedal": False, "wedge": False}   # a pedal line or a hairpin started and not stopped
+        # a pedal line or a hairpin started and not stopped
+        self.open_lines = {"pedal": False, "wedge": False}
 
     def measure_len(self) -> Fraction:
         t = self.state["time"]
@@ -515,7 +525,9 @@ class _PartWriter:
     def _measure(self, measure: ET.Element, seg: _Segment, first: bool, voices: dict[int, set],
                  following: tuple[Fraction, dict] | None) -> None:
         events = seg.events
-        n_header = next((i for i, ev in enumerate(events) if ev.kind not in ("key", "time", "clef")), len(events))
+        n_header = next(
+            (i for i, ev in enumerate(events) if ev.kind not in ("key", "time", "clef")), len(events)
+        )
         self._attrs(measure, events[:n_header], first, header=True)
         self._barline(measure, seg.left, "left")
         bar = _BarLine(self.measure_len(), voices, following, self.staves, self.meterless)
@@ -607,7 +619,8 @@ class _PartWriter:
         if kind in self.open_lines:         # lines must pair: notation programs reject a stop nothing started
             stop = d["value"] == "stop"
             if stop != self.open_lines[kind]:
-                if stop or kind == "pedal":  # a stray stop, or a pedal pressed again while down: nothing to write
+                # a stray stop, or a pedal pressed again while down: nothing to write
+                if stop or kind == "pedal":
                     return
                 self._direction(measure, {**d, "value": "stop"})   # a new hairpin ends the one before
             self.open_lines[kind] = not stop
@@ -824,7 +837,9 @@ def _needs_a_meter(segments: list[_Segment | None], staves: int) -> bool:
         for ev in seg.events:  # where the notes end at the latest, as the writer places them
             if ev.kind == "note":
                 n = ev.note
-                if not (n.chord and prev is not None and not prev.rest and not n.rest and prev.grace == n.grace):
+                if not (
+                    n.chord and prev is not None and not prev.rest and not n.rest and prev.grace == n.grace
+                ):
                     pos += _note_value(n, Fraction(4))
                     reach = max(reach, pos)
                     prev = n

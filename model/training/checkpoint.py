@@ -40,17 +40,29 @@ READER_PARTS = ("image_stem.", "decoder.", "dec_norm.", "tgt_embed.", "tgt_pos."
 
 def save_parts(src: str | Path, dst: str | Path, prefixes=READER_PARTS) -> Path:
     """The tensors of bundle ``src`` whose names start with ``prefixes``, as float16, in one safetensors file:
-    what a run changed on top of another bundle, small enough to travel (``init_parts`` in a training config)."""
+    what a run changed on top of another bundle, small enough to travel (``init_parts`` in a training
+    config)."""
     import torch
     from safetensors.torch import save_file
 
     model, config = load_bundle(src, "cpu")
-    state = {k: (v.half() if v.dtype == torch.float32 else v).contiguous() for k, v in model.state_dict().items()
-             if k.startswith(tuple(prefixes)) and k != "head.weight"}
+    state = {
+        k: (v.half() if v.dtype == torch.float32 else v).contiguous()
+        for k, v in model.state_dict().items()
+        if k.startswith(tuple(prefixes)) and k != "head.weight"
+    }
     dst = Path(dst)
     tmp = dst.with_name(dst.name + ".part")
-    save_file(state, str(tmp), metadata={"format": "unimt-parts", "from": str(src), "step": str(config.get("step")),
-                                         "model": json.dumps(model.config.to_dict())})
+    save_file(
+        state,
+        str(tmp),
+        metadata={
+            "format": "unimt-parts",
+            "from": str(src),
+            "step": str(config.get("step")),
+            "model": json.dumps(model.config.to_dict()),
+        },
+    )
     os.replace(tmp, dst)
     return dst
 
@@ -75,8 +87,10 @@ def load_parts(model, path: str | Path) -> list[str]:
 def main(argv=None) -> int:  # python -m model.training.checkpoint ship SRC DST | parts SRC DST.safetensors
     import argparse
 
-    ap = argparse.ArgumentParser(description="ship a trained weights bundle (float16), or save the parts a run "
-                                             "trained on top of another bundle")
+    ap = argparse.ArgumentParser(
+        description="ship a trained weights bundle (float16), or save the parts a run "
+        "trained on top of another bundle"
+    )
     ap.add_argument("command", choices=["ship", "parts"])
     ap.add_argument("src", type=Path)
     ap.add_argument("dst", type=Path)

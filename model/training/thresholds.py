@@ -1,7 +1,8 @@
 """Choosing the note head's onset and frame thresholds (and the audio level) on validation material, never on
 test, and writing them into a bundle's ``config.json``; :mod:`model.notes` reads notes out with them.
 
-    python -m model.training.thresholds tune WEIGHTS [--piano SF2] [--pieces 20] [--levels 8.0,8.7,9.4] [--dry-run]
+    python -m model.training.thresholds tune WEIGHTS [--piano SF2] [--pieces 20] [--levels 8.0,8.7,9.4]
+    [--dry-run]
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def tune_thresholds(weights: str, data_dir: str, windows: int = 160, log=print) 
 
 
 def validation_recordings(piano: str, pieces: int = 20, excerpts: int = 2, seed: int = 0, log=print) -> list:
-    """(reference notes, 16 kHz samples) of whole validation-split excerpts played by ``piano``, a soundfont that
-    is neither a training piano nor the held-out evaluation piano (so thresholds tuned here are honest about
-    pianos the model has never heard)."""
+    """(reference notes, 16 kHz samples) of whole validation-split excerpts played by ``piano``, a soundfont
+    that is neither a training piano nor the held-out evaluation piano (so thresholds tuned here are honest
+    about pianos the model has never heard)."""
     from pathlib import Path
 
     from model.data.build import TRAIN_SOUNDFONTS, held_out_soundfont
@@ -82,10 +83,10 @@ def grid_scores(probs: list, refs: list, onsets=ONSET_GRID, frames=FRAME_GRID) -
 
 def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int = 20, excerpts: int = 2,
                        write: bool = True, levels: tuple = (), log=print) -> dict:
-    """Thresholds that give the best onset F1 (ties: onset-offset F1) on whole validation recordings played by an
-    unseen piano, through the product's own windowing and level; with ``levels``, also the ``audio_level`` the
-    recordings are brought to, chosen from those. Written into the bundle's ``config.json`` unless ``write`` is
-    false."""
+    """Thresholds that give the best onset F1 (ties: onset-offset F1) on whole validation recordings played by
+    an unseen piano, through the product's own windowing and level; with ``levels``, also the ``audio_level``
+    the recordings are brought to, chosen from those. Written into the bundle's ``config.json`` unless
+    ``write`` is false."""
     from pathlib import Path
 
     from model.inference.engine import Engine
@@ -103,7 +104,9 @@ def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int 
         if best is None or _merit(top) > _merit(best):
             best = top
     if write:
-        write_thresholds(weights, best, f"{len(recs)} validation-split recordings played by {Path(piano).name}")
+        write_thresholds(
+            weights, best, f"{len(recs)} validation-split recordings played by {Path(piano).name}"
+        )
     return {**best, "recordings": len(recs), "piano": Path(piano).name}
 
 
@@ -114,8 +117,11 @@ def _merit(g: dict) -> float:
 def _best(grid: list[dict], log=print) -> dict:
     """Log every threshold pair's scores; the best by onset F1 plus a quarter of onset-offset F1."""
     for g in grid:
-        log(f"onset {g['onset_threshold']:.2f} frame {g['frame_threshold']:.2f}: onset F1 {g['onset_f1']:.3f} "
-            f"(P {g['onset_precision']:.3f} R {g['onset_recall']:.3f}), onset-offset F1 {g['onset_offset_f1']:.3f}")
+        log(
+            f"onset {g['onset_threshold']:.2f} frame {g['frame_threshold']:.2f}: "
+            f"onset F1 {g['onset_f1']:.3f} (P {g['onset_precision']:.3f} R {g['onset_recall']:.3f}), "
+            f"onset-offset F1 {g['onset_offset_f1']:.3f}"
+        )
     return max(grid, key=_merit)
 
 
@@ -127,7 +133,9 @@ def write_thresholds(weights: str, best: dict, tuned_on: str) -> None:
 
     path = Path(weights) / "config.json"
     cfg = json.loads(path.read_text())
-    chosen = {k: best[k] for k in ("onset_threshold", "frame_threshold", "audio_level") if best.get(k) is not None}
+    chosen = {
+        k: best[k] for k in ("onset_threshold", "frame_threshold", "audio_level") if best.get(k) is not None
+    }
     cfg.setdefault("inference", {}).update({**chosen, "tuned_on": tuned_on})
     tmp = path.with_suffix(".json.part")
     tmp.write_text(json.dumps(cfg, indent=1))
@@ -135,8 +143,9 @@ def write_thresholds(weights: str, best: dict, tuned_on: str) -> None:
 
 
 def main(argv=None) -> int:
-    """python -m model.training.thresholds tune WEIGHTS [--piano SF2] [--pieces 20] [--levels 8.0,8.7,9.4] [--dry-run]
-    python -m model.training.thresholds tune WEIGHTS --data data/v1 --windows 400     (older: validation windows of a build)"""
+    """python -m model.training.thresholds tune WEIGHTS [--piano SF2] [--pieces 20] [--levels 8.0,8.7,9.4]
+    [--dry-run] python -m model.training.thresholds tune WEIGHTS --data data/v1 --windows 400     (older:
+    validation windows of a build)"""
     import argparse
 
     ap = argparse.ArgumentParser(description="tune the note head's thresholds on validation recordings")

@@ -49,24 +49,26 @@ class TrainConfig:
     threads: int = 0                         # CPU threads (0: torch's default)
     seed: int = 0
     init_from: str = ""                      # start from a weights bundle (e.g. the shipped weights)
-    init_parts: str = ""                     # then overlay these tensors (python -m model.training.checkpoint parts)
+    # then overlay these tensors (python -m model.training.checkpoint parts)
+    init_parts: str = ""
     curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
     max_hours: float = 0.0                   # stop after this long (0: no limit)
     anneal_by_time: bool = False             # the cosine ends at max_hours if that comes before steps
     prefetch: int = -1                       # batches drawn ahead by a thread (-1: 4 on a GPU, none on a CPU)
-    spec_eq_db: float = 0.0                  # random smooth EQ on training log-mel frames, up to +-this many dB
+    # random smooth EQ on training log-mel frames, up to +-this many dB
+    spec_eq_db: float = 0.0
     # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
     # encoder another task owns without changing it (gradient accumulation of 1 only)
     shared_grad: dict = field(default_factory=dict)
-    # when starting from init_from: rescale the token embeddings to this mean length (0: leave them). An encoder
-    # trained on audio sees stem outputs of length ~48; tokens embedded at length ~0.3 vanish in it
+    # when starting from init_from: rescale the token embeddings to this mean length (0: leave them). An
+    # encoder trained on audio sees stem outputs of length ~48; tokens embedded at length ~0.3 vanish in it
     src_embed_norm: float = 0.0
     # likewise for the image stem: its output projection is rescaled so that training images come out at this
     # mean length (its outputs start at ~0.2)
     image_stem_norm: float = 0.0
-    # image batches also train a CTC head on the encoder memory against the LMX in column order, at this weight
-    # (needs model = { image_ctc = 4, ctc_classes = 457 }): every column learns what stands there
+    # image batches also train a CTC head on the encoder memory against the LMX in column order, at this
+    # weight (needs model = { image_ctc = 4, ctc_classes = 457 }): every column learns what stands there
     ctc_weight: float = 0.0
 
     @classmethod
@@ -105,9 +107,9 @@ def pick_device(name: str = "auto") -> str:
 
 
 def rescale_image_stem(model, images: list, target: float) -> float:
-    """Scale the image stem's output projection so that ``images`` (canvases (H, W) in [0, 1]) come out at mean
-    vector length ``target``; returns the length before. With layers of the stem's own after the projection
-    the output is no longer linear in it, so the scale is refined a few times."""
+    """Scale the image stem's output projection so that ``images`` (canvases (H, W) in [0, 1]) come out at
+    mean vector length ``target``; returns the length before. With layers of the stem's own after the
+    projection the output is no longer linear in it, so the scale is refined a few times."""
     import torch
 
     def mean_length():
@@ -233,14 +235,18 @@ def spectral_eq(frames, rng, max_db: float):
 
 def ctc_targets(tgt_out, lmx_range: tuple[int, int]):
     """(targets (B, L), lengths (B,)) for the CTC head: each row's LMX (global ids in ``lmx_range``) in column
-    order (:func:`model.tokenizers.lmx_visual.visual_ids`), as LMX-local ids (0, the LMX <pad>, is the blank)."""
+    order (:func:`model.tokenizers.lmx_visual.visual_ids`), as LMX-local ids (0, the LMX <pad>, is the
+    blank)."""
     import torch
 
     from model.tokenizers.lmx_visual import visual_ids
     from model.tokenizers.lmx_vocab import VOCAB
 
     lo, hi = lmx_range
-    rows = [visual_ids([i - lo for i in row if lo <= i < hi]) or [VOCAB.index("measure")] for row in tgt_out.tolist()]
+    rows = [
+        visual_ids([i - lo for i in row if lo <= i < hi]) or [VOCAB.index("measure")]
+        for row in tgt_out.tolist()
+    ]
     lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
     targets = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
     for k, r in enumerate(rows):
@@ -327,10 +333,12 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     elif cfg.init_from:
         model, bundle = load_bundle(cfg.init_from, "cpu")
         log(f"starting from {cfg.init_from} (step {bundle.get('step')})")
-        if cfg.model:   # a changed shape (a wider image stem, say): what still fits is kept, the rest starts afresh
+        # a changed shape (a wider image stem, say): what still fits is kept, the rest starts afresh
+        if cfg.model:
             model, fresh = reshape_model(model, cfg.model)
             if fresh:
-                log(f"model overrides {cfg.model}: {len(fresh)} tensors start afresh ({', '.join(fresh[:4])}...)")
+                log(f"model overrides {cfg.model}: {len(fresh)} tensors start afresh "
+                    f"({', '.join(fresh[:4])}...)")
         model.train()
         if cfg.src_embed_norm > 0:
             with torch.no_grad():
@@ -345,7 +353,9 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         if cfg.image_stem_norm > 0 and image_tasks and not any(p.startswith("image_stem.") for p in parts):
             import itertools
 
-            images = [ex.src for ex in itertools.islice(source.examples(image_tasks[0], "train", seed=cfg.seed), 16)]
+            images = [
+                ex.src for ex in itertools.islice(source.examples(image_tasks[0], "train", seed=cfg.seed), 16)
+            ]
             before = rescale_image_stem(model, images, cfg.image_stem_norm)
             log(f"image stem rescaled from mean length {before:.3g} to {cfg.image_stem_norm:g}")
     else:
@@ -386,9 +396,20 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
                 ex = dataclasses.replace(ex, src=spectral_eq(ex.src, eq_rng, cfg.spec_eq_db))
             yield ex
 
-    streams = {t: token_batches(augmented(fits(source.examples(t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum,
-                                                     step_fn=lambda: step))), cfg.batch_cost, cfg.max_batch)
-               for t in names}
+    streams = {
+        t: token_batches(
+            augmented(
+                fits(
+                    source.examples(
+                        t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum, step_fn=lambda: step
+                    )
+                )
+            ),
+            cfg.batch_cost,
+            cfg.max_batch,
+        )
+        for t in names
+    }
     masks = {t: torch.as_tensor(source.logit_mask(t), device=device) for t in names}
     bos, eos = vocab["bos"], vocab["eos"]
 
@@ -411,9 +432,17 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
             if batch.labels is not None:      # the note head's piano roll
                 return note_loss(model.notes(batch.src, batch.target_modality, batch.src_pad), batch.labels)
-            _, loss = net(batch.src_kind, batch.src, batch.tgt_in, batch.target_modality, batch.src_pad,
-                          tgt_out=batch.tgt_out, logit_mask=masks[batch.task],
-                          ctc=None if ctc is None else tuple(x.to(device) for x in ctc), ctc_weight=cfg.ctc_weight)
+            _, loss = net(
+                batch.src_kind,
+                batch.src,
+                batch.tgt_in,
+                batch.target_modality,
+                batch.src_pad,
+                tgt_out=batch.tgt_out,
+                logit_mask=masks[batch.task],
+                ctc=None if ctc is None else tuple(x.to(device) for x in ctc),
+                ctc_weight=cfg.ctc_weight,
+            )
         return loss
 
     def evaluate() -> dict:
@@ -422,8 +451,11 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         with torch.no_grad():
             for t in names:
                 losses = []
-                for i, exs in enumerate(token_batches(fits(source.examples(t, "validation", seed=0)), cfg.batch_cost,
-                                                      cfg.max_batch)):
+                for i, exs in enumerate(
+                    token_batches(
+                        fits(source.examples(t, "validation", seed=0)), cfg.batch_cost, cfg.max_batch
+                    )
+                ):
                     if i >= cfg.eval_batches:
                         break
                     losses.append(float(run_batch(collate(exs, bos, eos), train=False)))
@@ -436,12 +468,22 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
         # tasks the starting weights already do stay listed (a new task may train on top of them), and so do
         # their tuned inference settings (note thresholds, windows)
         carried = {k: bundle[k] for k in ("inference",) if k in bundle}
-        save_bundle(folder, model, {**meta, **carried, "tasks": {**bundle.get("tasks", {}), **tasks}, "step": step,
-                                    "metrics": metrics,
-                                    "train_config": dataclasses.asdict(cfg)})
+        save_bundle(
+            folder,
+            model,
+            {
+                **meta,
+                **carried,
+                "tasks": {**bundle.get("tasks", {}), **tasks},
+                "step": step,
+                "metrics": metrics,
+                "train_config": dataclasses.asdict(cfg),
+            },
+        )
 
     history = [json.loads(x) for x in history_path.read_text().splitlines()] if history_path.exists() else []
-    if any(h.get("step", 0) > step for h in history):   # logged after the checkpoint resumed from: trained again
+    # logged after the checkpoint resumed from: trained again
+    if any(h.get("step", 0) > step for h in history):
         history = [h for h in history if h.get("step", 0) <= step]
         if rank == 0:
             tmp = history_path.with_suffix(".jsonl.part")

@@ -10,8 +10,15 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from model.api import Modality
 
 
-@pytest.mark.parametrize("name, modality", [("study.musicxml", Modality.NOTATION), ("study.mid", Modality.MIDI),
-                                            ("study.wav", Modality.AUDIO), ("study.png", Modality.IMAGE)])
+@pytest.mark.parametrize(
+    "name, modality",
+    [
+        ("study.musicxml", Modality.NOTATION),
+        ("study.mid", Modality.MIDI),
+        ("study.wav", Modality.AUDIO),
+        ("study.png", Modality.IMAGE),
+    ],
+)
 def test_each_modality_loads_into_its_pane(window, run_job, samples, dialogs, name, modality):
     run_job(lambda: window.open_file(samples / name))
     assert dialogs.warnings == []
@@ -84,7 +91,7 @@ def test_export_writes_files_and_asks_before_overwriting(window, run_job, sample
     run_job(lambda: window.open_file(samples / "study.musicxml"))
     for ext in (".mid", ".musicxml", ".pdf"):
         out = tmp_path / f"out{ext}"
-        run_job(lambda: window.export_to(out))
+        run_job(lambda out=out: window.export_to(out))
         assert out.stat().st_size > 100, ext
     assert dialogs.warnings == []
     out = tmp_path / "out.mid"
@@ -147,8 +154,10 @@ def test_playback_without_an_audio_device(window, run_job, samples, monkeypatch)
     window.toggle_play()
     assert "Playback is off" in window.statusBar().currentMessage()
     assert not window.player.playing
-    window.seek(2.5)     # the playhead still moves
-    assert abs(window.roll.playhead.value() - 2.5) < 1e-6 or abs(window.wave.playheads[0].value() - 2.5) < 1e-6
+    window.seek(2.5)  # the playhead still moves
+    assert (
+        abs(window.roll.playhead.value() - 2.5) < 1e-6 or abs(window.wave.playheads[0].value() - 2.5) < 1e-6
+    )
 
 
 class _Ticks:
@@ -340,11 +349,21 @@ def _tiny_weights(folder, tasks: dict, **model):
 
     lmx, midi = LMXTokenizer(), MidiTokenizer()
     vocab = make_vocabulary(lmx, midi)
-    save_bundle(folder, Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=vocab.size, max_tgt_len=48, **model)),
-                {"vocab": vocab.to_dict(), "tasks": tasks, "inference": {"audio_window_s": 4.0},
-                 "tokenizers": {"lmx": {"config": asdict(lmx.config)}, "midi": {"config": asdict(midi.config)},
-                                "image": {"config": asdict(SystemImageConfig())},
-                                "audio": {"config": asdict(MelConfig())}}})
+    save_bundle(
+        folder,
+        Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=vocab.size, max_tgt_len=48, **model)),
+        {
+            "vocab": vocab.to_dict(),
+            "tasks": tasks,
+            "inference": {"audio_window_s": 4.0},
+            "tokenizers": {
+                "lmx": {"config": asdict(lmx.config)},
+                "midi": {"config": asdict(midi.config)},
+                "image": {"config": asdict(SystemImageConfig())},
+                "audio": {"config": asdict(MelConfig())},
+            },
+        },
+    )
     return folder
 
 
@@ -367,8 +386,9 @@ def test_weights_that_only_transcribe(window, run_job, samples, dialogs, monkeyp
     assert window.roll.data is not None and window.roll.data.confidence is not None
 
 
-def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(window, run_job, samples, dialogs, monkeypatch,
-                                                                tmp_path):
+def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(
+    window, run_job, samples, dialogs, monkeypatch, tmp_path
+):
     """The model path end to end in the app (random tiny weights: nonsense notes, but a real score), and the
     status bar names the device the model ran on."""
     from model.api import Modality
