@@ -107,7 +107,7 @@ def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, 
         for key in (f"image2lmx {name} {staves}", f"image2lmx {name}", "image2lmx"):
             sers.setdefault(key, SER()).add(hyp, ref)
 
-    for k, (_source, ref) in enumerate(items):
+    for k, (source, ref) in enumerate(items):
         rng = np.random.default_rng([seed, 7, k])
         staves = "grand staff" if "staff:2" in ref else "single staff"
         xml = delinearize(ref)

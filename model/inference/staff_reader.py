@@ -90,9 +90,7 @@ class StaffReaderEngine:
         folder = Path(folder)
         meta = json.loads((folder / READER_CONFIG).read_text())
         if list(meta["symbols"]) != list(SYMBOLS):
-            raise UnimtError(
-                "the score reader's weights were made for another symbol set; reinstall unimt", folder
-            )
+            raise UnimtError("the score reader's weights were made for another symbol set; reinstall unimt", folder)
         self.config = ReaderConfig.from_dict(meta["config"])
         self.model = StaffReader(self.config)
         state = {k: v.float() for k, v in load_file(str(folder / READER_WEIGHTS)).items()}
@@ -136,9 +134,7 @@ class StaffReaderEngine:
                 left = min(s.box[0] for s in row)
                 top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
                 result.systems.append((p, (left, top, right, bottom)))
-                result.measures.extend(
-                    _measure_boxes(p, len(result.systems) - 1, row, reads, self.config.slots)
-                )
+                result.measures.extend(_measure_boxes(p, len(result.systems) - 1, row, reads, self.config.slots))
         report(total, total, "writing the score")
         return result
 
@@ -162,12 +158,7 @@ def _measure_boxes(page: int, system: int, row, reads, slots: int) -> list[Measu
         per_staff.append(measures)
     n = max(len(m) for m in per_staff)
     first = row[0]
-    left, top, right, bottom = (
-        min(s.box[0] for s in row),
-        first.box[1],
-        max(s.box[2] for s in row),
-        row[-1].box[3],
-    )
+    left, top, right, bottom = min(s.box[0] for s in row), first.box[1], max(s.box[2] for s in row), row[-1].box[3]
     out, x0 = [], left
     for k in range(n):
         probs = [p for m in per_staff if k < len(m) for p in m[k][0]]

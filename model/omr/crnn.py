@@ -66,18 +66,13 @@ class StaffReader(nn.Module):
         self.config = config
         c = config.channels
         # full resolution is expensive: one thin strided convolution there, two at each coarser level
-        self.stem = nn.Sequential(
-            nn.Conv2d(1, c[0], 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU()
-        )
+        self.stem = nn.Sequential(nn.Conv2d(1, c[0], 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c[0]),
+                                  nn.ReLU())
         pools = [(2, 2), (2, 1), (2, 1), (2, 1)]
         self.blocks = nn.Sequential(*[_Block(cin, cout, p) for cin, cout, p in zip(c[:-1], c[1:], pools)])
         rows = config.height // 32
-        self.project = nn.Sequential(
-            nn.Linear(c[-1] * rows, config.feature),
-            nn.LayerNorm(config.feature),
-            nn.ReLU(),
-            nn.Dropout(config.dropout),
-        )
+        self.project = nn.Sequential(nn.Linear(c[-1] * rows, config.feature), nn.LayerNorm(config.feature), nn.ReLU(),
+                                     nn.Dropout(config.dropout))
         self.rnn = nn.LSTM(config.feature, config.hidden, num_layers=2, bidirectional=True, batch_first=True,
                            dropout=config.dropout)
         self.slots = nn.Linear(2 * config.hidden + config.feature, config.slots * config.slot_dim)
@@ -99,9 +94,7 @@ class StaffReader(nn.Module):
         return (widths // 4) * self.config.slots
 
 
-def greedy_decode(
-    log_probs: torch.Tensor, lengths: torch.Tensor
-) -> list[tuple[list[int], list[float], list[int]]]:
+def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[tuple[list[int], list[float], list[int]]]:
     """Best path per item: (symbol ids, the probability of each, the output position of each), blanks (0)
     and repeats removed. Position ``t`` lies in strip column ``t // slots``, 4 pixels wide."""
     best, arg = log_probs.max(dim=-1)

@@ -86,9 +86,7 @@ def _dur_symbol(dur: list[str]) -> str:
 
 def _build_symbols() -> tuple[str, ...]:
     v = ["<blank>", "<unk>", "measure"] + list(CLEFS) + list(KEYS) + ["time:common", "time:cut"]
-    v += [
-        f"time:{b}/{t}" for t in (2, 4, 8, 16, 1, 32, 64) for b in range(1, 33 if t in (2, 4, 8, 16) else 17)
-    ]
+    v += [f"time:{b}/{t}" for t in (2, 4, 8, 16, 1, 32, 64) for b in range(1, 33 if t in (2, 4, 8, 16) else 17)]
     v += _BARS
     v += ["grace", "grace:slash", "chord", "rest", "rest:measure"] + list(ACCIDENTALS) + PITCHES
     v += [_dur_symbol([t] + ([r] if r else []) + ["dot"] * d)
@@ -327,9 +325,7 @@ def staff_layout(lmx: list[str]) -> list[int]:
 def _staff_measure(pm: _Measure, staff: int) -> list[str]:
     out = [pm.clefs[staff]] if staff in pm.clefs else []
     out += [x for x in (pm.key, pm.time) if x]
-    bars = (
-        (lambda toks: toks) if staff == 1 else (lambda toks: [t for t in toks if not t.startswith("ending:")])
-    )
+    bars = (lambda toks: toks) if staff == 1 else (lambda toks: [t for t in toks if not t.startswith("ending:")])
     out += bars(pm.left)
     for item in sorted((it for it in pm.items if it[0] in (0, staff)), key=lambda it: it[1:5]):
         out += item[5]
@@ -413,11 +409,7 @@ def _read_staff_measure(syms: list[str]) -> _Measure:
         note = None
         if s in _ATTR_SET:
             slot = "clef" if s in CLEFS else "key" if s in _KEY_SET else "time"
-            if (
-                not sm.items
-                and not sm.left
-                and (sm.clefs.get(0) if slot == "clef" else getattr(sm, slot)) is None
-            ):
+            if not sm.items and not sm.left and (sm.clefs.get(0) if slot == "clef" else getattr(sm, slot)) is None:
                 sm.clefs.update({0: s}) if slot == "clef" else setattr(sm, slot, s)
             else:
                 sm.items.append(("attr", s))
@@ -459,10 +451,8 @@ def _place_staff(sm: _Measure, staff: int, streams: dict, ends: dict, measure_le
             voice = n.voice = n.voice or voice
             stream = streams.setdefault((staff, voice), [])
             if not n.dur:
-                n.dur = next(
-                    (e[3].dur for e in reversed(stream) if e[2] == "note" and e[3].dur != ["rest:measure"]),
-                    ["quarter"],
-                )
+                n.dur = next((e[3].dur for e in reversed(stream) if e[2] == "note" and e[3].dur != ["rest:measure"]),
+                             ["quarter"])
             end = ends.get((staff, voice), Fraction(0))
             onset = max(end, prev)
             if onset > end:
@@ -479,16 +469,10 @@ def _place_staff(sm: _Measure, staff: int, streams: dict, ends: dict, measure_le
     mine = sorted(v for st, v in streams if st == staff)
     if not mine:  # an empty staff: a measure rest
         rest = _Note(head="rest", voice=voice, staff=staff, dur=["rest:measure"])
-        streams[(staff, voice)], ends[(staff, voice)], mine = (
-            [(Fraction(0), -1, "note", rest)],
-            measure_len,
-            [voice],
-        )
+        streams[(staff, voice)], ends[(staff, voice)], mine = [(Fraction(0), -1, "note", rest)], measure_len, [voice]
     end = max(ends.get((staff, v), Fraction(0)) for v in mine)
     placed += [(end, s, k, o) for s, k, o in pending]
-    starts.setdefault(end, []).extend(
-        v for v in mine if ends.get((staff, v)) == end and v not in starts.get(end, [])
-    )
+    starts.setdefault(end, []).extend(v for v in mine if ends.get((staff, v)) == end and v not in starts.get(end, []))
     for onset, s, k, o in placed:
         cands = starts.get(onset) or mine
         # pedal marks hang on the bass voice's notes (the last voice), other marks on the first
@@ -515,15 +499,8 @@ def _time_tokens(sym: str) -> tuple[list[str], Fraction]:
 
 def _bar_tokens(syms: list[str]) -> list[str]:
     """Bar symbols in the linearizer's order: barline, ending number and type, repeat."""
-    style, num, kind, repeat = (
-        next((s for s in syms if s.startswith(p) and ok(s[7:])), None)
-        for p, ok in (
-            ("barline:", bool),
-            ("ending:", str.isdigit),
-            ("ending:", lambda v: not v.isdigit()),
-            ("repeat:", bool),
-        )
-    )
+    style, num, kind, repeat = (next((s for s in syms if s.startswith(p) and ok(s[7:])), None) for p, ok in (
+        ("barline:", bool), ("ending:", str.isdigit), ("ending:", lambda v: not v.isdigit()), ("repeat:", bool)))
     return [s for s in [style] + ([num or "ending:1", kind] if kind else []) + [repeat] if s]
 
 
@@ -535,9 +512,7 @@ def _stream_tokens(key: tuple, entries: list, st: dict, staves: int) -> list[str
             out += _note_tokens(obj, st, staves)
         elif kind == "fill":
             for g in _groups(obj - onset):
-                out += _note_tokens(
-                    _Note(head="rest", hidden=True, voice=voice, staff=staff, dur=g), st, staves
-                )
+                out += _note_tokens(_Note(head="rest", hidden=True, voice=voice, staff=staff, dur=g), st, staves)
         elif kind == "dir":
             if obj.startswith("metronome:"):
                 _, unit, _, bpm = obj.split(":")

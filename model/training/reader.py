@@ -36,9 +36,7 @@ def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, 
 
     pool = load_pool(Path(pool_path))
     musescore = load_musescore(Path(musescore_dir))
-    for n, (strip, target) in enumerate(
-        stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore), 1
-    ):
+    for n, (strip, target) in enumerate(stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore), 1):
         queue.put((strip, target))
         if n % 3000 == 0:     # the pool and the engravings may still be growing (builds running beside)
             pool[:] = load_pool(Path(pool_path))
@@ -93,12 +91,8 @@ def validation_set(pool_path: Path, count: int = 160, seed: int = 12345) -> list
         except Exception:
             continue
     VALSET.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        VALSET,
-        n=len(out),
-        **{f"s{i}": s for i, (s, _) in enumerate(out)},
-        **{f"t{i}": np.asarray(" ".join(SYMBOLS[k] for k in t)) for i, (_, t) in enumerate(out)},
-    )
+    np.savez_compressed(VALSET, n=len(out), **{f"s{i}": s for i, (s, _) in enumerate(out)},
+                        **{f"t{i}": np.asarray(" ".join(SYMBOLS[k] for k in t)) for i, (_, t) in enumerate(out)})
     return out
 
 
@@ -140,9 +134,7 @@ def save_best(model, run: Path) -> None:
 
     from model.tokenizers.staff_symbols import SYMBOLS
 
-    save_file(
-        {k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(run / "reader.safetensors")
-    )
+    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(run / "reader.safetensors"))
     (run / "reader.json").write_text(json.dumps({"config": model.config.to_dict(), "symbols": list(SYMBOLS)}))
 
 
@@ -172,21 +164,9 @@ def train(args) -> None:
 
     measures = mp.Value("i", 1)
     queue = mp.Queue(maxsize=256)
-    workers = [
-        mp.Process(
-            target=_worker,
-            args=(
-                queue,
-                args.pool,
-                args.musescore,
-                args.seed * 100 + state["step"] + i,
-                measures,
-                args.degrade,
-            ),
-            daemon=True,
-        )
-        for i in range(args.workers)
-    ]
+    workers = [mp.Process(target=_worker, args=(queue, args.pool, args.musescore, args.seed * 100 + state["step"] + i,
+                                                measures,
+                                                args.degrade), daemon=True) for i in range(args.workers)]
     for w in workers:
         w.start()
     t0, last_val, last_save = time.time(), time.time(), time.time()

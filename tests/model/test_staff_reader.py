@@ -1,5 +1,4 @@
-"""The staff reader's parts: strips cut at a fixed size per staff space, the network's shapes, CTC
-decoding."""
+"""The staff reader's parts: strips cut at a fixed size per staff space, the network's shapes, CTC decoding."""
 
 import numpy as np
 import pytest

@@ -39,21 +39,11 @@ def _note(pitch: str | None, dur: int, ntype: str, voice: int, staff: int, extra
         elif kind == "acc":
             other.append(f"<accidental>{val}</accidental>")
     tm = "<time-modification><actual-notes>3</actual-notes><normal-notes>2</normal-notes></time-modification>"
-    return (
-        "<note>"
-        + ("<chord/>" if chord else "")
-        + head
-        + f"<duration>{dur}</duration>"
-        + "".join(t for t in other if t.startswith("<tie"))
-        + f"<voice>{voice}</voice><type>{ntype}</type>"
-        + "".join(t for t in other if t.startswith("<acc"))
-        + (tm if tuplet else "")
-        + (f"<stem>{stem}</stem>" if stem and pitch else "")
-        + f"<staff>{staff}</staff>"
-        + "".join(beams)
-        + (f"<notations>{''.join(notations)}</notations>" if notations else "")
-        + "</note>"
-    )
+    return ("<note>" + ("<chord/>" if chord else "") + head + f"<duration>{dur}</duration>"
+            + "".join(t for t in other if t.startswith("<tie")) + f"<voice>{voice}</voice><type>{ntype}</type>"
+            + "".join(t for t in other if t.startswith("<acc")) + (tm if tuplet else "")
+            + (f"<stem>{stem}</stem>" if stem and pitch else "") + f"<staff>{staff}</staff>" + "".join(beams)
+            + (f"<notations>{''.join(notations)}</notations>" if notations else "") + "</note>")
 
 
 def _piece() -> str:
@@ -81,11 +71,9 @@ def _piece() -> str:
         "<backup><duration>48</duration></backup>",
         n("G2", 24, "half", 5, 2), n("G3", 24, "half", 5, 2, chord=True), n("A2", 24, "half", 5, 2),
     ]
-    attrs = (
-        "<attributes><divisions>12</divisions><key><fifths>0</fifths></key><time><beats>4</beats>"
-        "<beat-type>4</beat-type></time><staves>2</staves><clef number=\"1\"><sign>G</sign><line>2</line>"
-        "</clef><clef number=\"2\"><sign>F</sign><line>4</line></clef></attributes>"
-    )
+    attrs = ("<attributes><divisions>12</divisions><key><fifths>0</fifths></key><time><beats>4</beats>"
+             "<beat-type>4</beat-type></time><staves>2</staves><clef number=\"1\"><sign>G</sign><line>2</line>"
+             "</clef><clef number=\"2\"><sign>F</sign><line>4</line></clef></attributes>")
     return ('<score-partwise><part-list><score-part id="P1"><part-name>P</part-name></score-part></part-list>'
             f'<part id="P1"><measure number="1">{attrs}{"".join(m1)}</measure>'
             f'<measure number="2">{"".join(m2)}<barline location="right"><bar-style>light-heavy</bar-style>'
@@ -123,16 +111,14 @@ _TRECENTO_DUET = (  # two one-staff parts
     "part key:fifths:0 time beats:2 beat-type:4 clef:F4 staff:1 A3 voice:1 half stem:down tied:start "
     "measure A3 voice:1 half stem:up tied:stop part A3 voice:1 half stem:down tied:stop")
 _CHORALE_FERMATA = (  # a fermata measure: the voices' hidden rests come back from the meter
-    "measure key:fifths:2 time beats:3 beat-type:4 clef:G2 staff:1 clef:F4 staff:2 E4 voice:1 half "
-    "stem:up staff:1 fermata print-object:no rest quarter backup half dot B3 voice:2 half fermata "
-    "print-object:no rest quarter backup half dot G3 voice:1 half sharp stem:down staff:2 fermata "
-    "print-object:no rest quarter backup half dot E3 voice:2 half print-object:no rest quarter"
-)
+    "measure key:fifths:2 time beats:3 beat-type:4 clef:G2 staff:1 clef:F4 staff:2 E4 voice:1 half stem:up "
+    "staff:1 fermata print-object:no rest quarter backup half dot B3 voice:2 half fermata print-object:no rest "
+    "quarter backup half dot G3 voice:1 half sharp stem:down staff:2 fermata print-object:no rest quarter backup "
+    "half dot E3 voice:2 half print-object:no rest quarter")
 _PICKUP = (  # a pickup (not filled), a direction, a grace note and a measure rest
-    "measure key:fifths:-1 time beats:4 beat-type:4 clef:G2 staff:1 dynamics:p C5 voice:1 quarter "
-    "stem:down measure grace grace:slash E5 voice:1 eighth stem:up D5 quarter stem:down F5 half dot "
-    "measure rest voice:1 rest:measure"
-)
+    "measure key:fifths:-1 time beats:4 beat-type:4 clef:G2 staff:1 dynamics:p C5 voice:1 quarter stem:down "
+    "measure grace grace:slash E5 voice:1 eighth stem:up D5 quarter stem:down F5 half dot measure rest voice:1 "
+    "rest:measure")
 
 
 @pytest.mark.parametrize("text, layout", [(_TRECENTO_DUET, [1, 1]), (_CHORALE_FERMATA, [2]), (_PICKUP, [1])])
@@ -163,9 +149,7 @@ def _visible_onsets(lmx: list[str]) -> list[tuple[int, Fraction, str]]:
             continue
         if (tok == "rest" or tok in PITCHES) and lmx[i - 1] not in ("chord", "grace", "grace:slash"):
             j = i + 1
-            while j < len(lmx) and not (
-                lmx[j] == "rest" or lmx[j] in PITCHES or lmx[j] in ("backup", "chord")
-            ):
+            while j < len(lmx) and not (lmx[j] == "rest" or lmx[j] in PITCHES or lmx[j] in ("backup", "chord")):
                 if lmx[j].startswith("staff:"):
                     staff = int(lmx[j][6:])
                 j += 1
