@@ -46,7 +46,11 @@ def _biquad(kind: str, f0: float, gain_db: float, q: float, sr: int) -> np.ndarr
         if kind == "lowshelf":
             b = [a_ * ((a_ + 1) - (a_ - 1) * cw + sq), 2 * a_ * ((a_ - 1) - (a_ + 1) * cw),
                  a_ * ((a_ + 1) - (a_ - 1) * cw - sq)]
-            a = [(a_ + 1) + (a_ - 1) * cw + sq, -2 * ((a_ - 1) + (a_ + 1) * cw), (a_ + 1) + (a_ - 1) * cw - sq]
+            a = [
+                (a_ + 1) + (a_ - 1) * cw + sq,
+                -2 * ((a_ - 1) + (a_ + 1) * cw),
+                (a_ + 1) + (a_ - 1) * cw - sq,
+            ]
         else:  # highshelf
             b = [a_ * ((a_ + 1) + (a_ - 1) * cw + sq), -2 * a_ * ((a_ - 1) + (a_ + 1) * cw),
                  a_ * ((a_ + 1) + (a_ - 1) * cw - sq)]

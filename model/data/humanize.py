@@ -143,8 +143,10 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
 
     # ---- timing ----
     n = starts.size
-    group_key = np.round(starts * 1000.0).astype(np.int64)         # notes struck together in the score
-    uniq, group = np.unique(group_key, return_inverse=True) if n else (np.zeros(0), np.zeros(0, dtype=np.int64))
+    group_key = np.round(starts * 1000.0).astype(np.int64)  # notes struck together in the score
+    uniq, group = (
+        np.unique(group_key, return_inverse=True) if n else (np.zeros(0), np.zeros(0, dtype=np.int64))
+    )
     sd_group = rng.uniform(0.008, 0.015) * amount
     sd_note = rng.uniform(0.003, 0.006) * amount
     g_jit = np.clip(rng.standard_normal(uniq.size) * sd_group, -3 * sd_group, 3 * sd_group)
@@ -173,7 +175,9 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
             if nxt < n and group[order[nxt]] == group[top] and pitches[top] - pitches[order[nxt]] >= 3:
                 is_lead[top] = True
         n_lead = int(is_lead.sum())
-        offset[is_lead] -= np.clip(lead_mean + rng.standard_normal(n_lead) * 0.004 * amount, 0.0, 0.035 * amount)
+        offset[is_lead] -= np.clip(
+            lead_mean + rng.standard_normal(n_lead) * 0.004 * amount, 0.0, 0.035 * amount
+        )
     p_start = np.maximum(warp(starts) + offset, 0.0) if n else np.zeros(0)
 
     # ---- articulation ----
@@ -223,14 +227,16 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
 
     # ---- assemble ----
     pos = 0
-    for k, inst in enumerate(pm.instruments):
+    for inst in pm.instruments:
         new = pretty_midi.Instrument(program=inst.program, is_drum=inst.is_drum, name=inst.name)
         for note in inst.notes:
             new.notes.append(pretty_midi.Note(velocity=int(v[pos]), pitch=int(note.pitch),
                                               start=float(p_start[pos]), end=float(p_end[pos])))
             pos += 1
         for cc in inst.control_changes:
-            new.control_changes.append(pretty_midi.ControlChange(cc.number, cc.value, max(0.0, float(warp(cc.time)))))
+            new.control_changes.append(
+                pretty_midi.ControlChange(cc.number, cc.value, max(0.0, float(warp(cc.time))))
+            )
         for pb in inst.pitch_bends:
             new.pitch_bends.append(pretty_midi.PitchBend(pb.pitch, max(0.0, float(warp(pb.time)))))
         out.instruments.append(new)
@@ -239,7 +245,9 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
         out.time_signature_changes.append(pretty_midi.TimeSignature(ts.numerator, ts.denominator,
                                                                     max(0.0, float(warp(ts.time)))))
     for ks in pm.key_signature_changes:
-        out.key_signature_changes.append(pretty_midi.KeySignature(ks.key_number, max(0.0, float(warp(ks.time)))))
+        out.key_signature_changes.append(
+            pretty_midi.KeySignature(ks.key_number, max(0.0, float(warp(ks.time))))
+        )
     for ly in pm.lyrics:
         out.lyrics.append(pretty_midi.Lyric(ly.text, max(0.0, float(warp(ly.time)))))
     for tx in getattr(pm, "text_events", []):
