@@ -505,7 +505,7 @@ def test_odd_lengths_from_unlike_tuplets_write():
     pieces of a note split at the bar line, that only a 2048th tuplet could fill ("Cannot convert "2048th"
     duration"). Such a hole gets a hidden rest; an incomplete tuplet of 128ths loses its ratio (music21 splits
     the next note to complete it)."""
-    from model.tokenizers.lmx_delinearize import _PLAIN_LENGTHS, _music21_writable
+    from model.tokenizers.lmx_bar import _PLAIN_LENGTHS, _music21_writable
 
     _written(["time", "D9", "128th", "16in11", "G8"])  # G8 was split to complete the tuplet
     assert "<time-modification>" not in delinearize(["time", "D9", "128th", "16in11", "G8"])
