@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from model.api import Modality
 from unimt_desktop import jobs
+from unimt_desktop.drops import DropFilter
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
 from unimt_desktop.panes.common import fmt_time
 from unimt_desktop.player import Player
@@ -30,11 +31,10 @@ from unimt_desktop.settings import Settings
 from unimt_desktop.workers import Worker
 
 APP_NAME = "unimt"
-OPEN_FILTER = (
-    "All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.flac *.ogg *.mp3 *.png *.jpg *.jpeg "
-    "*.tif *.tiff *.pdf);;Scores (*.musicxml *.xml *.mxl);;Score images (*.png *.jpg *.jpeg *.tif *.tiff "
-    "*.pdf);;MIDI (*.mid *.midi);;Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
-)
+OPEN_FILTER = ("All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.flac *.ogg *.mp3 *.png *.jpg "
+               "*.jpeg *.tif *.tiff *.pdf);;Scores (*.musicxml *.xml *.mxl);;"
+               "Score images (*.png *.jpg *.jpeg *.tif *.tiff *.pdf);;MIDI (*.mid *.midi);;"
+               "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)")
 EXPORT_FILTER = ("MusicXML (*.musicxml);;Compressed MusicXML (*.mxl);;MIDI (*.mid);;WAV audio (*.wav);;"
                  "FLAC audio (*.flac);;PDF score (*.pdf);;PNG score pages (*.png);;SVG score pages (*.svg)")
 TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
@@ -43,31 +43,9 @@ CANNOT = {Modality.IMAGE: "read score images", Modality.AUDIO: "transcribe recor
 PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> Its weights ({where}) were trained for other "
                  "translations; weights that {what} will come with a later release, or choose a folder in "
                  "Settings. Everything else works.")
-NO_MODEL = (
-    "<b>No model installed.</b> Reading score images and transcribing recordings need the unimt model "
-    "weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
-    "Everything else works."
-)
-
-
-class DropFilter(QObject):
-    """Lets any pane (and its viewport) take a dropped file; the window decides where it goes."""
-
-    dropped = Signal(str)
-
-    def eventFilter(self, obj, ev) -> bool:
-        t = ev.type()
-        if t in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
-            if ev.mimeData().hasUrls():
-                ev.acceptProposedAction()
-                return True
-        elif t == QEvent.Type.Drop and ev.mimeData().hasUrls():
-            urls = [u for u in ev.mimeData().urls() if u.isLocalFile()]
-            if urls:
-                ev.acceptProposedAction()
-                self.dropped.emit(urls[0].toLocalFile())
-                return True
-        return False
+NO_MODEL = ("<b>No model installed.</b> Reading score images and transcribing recordings need the unimt "
+            "model weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
+            "Everything else works.")
 
 
 class MainWindow(QMainWindow):
@@ -122,19 +100,9 @@ class MainWindow(QMainWindow):
 
         self.drops = DropFilter(self)
         self.drops.dropped.connect(self.open_file)
-        for w in (
-            self.score,
-            self.roll,
-            self.wave,
-            self.score.scan.viewport(),
-            self.score.engraved.viewport(),
-            self.roll.plot.viewport(),
-            self.wave.wave_plot.viewport(),
-            self.wave.spec_plot.viewport(),
-            self.score.empty,
-            self.roll.empty,
-            self.wave.empty,
-        ):
+        for w in (self.score, self.roll, self.wave, self.score.scan.viewport(),
+                  self.score.engraved.viewport(), self.roll.plot.viewport(), self.wave.wave_plot.viewport(),
+                  self.wave.spec_plot.viewport(), self.score.empty, self.roll.empty, self.wave.empty):
             w.setAcceptDrops(True)
             w.installEventFilter(self.drops)
         self.setAcceptDrops(True)
@@ -166,46 +134,31 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         SP = QStyle.StandardPixmap
-        self.open_action = self._action(
-            "&Open…",
-            self.open_dialog,
-            QKeySequence.StandardKey.Open,
-            SP.SP_DialogOpenButton,
-            "Open a score, scan, PDF, MIDI file or recording",
-        )
+        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                                        SP.SP_DialogOpenButton,
+                                        "Open a score, scan, PDF, MIDI file or recording")
         self.export_action = self._action("&Export…", self.export_dialog, "Ctrl+E", SP.SP_DialogSaveButton,
                                           "Export as MusicXML, MIDI, audio, PDF, PNG or SVG")
-        self.settings_action = self._action(
-            "&Settings…", self.settings_dialog, QKeySequence.StandardKey.Preferences
-        )
+        self.settings_action = self._action("&Settings…", self.settings_dialog,
+                                            QKeySequence.StandardKey.Preferences)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.translate_actions = {
-            "score": self._action(
-                "To &score", lambda: self.translate("score"), "Ctrl+1", tip="Translate into a score"
-            ),
-            "midi": self._action(
-                "To &MIDI", lambda: self.translate("midi"), "Ctrl+2", tip="Translate into MIDI"
-            ),
-            "audio": self._action(
-                "To &audio", lambda: self.translate("audio"), "Ctrl+3", tip="Translate into audio"
-            ),
-            "all": self._action(
-                "&All", lambda: self.translate("all"), "Ctrl+4", tip="Translate into every form"
-            ),
+            "score": self._action("To &score", lambda: self.translate("score"), "Ctrl+1",
+                                  tip="Translate into a score"),
+            "midi": self._action("To &MIDI", lambda: self.translate("midi"), "Ctrl+2",
+                                 tip="Translate into MIDI"),
+            "audio": self._action("To &audio", lambda: self.translate("audio"), "Ctrl+3",
+                                  tip="Translate into audio"),
+            "all": self._action("&All", lambda: self.translate("all"), "Ctrl+4",
+                                tip="Translate into every form"),
         }
-        self.play_action = self._action(
-            "Play", self.toggle_play, "Space", SP.SP_MediaPlay, "Play or pause (Space)"
-        )
+        self.play_action = self._action("Play", self.toggle_play, "Space", SP.SP_MediaPlay,
+                                        "Play or pause (Space)")
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.stop_action = self._action(
-            "Stop", self.stop_playback, None, SP.SP_MediaStop, "Stop and go to the start"
-        )
-        self.loop_action = self._action(
-            "Loop view",
-            self.toggle_loop,
-            "L",
-            tip="Loop the stretch of time visible in the piano roll or waveform (L)",
-        )
+        self.stop_action = self._action("Stop", self.stop_playback, None, SP.SP_MediaStop,
+                                        "Stop and go to the start")
+        self.loop_action = self._action("Loop view", self.toggle_loop, "L", tip="Loop the stretch of time "
+                                        "visible in the piano roll or waveform (L)")
         self.loop_action.setCheckable(True)
         self.cancel_action = self._action("Cancel", self.cancel, "Esc", tip="Cancel the running job")
 
@@ -275,12 +228,8 @@ class MainWindow(QMainWindow):
 
     def _show_device(self, resolved: Optional[str] = None) -> None:
         d = resolved or self.settings.device
-        label = {
-            "auto": "auto (GPU if available)",
-            "cpu": "CPU",
-            "cuda": "GPU (CUDA)",
-            "mps": "GPU (Apple)",
-        }.get(d, d)
+        label = {"auto": "auto (GPU if available)", "cpu": "CPU", "cuda": "GPU (CUDA)",
+                 "mps": "GPU (Apple)"}.get(d, d)
         self.device_label.setText(f"Model {'ran on' if resolved else 'device'}: {label}")
 
     def _check_audio(self) -> None:
@@ -335,10 +284,8 @@ class MainWindow(QMainWindow):
     def translate_options(self):
         from model.api import ModelOptions, TranslateOptions
 
-        return TranslateOptions(
-            soundfont=self.settings.soundfont or None,
-            model=ModelOptions(device=self.settings.device, weights=self.settings.weights or None),
-        )
+        model = ModelOptions(device=self.settings.device, weights=self.settings.weights or None)
+        return TranslateOptions(soundfont=self.settings.soundfont or None, model=model)
 
     @Slot()
     def translate(self, which: str = "all") -> None:
@@ -418,23 +365,18 @@ class MainWindow(QMainWindow):
             self._error(str(exc))
             return False
         if confirm and path.exists():
-            answer = QMessageBox.question(
-                self,
-                "Replace the file?",
-                f"{path.name} already exists in {path.parent}.\nDo you want to replace it?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
+            answer = QMessageBox.question(self, "Replace the file?", f"{path.name} already exists in "
+                                          f"{path.parent}.\nDo you want to replace it?",
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         self.settings.set_folder("export", path.parent)
         self.statusBar().showMessage(f"Exporting {path.name}…")
-        self._start(
-            Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(), name="export"),
-            lambda written: self.statusBar().showMessage(
-                "Wrote " + ", ".join(Path(p).name for p in written), 10000
-            ),
-        )
+        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
+                           name="export"),
+                    lambda written: self.statusBar().showMessage(
+                        "Wrote " + ", ".join(Path(p).name for p in written), 10000))
         return True
 
     # -- jobs ---------------------------------------------------------------------------------------
@@ -637,12 +579,8 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
     def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About unimt",
-            "<b>unimt</b><br>Translate music between score images, MusicXML, "
-            "MIDI and audio, locally and offline.",
-        )
+        QMessageBox.about(self, "About unimt", "<b>unimt</b><br>Translate music between score images, "
+                          "MusicXML, MIDI and audio, locally and offline.")
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Ask running jobs to stop and wait for them (the mandelbrot example's stop()/wait())."""
