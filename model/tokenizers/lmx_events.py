@@ -132,15 +132,7 @@ class _Parser:
             self.prefix[tok] = True
             self.ctx = "prefix"
         elif tok == "rest" or tok in _PITCHES:
-            p = self.prefix
-            self.prefix = {}
-            note = _Note(rest=tok == "rest", voice=seg.voice, staff=seg.staff, stem=seg.stem,
-                         grace=bool(p.get("grace") or p.get("grace:slash")), slash=bool(p.get("grace:slash")),
-                         chord=bool(p.get("chord")), hidden=bool(p.get("print-object:no")))
-            if tok != "rest":
-                note.step, note.octave = tok[0], int(tok[1:])
-            seg.started = True
-            self._add(_Event("note", note=note), "note")
+            self._note(seg, tok)
         elif tok.startswith("voice:"):
             seg.voice = tok.split(":")[1]
             if ctx == "note":
@@ -189,9 +181,8 @@ class _Parser:
             seg.started = True
             self._add(_Event(tok, {"groups": []}), "dur")
         elif tok.startswith(("dynamics:", "wedge:", "pedal:")):
-            self._add(
-                _Event("direction", {"kind": tok.split(":")[0], "value": tok.split(":")[1]}), "direction"
-            )
+            kind, value = tok.split(":")[:2]
+            self._add(_Event("direction", {"kind": kind, "value": value}), "direction")
         elif tok == "metronome":
             self._add(_Event("direction", {"kind": "metronome"}), "metronome")
         elif tok.startswith("bpm:"):
@@ -200,6 +191,18 @@ class _Parser:
             cur.data["bpm"] = int(tok.split(":")[1])
         elif tok.startswith(("repeat:", "barline:", "ending:")):
             self._barline(seg, tok)
+
+    def _note(self, seg: _Segment, tok: str) -> None:
+        """A rest or a pitch starts a note, with the prefix tokens before it (grace, chord, hidden)."""
+        p = self.prefix
+        self.prefix = {}
+        note = _Note(rest=tok == "rest", voice=seg.voice, staff=seg.staff, stem=seg.stem,
+                     grace=bool(p.get("grace") or p.get("grace:slash")), slash=bool(p.get("grace:slash")),
+                     chord=bool(p.get("chord")), hidden=bool(p.get("print-object:no")))
+        if tok != "rest":
+            note.step, note.octave = tok[0], int(tok[1:])
+        seg.started = True
+        self._add(_Event("note", note=note), "note")
 
     def _time(self, seg: _Segment, tok: str) -> None:
         """Time signature tokens; dropped inside a measure (music21 cannot take them there)."""
