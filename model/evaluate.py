@@ -137,10 +137,7 @@ def basic_pitch_transcriber():
 
 def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int = 0, device: str = "cpu",
              log=print, basic_pitch: bool = True, split: str = "test", only: tuple = ()) -> dict:
-    import torch
-
-    from model.batching import Example, collate
-    from model.inference.engine import get_engine, notation_length_cap
+    from model.inference.engine import get_engine
     from model.inference.weights import find_weights
     from model.metrics import SER, NoteF1
     from model.training.data import TASK_TARGET
@@ -155,34 +152,15 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
     tasks = tuple(t for t in TASK_TARGET if engine.supports(t) and (not only or t in only))
     note_head = "audio2notes" in tasks and engine.model.note_head is not None
     t0 = time.time()
-    records = test_examples(
-        pieces,
-        excerpts,
-        seed,
-        tuple(sorted({RECORD_TASK.get(t, t) for t in tasks})),
-        log,
-        keep_audio=note_head,
-        split=split,
-        soundfont=_validation_piano() if split != "test" else None,
-    )
+    kinds = tuple(sorted({RECORD_TASK.get(t, t) for t in tasks}))
+    records = test_examples(pieces, excerpts, seed, kinds, log, keep_audio=note_head, split=split,
+                            soundfont=_validation_piano() if split != "test" else None)
     bp = basic_pitch_transcriber() if (note_head and basic_pitch) else None
     if note_head and basic_pitch and bp is None:
         log("basic-pitch is not installed: no comparison (see `unimt eval --help`)")
     log(f"{len(records)} {split} records from {pieces} pieces in {time.time() - t0:.0f} s")
     vocab = engine.vocab
-    lmx_ids = {t: i for i, t in enumerate(engine.lmx.vocab)}
     midi_ids = {t: i for i, t in enumerate(engine.midi.vocab)}
-
-    def run(kind, src, target):
-        ex = Example("eval", kind, src, [], vocab.target_id(target))
-        b = collate([ex], vocab.bos, vocab.eos)
-        max_len = engine.model.config.max_tgt_len - 1
-        if kind == "tokens" and target == "lmx":      # as the product does (Engine.notate)
-            max_len = min(max_len, notation_length_cap(len(src)))
-        with torch.inference_mode():
-            ids, _ = engine._generate(kind, b.src, b.src_pad, target, max_len)
-        lo, hi = vocab.range(target)
-        return [t - lo for t in ids[0] if lo <= t < hi]
 
     sers: dict[str, SER] = {}
     f1s: dict[str, NoteF1] = {}
@@ -227,7 +205,7 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
             jobs.append((kind, kind, "audio", array.astype(np.float32), "midi", header["tgt_midi"]))
         for task, name, src_kind, src, target, ref in jobs:
             t = time.time()
-            hyp = run(src_kind, src, target)
+            hyp = _decode(engine, src_kind, src, target)
             timings.setdefault(task, []).append(time.time() - t)
             if target == "lmx":
                 sers.setdefault(name, SER()).add(engine.lmx.ids_to_tokens(hyp), ref)
@@ -240,7 +218,34 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
                 f1s.setdefault(name, NoteF1()).add(est, ref_pm)
                 if name != task:
                     f1s.setdefault(task, NoteF1()).add(est, ref_pm)
-    del lmx_ids
+    return _report(engine, folder, split, pieces, seed, sers, f1s, timings, t0)
+
+
+def _decode(engine, kind: str, src, target: str) -> list[int]:
+    """One greedy decoding of ``src`` into ``target`` (ids local to the target's tokenizer), capped as the
+    product caps it."""
+    import torch
+
+    from model.batching import Example, collate
+    from model.inference.engine import notation_length_cap
+
+    vocab = engine.vocab
+    ex = Example("eval", kind, src, [], vocab.target_id(target))
+    b = collate([ex], vocab.bos, vocab.eos)
+    max_len = engine.model.config.max_tgt_len - 1
+    if kind == "tokens" and target == "lmx":      # as the product does (Engine.notate)
+        max_len = min(max_len, notation_length_cap(len(src)))
+    with torch.inference_mode():
+        ids, _ = engine._generate(kind, b.src, b.src_pad, target, max_len)
+    lo, hi = vocab.range(target)
+    return [t - lo for t in ids[0] if lo <= t < hi]
+
+
+def _report(engine, folder, split: str, pieces: int, seed: int, sers: dict, f1s: dict, timings: dict,
+            t0: float) -> dict:
+    """What ``unimt eval`` prints and writes as JSON."""
+    from model.training.data import TASK_TARGET
+
     report = {
         "weights": str(folder),
         "device": engine.device,
