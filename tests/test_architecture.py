@@ -158,7 +158,6 @@ LONG_FUNCTIONS = {
     "model/training/train.py:train": 266,
     "model/data/degrade.py:degrade": 159,
     "model/data/humanize.py:humanize": 149,
-    "model/data/generate/left_hand.py:_lh_slot": 118,
 }
 
 

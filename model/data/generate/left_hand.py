@@ -20,6 +20,50 @@ def _bass_dia(key: _Key, chord: _Chord, lo: int, hi: int, prev: Optional[int]) -
     return min(cands, key=lambda d: (abs(d - prev), d))
 
 
+def _walking(rng: random.Random, key: _Key, P, bass: int, nxt: Optional[_Slot], lo: int, nu: int,
+             unit: F) -> list[_Ev]:
+    """A walking bass of ``nu`` beats from ``bass`` by step towards the next slot's bass (a chromatic
+    approach now and then)."""
+    out = [_Ev(unit, (P(bass),))]
+    target = _bass_dia(nxt.key, nxt.chord, lo, lo + 7, bass) if nxt else bass
+    cur = bass
+    for i in range(1, nu):
+        left = nu - i
+        dist = target - cur
+        if abs(dist) > left:
+            cur += int(math.copysign(1, dist))
+        elif dist == 0:
+            cur += rng.choice([-1, 1])
+        else:
+            cur += int(math.copysign(1, dist)) if rng.random() < .8 else -int(math.copysign(1, dist))
+        p = P(cur)
+        if i == nu - 1 and target - cur == 1 and _semi(target, key.alter(target, {})) - _semi(*p) == 2 \
+                and rng.random() < .4:
+            p = (p[0], p[1] + 1)
+        out.append(_Ev(unit, (p,)))
+    return out
+
+
+def _oompah(rng: random.Random, kind: str, key: _Key, ch: _Chord, P, bass: int, lo: int, meter: _Meter,
+            nu: int, unit: F, staccato: bool) -> list[_Ev]:
+    """Waltz and oom-pah accompaniments: bass on the strong beats, the chord on the others."""
+    chord_notes = tuple(P(d) for d in _tones_above(key, ch, max(bass + 2, lo + 7), 3))
+    out = []
+    if meter.compound:   # bass on the beat, chord on the last eighth pair
+        for i in range(nu):
+            out += [_Ev(F(1), (P(bass if i % 2 == 0 else bass - 3),)),
+                    _Ev(F(1, 2), chord_notes, arts=["staccato"] if staccato else [])]
+        return out
+    for i in range(nu):
+        if i == 0 or (kind == "oompah" and i % 2 == 0):
+            b = bass if (i == 0 or rng.random() < .5) else _tones_above(key, ch, bass - 4, 1)[0]
+            pitches = (P(b),) if rng.random() < .7 or b - 7 < lo - 4 else (P(b - 7), P(b))
+            out.append(_Ev(unit, pitches))
+        else:
+            out.append(_Ev(unit, chord_notes, arts=["staccato"] if staccato or rng.random() < .3 else []))
+    return out
+
+
 def _lh_slot(rng: random.Random, kind: str, s: _Slot, meter: _Meter, lo: int, prev: Optional[int],
              nxt: Optional[_Slot], fast: bool, staccato: bool, last: bool) -> tuple[list, int]:
     """Left-hand events for one chord slot; returns (voices, bass dia). voices: one list or two (held
@@ -79,22 +123,7 @@ def _lh_slot(rng: random.Random, kind: str, s: _Slot, meter: _Meter, lo: int, pr
             out.append(_Ev(unit, (P(d - 7), P(d)), arts=["accent"] if i == 0 and rng.random() < .15 else []))
         return [out], bass
     if kind in ("waltz", "oompah"):
-        chord_notes = tuple(P(d) for d in _tones_above(key, ch, max(bass + 2, lo + 7), 3))
-        out = []
-        nu = int(L / unit)
-        if meter.compound:   # bass on the beat, chord on the last eighth pair
-            for i in range(nu):
-                out += [_Ev(F(1), (P(bass if i % 2 == 0 else bass - 3),)),
-                        _Ev(F(1, 2), chord_notes, arts=["staccato"] if staccato else [])]
-            return [out], bass
-        for i in range(nu):
-            if i == 0 or (kind == "oompah" and i % 2 == 0):
-                b = bass if (i == 0 or rng.random() < .5) else _tones_above(key, ch, bass - 4, 1)[0]
-                pitches = (P(b),) if rng.random() < .7 or b - 7 < lo - 4 else (P(b - 7), P(b))
-                out.append(_Ev(unit, pitches))
-            else:
-                out.append(_Ev(unit, chord_notes, arts=["staccato"] if staccato or rng.random() < .3 else []))
-        return [out], bass
+        return [_oompah(rng, kind, key, ch, P, bass, lo, meter, int(L / unit), unit, staccato)], bass
     if kind == "held":
         upper = _tones_above(key, ch, bass + 2, 3)
         step = F(1, 2)
@@ -107,25 +136,7 @@ def _lh_slot(rng: random.Random, kind: str, s: _Slot, meter: _Meter, lo: int, pr
         pitches = [bass] + _tones_above(key, ch, bass + 4, 2)
         return [_held(L, tuple(P(d) for d in pitches))], bass
     if kind == "walking":
-        nu = int(L / unit)
-        out = [_Ev(unit, (P(bass),))]
-        target = _bass_dia(nxt.key, nxt.chord, lo, lo + 7, bass) if nxt else bass
-        cur = bass
-        for i in range(1, nu):
-            left = nu - i
-            dist = target - cur
-            if abs(dist) > left:
-                cur += int(math.copysign(1, dist))
-            elif dist == 0:
-                cur += rng.choice([-1, 1])
-            else:
-                cur += int(math.copysign(1, dist)) if rng.random() < .8 else -int(math.copysign(1, dist))
-            p = P(cur)
-            if i == nu - 1 and target - cur == 1 and _semi(target, key.alter(target, {})) - _semi(*p) == 2 \
-                    and rng.random() < .4:
-                p = (p[0], p[1] + 1)
-            out.append(_Ev(unit, (p,)))
-        return [out], bass
+        return [_walking(rng, key, P, bass, nxt, lo, int(L / unit), unit)], bass
     if kind == "run":
         n = int(L / F(1, 4)) if not meter.compound else int(L * 4)
         cur = bass
