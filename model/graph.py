@@ -59,6 +59,21 @@ def route(src: Modality, dst: Modality) -> list[Edge]:
     raise ValueError(f"no route from {src.value} to {dst.value}")
 
 
+def best_route(sources, dst: Modality) -> list[Edge]:
+    """The route to ``dst`` from the best of ``sources`` (modalities at hand): exact routes before model ones,
+    then the fewest steps, then the first given. Empty when no source differs from ``dst``."""
+    best: list[Edge] = []
+    key = None
+    for src in sources:
+        if src == dst:
+            continue
+        steps = route(src, dst)
+        k = (any(e.needs_model for e in steps), len(steps))
+        if key is None or k < key:
+            best, key = steps, k
+    return best
+
+
 def needs_model(src: Modality, dst: Modality) -> bool:
     return any(e.needs_model for e in route(src, dst))
 

@@ -364,20 +364,6 @@ def load_job(path: str | Path, dpi: int = 150, *, progress, should_stop) -> Resu
     return res
 
 
-def best_source(objects: dict, target):
-    """The loaded object closest to ``target`` (exact routes before model ones, then fewest steps)."""
-    from model.api import Modality, needs_model, route
-
-    best, key = None, None
-    for m, obj in objects.items():
-        if not isinstance(m, Modality) or m is target:
-            continue
-        k = (needs_model(m, target), len(route(m, target)))
-        if key is None or k < key:
-            best, key = obj, k
-    return best
-
-
 def name_untitled(notation, source) -> None:
     """A score made from a file with no title of its own takes the file's name (not "Music21 Fragment")."""
     if source is None:
@@ -400,46 +386,52 @@ def name_untitled(notation, source) -> None:
 
 
 def translate_job(objects: dict, targets: list, options=None, *, progress, should_stop) -> Result:
-    """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step."""
-    from model.api import Cancelled, Modality, UnimtError, route, translate
+    """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step. Each
+    target's route is asked for once (:func:`model.api.best_route`) and run in one go
+    (:func:`model.api.run_route`)."""
+    from model.api import Modality, UnimtError, best_route, run_route
 
     have = dict(objects)
     res = Result()
-    nsteps = 0
+
+    def at_hand():
+        return [m for m in have if isinstance(m, Modality)]
+
+    plans = {t: best_route(at_hand(), t) for t in targets if t not in have}
+    steps = _Steps(progress, max(1, sum(1 + len(r) for r in plans.values() if r)))
+    planned_with = set(at_hand())
     for t in targets:
-        srcs = [m for m in have if isinstance(m, Modality) and m is not t]
-        if t not in have and srcs:
-            nsteps += min(len(route(m, t)) for m in srcs) + 1
-    steps = _Steps(progress, max(1, nsteps))
-    try:
-        for t in targets:
-            if t in have:
-                continue
-            src = best_source(have, t)
-            if src is None:
-                continue
-            for edge in route(src.modality, t):
-                if should_stop():
-                    raise Cancelled()
-                obj = translate(have[edge.src], edge.dst, options, progress=lambda d, n, msg, e=edge:
-                                steps.sub(d, n, msg or e.name), should_stop=should_stop)
+        if t in have:
+            continue
+        route = plans[t] if set(at_hand()) == planned_with else best_route(at_hand(), t)
+        if not route:
+            continue
+        src = have[route[0].src]
+        done, error = [], None
+        try:
+            for edge, obj in run_route(src, route, options, progress=steps.sub, should_stop=should_stop):
                 if edge.needs_model:   # the model ran: say on which device it actually did
                     from model.api import resolve_device
 
                     res.device = resolve_device(getattr(getattr(options, "model", None), "device", "auto"))
-                steps.next()
                 if edge.dst is Modality.NOTATION:
                     name_untitled(obj, getattr(src, "source", None))
                 have[edge.dst] = res.objects[edge.dst] = obj
-                views = views_for(obj, steps.sub)
-                if "_image" in views:
-                    res.objects["engraved"] = views.pop("_image")
-                res.views.update(views)
-                steps.next()
-    except UnimtError as exc:
-        res.error = str(exc)
-        if not res.objects:
-            raise
+                done.append(obj)
+        except UnimtError as exc:
+            error = exc
+        steps.next()
+        for obj in done:
+            views = views_for(obj, steps.sub)
+            if "_image" in views:
+                res.objects["engraved"] = views.pop("_image")
+            res.views.update(views)
+            steps.next()
+        if error is not None:
+            res.error = str(error)
+            if not res.objects:
+                raise error
+            break
     return res
 
 

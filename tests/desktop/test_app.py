@@ -413,3 +413,30 @@ def test_progress_shows_the_step_beside_a_bar_that_fits_it(window):
         assert window.progress.text() == "30%"
     finally:
         window.job = None
+
+
+def test_to_audio_from_a_score_asks_for_the_route_once(samples, monkeypatch):
+    """The job plans the route once and runs it in one go; every step's result comes back, with its view, and
+    progress only moves forward."""
+    import model.graph
+    import model.translate
+    from unimt_desktop import jobs
+
+    calls = []
+    real = model.graph.route
+
+    def counting(src, dst):
+        calls.append((src, dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(model.graph, "route", counting)
+    monkeypatch.setattr(model.translate, "route", counting)
+    loaded = jobs.load_job(samples / "study.musicxml", progress=lambda *a: None, should_stop=lambda: False)
+    calls.clear()
+    seen = []
+    res = jobs.translate_job(loaded.objects, [Modality.AUDIO], progress=lambda d, n, m: seen.append((d, n)),
+                             should_stop=lambda: False)
+    assert calls == [(Modality.NOTATION, Modality.AUDIO)]
+    assert set(res.objects) == {Modality.MIDI, Modality.AUDIO} and res.error is None
+    assert {"roll", "wave"} <= set(res.views)
+    assert seen and all(a[0] <= b[0] for a, b in zip(seen, seen[1:])) and all(d <= n for d, n in seen)
