@@ -11,7 +11,7 @@ from model.errors import BadInputError, Cancelled, MissingDependencyError, Model
 from model.graph import best_route, describe, needs_model, route, supported_pairs
 from model.inference.engine import resolve_device
 from model.inference.pipeline import ModelOptions
-from model.inference.weights import find_weights, weights_available, weights_can
+from model.inference.weights import Capabilities, capabilities, find_weights, weights_available, weights_can
 from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
 from model.io.notation import musicxml_bytes
 from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
@@ -21,6 +21,8 @@ from model.synth import find_soundfont, midi_to_audio
 from model.translate import TranslateOptions, run_route, translate
 
 __all__ = [
+    "Capabilities",
+    "capabilities",
     "Audio",
     "BadInputError",
     "Cancelled",

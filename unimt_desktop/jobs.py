@@ -87,6 +87,7 @@ class Result:
     views: dict = field(default_factory=dict)
     error: Optional[str] = None
     device: Optional[str] = None
+    capabilities: Any = None   # model.api.Capabilities of the weights in use, read off the GUI thread
 
 
 class _Steps:
@@ -346,8 +347,8 @@ def views_for(obj, progress=None) -> dict:
 
 # -- jobs ----------------------------------------------------------------------------------------
 
-def load_job(path: str | Path, dpi: int = 150, *, progress, should_stop) -> Result:
-    from model.api import load
+def load_job(path: str | Path, dpi: int = 150, weights=None, *, progress, should_stop) -> Result:
+    from model.api import capabilities, load
 
     steps = _Steps(progress, 2)
     steps.sub(0, 1, f"reading {Path(path).name}")
@@ -357,7 +358,7 @@ def load_job(path: str | Path, dpi: int = 150, *, progress, should_stop) -> Resu
         from model.api import Cancelled
 
         raise Cancelled()
-    res = Result({obj.modality: obj})
+    res = Result({obj.modality: obj}, capabilities=capabilities(weights))
     res.views.update(views_for(obj, steps.sub))
     if "_image" in res.views:
         res.objects["engraved"] = res.views.pop("_image")
@@ -389,10 +390,10 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
     """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step. Each
     target's route is asked for once (:func:`model.api.best_route`) and run in one go
     (:func:`model.api.run_route`)."""
-    from model.api import Modality, UnimtError, best_route, run_route
+    from model.api import Modality, UnimtError, best_route, capabilities, run_route
 
     have = dict(objects)
-    res = Result()
+    res = Result(capabilities=capabilities(getattr(getattr(options, "model", None), "weights", None)))
 
     def at_hand():
         return [m for m in have if isinstance(m, Modality)]

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.job: Optional[Worker] = None
         self.workers: set[Worker] = set()
         self.objects: dict = {}
+        self.caps = None    # model.api.Capabilities of the weights in use, once read
         self.source: Optional[Path] = None
         self.origin: Optional[Modality] = None
         self.last_error: Optional[str] = None
@@ -252,7 +253,8 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self.settings.set_folder("open", path)
         self.statusBar().showMessage(f"Opening {path.name}…")
-        self._start(Worker(jobs.load_job, str(path), self.settings.pdf_dpi, name="load"),
+        self._start(Worker(jobs.load_job, str(path), self.settings.pdf_dpi, self.settings.weights or None,
+                           name="load"),
                     lambda res: self._loaded(path, res))
 
     def _loaded(self, path: Path, res: jobs.Result) -> None:
@@ -411,6 +413,8 @@ class MainWindow(QMainWindow):
     def _returned(self, w: Worker, result, on_result) -> None:
         if w is self.job:
             self.last_error = None
+            if getattr(result, "capabilities", None) is not None:
+                self.caps = result.capabilities
             on_result(result)
 
     def _errored(self, w: Worker, msg: str) -> None:
@@ -496,17 +500,22 @@ class MainWindow(QMainWindow):
         self.play_action.setText("Pause" if playing else "Play")
 
     # -- state --------------------------------------------------------------------------------------
+    def _capabilities(self):
+        """What the weights in use can do: as the last job read it (off the GUI thread), else read now."""
+        if self.caps is None:
+            from model.api import capabilities
+
+            self.caps = capabilities(self.settings.weights or None)
+        return self.caps
+
     def _update_actions(self) -> None:
-        from model.api import needs_model, weights_available, weights_can
+        from model.api import needs_model
 
         busy = self.busy()
         have = [m for m in self.objects if isinstance(m, Modality)]
-        folder = self.settings.weights or None
-        try:
-            model_ok = weights_available(folder)
-            can = {m: weights_can(m.value, folder) for m in CANNOT}
-        except Exception:
-            model_ok, can = False, {m: False for m in CANNOT}
+        caps = self._capabilities() if have else None     # nothing open: nothing to translate
+        model_ok = caps is not None and caps.available
+        can = {m: caps is not None and caps.can(m.value) for m in CANNOT}
 
         def blocked(s, t) -> bool:   # the route from s to t needs a model step these weights cannot do
             return needs_model(s, t) and not can.get(s, True)
@@ -533,20 +542,9 @@ class MainWindow(QMainWindow):
         show = self.origin in CANNOT and not can[self.origin] and Modality.NOTATION not in have \
             and Modality.MIDI not in have
         if show:
-            import re
-
-            from model.api import UnimtError, find_weights
-
-            where = "the weights folder"
-            try:
-                find_weights(self.settings.weights or None)
-            except UnimtError as exc:
-                m = re.search(r"looked in ([^;)]+)", str(exc))
-                if m:
-                    where = f"<code>{m.group(1).split(',')[0].strip()}</code>"
-                self.banner.setToolTip(str(exc))
+            where = f"<code>{caps.looked_in[0]}</code>" if caps.looked_in else "the weights folder"
+            self.banner.setToolTip(caps.problem)
             if model_ok:
-                where = f"<code>{find_weights(folder)}</code>"
                 self.banner.setToolTip("")
                 self.banner.setText(PARTIAL_MODEL.format(what=CANNOT[self.origin], where=where))
             else:
@@ -575,6 +573,7 @@ class MainWindow(QMainWindow):
         from unimt_desktop.dialogs import SettingsDialog
 
         if SettingsDialog(self.settings, self).exec():
+            self.caps = None    # another weights folder, perhaps: read it again when it matters
             self._show_device()
             self._update_actions()
 

@@ -293,3 +293,23 @@ def test_a_broken_weights_folder_is_named(files, tmp_path, src, dst):
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "unreadable config.json" in proc.stderr and str(broken) in proc.stderr
     assert not (tmp_path / f"out.{dst}").exists()
+
+
+def test_capabilities_say_what_the_weights_can_and_where_they_were_looked_for(tmp_path, monkeypatch):
+    """One typed answer for menus: found or not, where, why not, and each model step (as weights_can says)."""
+    import model.inference.weights as weights
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("UNIMT_WEIGHTS", raising=False)
+    if weights.is_weights_dir(weights.PACKAGED_WEIGHTS):
+        caps = weights.capabilities()
+        assert caps.available and caps.folder == weights.PACKAGED_WEIGHTS and caps.problem == ""
+        assert all(caps.can(s) == weights.weights_can(s) for s in ("image", "audio", "midi"))
+    (tmp_path / "empty").mkdir()
+    caps = weights.capabilities(tmp_path / "empty")
+    assert not caps.available and caps.looked_in == () and "not a unimt weights folder" in caps.problem
+    assert not any(caps.can(s) for s in ("image", "audio", "midi"))
+    monkeypatch.setattr(weights, "PACKAGED_WEIGHTS", tmp_path / "not-shipped")
+    caps = weights.capabilities()
+    assert not caps.available and caps.looked_in[0] == str(tmp_path / "xdg" / "unimt" / "weights")
+    assert "looked in" in caps.problem
