@@ -8,25 +8,61 @@ from __future__ import annotations
 
 from model.engrave import FONTS, EngraveOptions, engrave_svg, notation_to_image
 from model.errors import BadInputError, Cancelled, MissingDependencyError, ModelUnavailableError, UnimtError
-from model.graph import describe, needs_model, route, supported_pairs
+from model.graph import best_route, describe, needs_model, route, supported_pairs
 from model.inference.engine import resolve_device
 from model.inference.pipeline import ModelOptions
-from model.inference.weights import find_weights, weights_available, weights_can
+from model.inference.weights import Capabilities, capabilities, find_weights, weights_available, weights_can
 from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
 from model.io.notation import musicxml_bytes
 from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
 from model.perform import expand_repeats, notation_to_midi, quarters_to_seconds, tempo_map
 from model.quantize import SPLIT_PITCH, one_piano_track_both_hands
 from model.synth import find_soundfont, midi_to_audio
-from model.translate import TranslateOptions, translate
+from model.translate import TranslateOptions, run_route, translate
 
 __all__ = [
-    "FONTS", "READ_FORMATS", "WRITE_FORMATS", "Audio", "BadInputError", "Cancelled", "EngraveOptions", "Midi",
-    "MissingDependencyError", "ModelOptions", "ModelUnavailableError", "Modality", "Notation", "SPLIT_PITCH",
+    "Capabilities",
+    "capabilities",
+    "Audio",
+    "BadInputError",
+    "Cancelled",
+    "EngraveOptions",
+    "FONTS",
+    "Midi",
+    "MissingDependencyError",
+    "Modality",
+    "ModelOptions",
+    "ModelUnavailableError",
+    "Notation",
+    "READ_FORMATS",
+    "SPLIT_PITCH",
     "ScoreImage",
-    "TranslateOptions", "UnimtError", "describe", "engrave_svg", "expand_repeats", "find_soundfont", "find_weights", "load",
-    "midi_to_audio", "modality_of", "musicxml_bytes", "needs_model", "notation_to_image", "notation_to_midi",
+    "TranslateOptions",
+    "UnimtError",
+    "WRITE_FORMATS",
+    "best_route",
+    "describe",
+    "engrave_svg",
+    "expand_repeats",
+    "find_soundfont",
+    "find_weights",
+    "load",
+    "midi_to_audio",
+    "modality_of",
+    "musicxml_bytes",
+    "needs_model",
+    "notation_to_image",
+    "notation_to_midi",
     "one_piano_track_both_hands",
-    "output_format", "quarters_to_seconds", "resolve_device", "route", "save", "supported_pairs", "tempo_map",
-    "translate", "weights_available", "weights_can",
+    "output_format",
+    "quarters_to_seconds",
+    "resolve_device",
+    "route",
+    "run_route",
+    "save",
+    "supported_pairs",
+    "tempo_map",
+    "translate",
+    "weights_available",
+    "weights_can",
 ]

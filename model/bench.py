@@ -41,7 +41,9 @@ def one_minute_of_piano(seed: int = 0):
     while t < 60.0:
         for k in range(4):
             p = int(rng.integers(60, 84))
-            piano.notes.append(pretty_midi.Note(int(rng.integers(50, 100)), p, t + k * 0.25, t + k * 0.25 + 0.24))
+            piano.notes.append(
+                pretty_midi.Note(int(rng.integers(50, 100)), p, t + k * 0.25, t + k * 0.25 + 0.24)
+            )
         root = int(rng.integers(36, 52))
         for p in (root, root + 7, root + 12):
             piano.notes.append(pretty_midi.Note(int(rng.integers(40, 80)), p, t, t + 0.95))
@@ -60,9 +62,11 @@ def _peak_rss_mb() -> float:
     return round(rss / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
-def model_bench(weights: Optional[str] = None, device: str = "cpu", threads: int = 2, minutes: float = 3.0) -> dict:
-    """Time the model's translations: audio -> MIDI on ``minutes`` of piano, the same minutes played as MIDI ->
-    notation, a page -> notation."""
+def model_bench(
+    weights: Optional[str] = None, device: str = "cpu", threads: int = 2, minutes: float = 3.0
+) -> dict:
+    """Time the model's translations: audio -> MIDI on ``minutes`` of piano, the same minutes played as MIDI
+    -> notation, a page -> notation."""
     import numpy as np
     import pretty_midi
     import torch
@@ -79,8 +83,12 @@ def model_bench(weights: Optional[str] = None, device: str = "cpu", threads: int
     folder = find_weights(weights)
     t = time.perf_counter()
     engine = get_engine(folder, device)
-    results: dict[str, object] = {"weights": str(folder), "device": engine.device, "threads": torch.get_num_threads(),
-                                  "load_s": round(time.perf_counter() - t, 3)}
+    results: dict[str, object] = {
+        "weights": str(folder),
+        "device": engine.device,
+        "threads": torch.get_num_threads(),
+        "load_s": round(time.perf_counter() - t, 3),
+    }
     one = one_minute_of_piano()
     pm = pretty_midi.PrettyMIDI(initial_tempo=120)
     inst = pretty_midi.Instrument(program=0, name="Piano")
@@ -124,11 +132,17 @@ def model_bench(weights: Optional[str] = None, device: str = "cpu", threads: int
         xml = musicxml_bytes(Notation(corpus.parse("joplin/maple_leaf_rag")))
         page = svg_to_array(engrave_svg(xml, EngraveOptions())[0], 150)
         t = time.perf_counter()
-        notation = recognise_image(ScoreImage.from_arrays([page]), ModelOptions(device, str(folder)), Reporter())
+        notation = recognise_image(
+            ScoreImage.from_arrays([page]), ModelOptions(device, str(folder)), Reporter()
+        )
         sec = time.perf_counter() - t
         systems = len(notation.recognition.systems)  # type: ignore[attr-defined]
-        results["recognise_page"] = {"score": "joplin/maple_leaf_rag page 1, 150 dpi", "seconds": round(sec, 2),
-                                     "systems": systems, "seconds_per_system": round(sec / max(systems, 1), 2)}
+        results["recognise_page"] = {
+            "score": "joplin/maple_leaf_rag page 1, 150 dpi",
+            "seconds": round(sec, 2),
+            "systems": systems,
+            "seconds_per_system": round(sec / max(systems, 1), 2),
+        }
     else:
         results["recognise_page"] = "skipped: these weights were not trained to read score images"
     results["peak_memory_mb"] = _peak_rss_mb()

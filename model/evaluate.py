@@ -32,8 +32,14 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
                   split: str = "test", soundfont: str | None = None):
     """(header, array) of excerpts of ``split`` (the test split unless told), deterministic for a seed, played
     with ``soundfont`` (the held-out evaluation piano unless told)."""
-    from model.data.build import (HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS, BuildSettings, excerpt_examples,
-                                  make_tokenizers, unit_scores)
+    from model.data.build import (
+        HELD_OUT_SOUNDFONT,
+        TRAIN_SOUNDFONTS,
+        BuildSettings,
+        excerpt_examples,
+        make_tokenizers,
+        unit_scores,
+    )
     from model.data.split import corpus_files
     from model.tokenizers.lmx import _to_root, linearize_chunks
     from model.tokenizers.lmx_linearize import linearize_parts
@@ -64,7 +70,9 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
                     stop = starts[i + 1] if i + 1 < len(starts) else n
                     if not chunks[i] or len(chunks[i]) > 1000:
                         continue
-                    for header, array in excerpt_examples(chunks[i], stop - starts[i], rng, settings, rel, toks):
+                    for header, array in excerpt_examples(
+                        chunks[i], stop - starts[i], rng, settings, rel, toks
+                    ):
                         out.append((header, array))
             used += 1
         except Exception as exc:  # a piece music21 cannot parse is skipped, as in training
@@ -76,7 +84,7 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
 
 def _validation_piano() -> str | None:
     """The piano that plays validation recordings: neither a training nor the evaluation soundfont."""
-    from model.notes import VALIDATION_PIANO
+    from model.data.build import VALIDATION_PIANO
 
     return VALIDATION_PIANO if Path(VALIDATION_PIANO).exists() else None
 
@@ -129,12 +137,9 @@ def basic_pitch_transcriber():
 
 def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int = 0, device: str = "cpu",
              log=print, basic_pitch: bool = True, split: str = "test", only: tuple = ()) -> dict:
-    import torch
-
-    from model.inference.engine import get_engine, notation_length_cap
+    from model.inference.engine import get_engine
     from model.inference.weights import find_weights
     from model.metrics import SER, NoteF1
-    from model.training.batching import Example, collate
     from model.training.data import TASK_TARGET
 
     folder = find_weights(weights)
@@ -147,26 +152,15 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
     tasks = tuple(t for t in TASK_TARGET if engine.supports(t) and (not only or t in only))
     note_head = "audio2notes" in tasks and engine.model.note_head is not None
     t0 = time.time()
-    records = test_examples(pieces, excerpts, seed, tuple(sorted({RECORD_TASK.get(t, t) for t in tasks})), log,
-                            keep_audio=note_head, split=split, soundfont=_validation_piano() if split != "test" else None)
+    kinds = tuple(sorted({RECORD_TASK.get(t, t) for t in tasks}))
+    records = test_examples(pieces, excerpts, seed, kinds, log, keep_audio=note_head, split=split,
+                            soundfont=_validation_piano() if split != "test" else None)
     bp = basic_pitch_transcriber() if (note_head and basic_pitch) else None
     if note_head and basic_pitch and bp is None:
         log("basic-pitch is not installed: no comparison (see `unimt eval --help`)")
     log(f"{len(records)} {split} records from {pieces} pieces in {time.time() - t0:.0f} s")
     vocab = engine.vocab
-    lmx_ids = {t: i for i, t in enumerate(engine.lmx.vocab)}
     midi_ids = {t: i for i, t in enumerate(engine.midi.vocab)}
-
-    def run(kind, src, target):
-        ex = Example("eval", kind, src, [], vocab.target_id(target))
-        b = collate([ex], vocab.bos, vocab.eos)
-        max_len = engine.model.config.max_tgt_len - 1
-        if kind == "tokens" and target == "lmx":      # as the product does (Engine.notate)
-            max_len = min(max_len, notation_length_cap(len(src)))
-        with torch.inference_mode():
-            ids, _ = engine._generate(kind, b.src, b.src_pad, target, max_len)
-        lo, hi = vocab.range(target)
-        return [t - lo for t in ids[0] if lo <= t < hi]
 
     sers: dict[str, SER] = {}
     f1s: dict[str, NoteF1] = {}
@@ -179,9 +173,13 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
             staves = "grand staff" if "staff:2" in header["tgt_lmx"] else "single staff"
             look = "degraded" if header.get("degraded") else "clean"
             if "image2lmx" in tasks:
-                jobs.append(("image2lmx", f"image2lmx {look} {staves}", "image", canvas, "lmx", header["tgt_lmx"]))
+                jobs.append(
+                    ("image2lmx", f"image2lmx {look} {staves}", "image", canvas, "lmx", header["tgt_lmx"])
+                )
             if "image2midi" in tasks and header.get("tgt_midi_exact"):
-                jobs.append(("image2midi", f"image2midi {look}", "image", canvas, "midi", header["tgt_midi_exact"]))
+                jobs.append(
+                    ("image2midi", f"image2midi {look}", "image", canvas, "midi", header["tgt_midi_exact"])
+                )
         elif kind == "midi2lmx" and kind in tasks:
             src = np.asarray([midi_ids[t] + vocab.offset("midi") for t in header["src_midi"]])
             jobs.append((kind, kind, "tokens", src, "lmx", header["tgt_lmx"]))
@@ -200,12 +198,14 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
             if bp is not None:
                 t = time.time()
                 f1s.setdefault("audio2midi basic-pitch", NoteF1()).add(bp(array, 16000), ref_pm)
-                timings.setdefault("basic-pitch real-time factor", []).append((time.time() - t) / audio.duration)
+                timings.setdefault("basic-pitch real-time factor", []).append(
+                    (time.time() - t) / audio.duration
+                )
         elif kind == "audio2midi" and kind in tasks:
             jobs.append((kind, kind, "audio", array.astype(np.float32), "midi", header["tgt_midi"]))
         for task, name, src_kind, src, target, ref in jobs:
             t = time.time()
-            hyp = run(src_kind, src, target)
+            hyp = _decode(engine, src_kind, src, target)
             timings.setdefault(task, []).append(time.time() - t)
             if target == "lmx":
                 sers.setdefault(name, SER()).add(engine.lmx.ids_to_tokens(hyp), ref)
@@ -218,14 +218,53 @@ def evaluate(weights: str | None, pieces: int = 40, excerpts: int = 3, seed: int
                 f1s.setdefault(name, NoteF1()).add(est, ref_pm)
                 if name != task:
                     f1s.setdefault(task, NoteF1()).add(est, ref_pm)
-    del lmx_ids
+    return _report(engine, folder, split, pieces, seed, sers, f1s, timings, t0)
+
+
+def _decode(engine, kind: str, src, target: str) -> list[int]:
+    """One greedy decoding of ``src`` into ``target`` (ids local to the target's tokenizer), capped as the
+    product caps it."""
+    import torch
+
+    from model.batching import Example, collate
+    from model.inference.engine import notation_length_cap
+
+    vocab = engine.vocab
+    ex = Example("eval", kind, src, [], vocab.target_id(target))
+    b = collate([ex], vocab.bos, vocab.eos)
+    max_len = engine.model.config.max_tgt_len - 1
+    if kind == "tokens" and target == "lmx":      # as the product does (Engine.notate)
+        max_len = min(max_len, notation_length_cap(len(src)))
+    with torch.inference_mode():
+        ids, _ = engine._generate(kind, b.src, b.src_pad, target, max_len)
+    lo, hi = vocab.range(target)
+    return [t - lo for t in ids[0] if lo <= t < hi]
+
+
+def _report(engine, folder, split: str, pieces: int, seed: int, sers: dict, f1s: dict, timings: dict,
+            t0: float) -> dict:
+    """What ``unimt eval`` prints and writes as JSON."""
+    from model.training.data import TASK_TARGET
+
     report = {
-        "weights": str(folder), "device": engine.device, "split": split, "pieces": pieces, "seed": seed,
-        "trained_tasks": list(engine.tasks), "skipped_tasks": [t for t in TASK_TARGET if not engine.supports(t)],
-        "ser": {k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
-                for k, v in sorted(sers.items())},
-        "note_f1": {k: {**{m: round(x, 4) for m, x in v.summary().items() if isinstance(x, float)},
-                        "sequences": len(v.per_piece)} for k, v in sorted(f1s.items())},
+        "weights": str(folder),
+        "device": engine.device,
+        "split": split,
+        "pieces": pieces,
+        "seed": seed,
+        "trained_tasks": list(engine.tasks),
+        "skipped_tasks": [t for t in TASK_TARGET if not engine.supports(t)],
+        "ser": {
+            k: {"ser": round(v.value, 4), "sequences": v.count, "reference_tokens": v.reference}
+            for k, v in sorted(sers.items())
+        },
+        "note_f1": {
+            k: {
+                **{m: round(x, 4) for m, x in v.summary().items() if isinstance(x, float)},
+                "sequences": len(v.per_piece),
+            }
+            for k, v in sorted(f1s.items())
+        },
         "seconds_per_sequence": {k: round(float(np.mean(v)), 3) for k, v in timings.items()},
         "seconds": round(time.time() - t0, 1),
     }
@@ -239,14 +278,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="write the report here")
-    parser.add_argument("--split", choices=["test", "validation"], default="test",
-                        help="validation: for choosing checkpoints and settings (never choose on the test split)")
+    parser.add_argument(
+        "--split",
+        choices=["test", "validation"],
+        default="test",
+        help="validation: for choosing checkpoints and settings (never choose on the test split)",
+    )
     parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained)")
     parser.add_argument("--no-musescore", dest="musescore", action="store_false",
                         help="score reading: skip the MuseScore 3 engravings")
-    parser.add_argument("--no-basic-pitch", dest="basic_pitch", action="store_false",
-                        help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
-                             "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)")
+    parser.add_argument(
+        "--no-basic-pitch",
+        dest="basic_pitch",
+        action="store_false",
+        help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
+        "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)",
+    )
 
 
 def _reader_folder(weights: str | None) -> Path | None:
@@ -274,7 +321,9 @@ def run(args) -> int:
 
         rep = evaluate_reader(reader, args.pieces, args.excerpts, args.seed, args.split, args.musescore, log)
         for name, r in rep["ser"].items():
-            print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
+            print(
+                f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)"
+            )
         print(f"reading: {rep['seconds_per_page']} s per page")
         if args.json:
             args.json.with_suffix(".reader.json").write_text(json.dumps(rep, indent=2))
@@ -289,8 +338,10 @@ def run(args) -> int:
     for name, r in report["ser"].items():
         print(f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)")
     for name, r in report["note_f1"].items():
-        print(f"F1  {name:40s} onset {r.get('onset_f1', 0):.2%}  onset-offset {r.get('onset_offset_f1', 0):.2%}"
-              f"  ({r['sequences']} sequences)")
+        print(
+            f"F1  {name:40s} onset {r.get('onset_f1', 0):.2%}  onset-offset {r.get('onset_offset_f1', 0):.2%}"
+            f"  ({r['sequences']} sequences)"
+        )
     if report["skipped_tasks"]:
         print("not trained for:", ", ".join(report["skipped_tasks"]))
     if args.json:

@@ -26,7 +26,12 @@ EDGES: tuple[Edge, ...] = (
     Edge(NOTATION, IMAGE, "engrave with Verovio", False),
     Edge(NOTATION, MIDI, "perform (repeats, tempo, dynamics)", False),
     Edge(MIDI, AUDIO, "synthesise with FluidSynth", False),
-    Edge(MIDI, NOTATION, "write the score (music21 quantiser; the model for a played one-instrument performance)", False),
+    Edge(
+        MIDI,
+        NOTATION,
+        "write the score (music21 quantiser; the model for a played one-instrument performance)",
+        False,
+    ),
     Edge(IMAGE, NOTATION, "recognise the score (model)", True),
     Edge(AUDIO, MIDI, "transcribe the recording (model)", True),
 )
@@ -52,6 +57,21 @@ def route(src: Modality, dst: Modality) -> list[Edge]:
                     return path
                 queue.append(edge.dst)
     raise ValueError(f"no route from {src.value} to {dst.value}")
+
+
+def best_route(sources, dst: Modality) -> list[Edge]:
+    """The route to ``dst`` from the best of ``sources`` (modalities at hand): exact routes before model ones,
+    then the fewest steps, then the first given. Empty when no source differs from ``dst``."""
+    best: list[Edge] = []
+    key = None
+    for src in sources:
+        if src == dst:
+            continue
+        steps = route(src, dst)
+        k = (any(e.needs_model for e in steps), len(steps))
+        if key is None or k < key:
+            best, key = steps, k
+    return best
 
 
 def needs_model(src: Modality, dst: Modality) -> bool:

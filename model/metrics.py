@@ -71,10 +71,22 @@ class NoteF1:
         est_iv, est_hz = notes_array(estimate_pm)
         m_on = m_off = 0
         if len(ref_iv) and len(est_iv):
-            m_on = len(mir_eval.transcription.match_notes(ref_iv, ref_hz, est_iv, est_hz, onset_tolerance=0.05,
-                                                          offset_ratio=None))
-            m_off = len(mir_eval.transcription.match_notes(ref_iv, ref_hz, est_iv, est_hz, onset_tolerance=0.05,
-                                                           offset_ratio=0.2, offset_min_tolerance=0.05))
+            m_on = len(
+                mir_eval.transcription.match_notes(
+                    ref_iv, ref_hz, est_iv, est_hz, onset_tolerance=0.05, offset_ratio=None
+                )
+            )
+            m_off = len(
+                mir_eval.transcription.match_notes(
+                    ref_iv,
+                    ref_hz,
+                    est_iv,
+                    est_hz,
+                    onset_tolerance=0.05,
+                    offset_ratio=0.2,
+                    offset_min_tolerance=0.05,
+                )
+            )
         for acc, m in ((self.onset, m_on), (self.onset_offset, m_off)):
             acc[0] += m
             acc[1] += len(ref_iv)

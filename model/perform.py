@@ -33,7 +33,8 @@ class ScoreNote:
 
 
 def expand_repeats(score):
-    """The score with repeats and endings written out (the score itself if it has none or they are malformed)."""
+    """The score with repeats and endings written out (the score itself if it has none or they are
+    malformed)."""
     from music21 import bar, repeat, spanner
 
     has_repeats = any(True for _ in score.recurse().getElementsByClass((bar.Repeat, repeat.RepeatExpression)))
@@ -189,7 +190,9 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     except UnimtError as exc:
         raise type(exc)(exc.problem, exc.path or notation.source) from None
     except Exception as exc:
-        raise UnimtError(f"cannot perform this score ({type(exc).__name__}: {exc})", notation.source) from None
+        raise UnimtError(
+            f"cannot perform this score ({type(exc).__name__}: {exc})", notation.source
+        ) from None
 
     def tick(q: Fraction) -> int:
         return int(round(q * TICKS_PER_QUARTER))
@@ -198,7 +201,9 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     mf = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_QUARTER)
     meta = mido.MidiTrack()
     meta.append(mido.MetaMessage("track_name", name="tempo", time=0))
-    events = [(tick(q), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0)) for q, bpm in tempos]
+    events = [
+        (tick(q), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0)) for q, bpm in tempos
+    ]
     _append_abs(meta, events)
     mf.tracks.append(meta)
 
@@ -218,7 +223,9 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
             start, end = tick(n.onset), tick(n.onset + n.duration)
             if end <= start:
                 end = start + 1
-            evs.append((start, 1, mido.Message("note_on", note=n.pitch, velocity=n.velocity, channel=channel)))
+            evs.append(
+                (start, 1, mido.Message("note_on", note=n.pitch, velocity=n.velocity, channel=channel))
+            )
             evs.append((end, 0, mido.Message("note_off", note=n.pitch, velocity=0, channel=channel)))
         evs.sort(key=lambda e: (e[0], e[1]))
         _append_abs(track, [(t, m) for t, _, m in evs])

@@ -29,7 +29,9 @@ class Reporter:
             raise Cancelled()
 
 
-def as_reporter(progress: Optional[ProgressFn | Reporter] = None, should_stop: Optional[StopFn] = None) -> Reporter:
+def as_reporter(
+    progress: Optional[ProgressFn | Reporter] = None, should_stop: Optional[StopFn] = None
+) -> Reporter:
     if isinstance(progress, Reporter):
         return progress
     return Reporter(progress, should_stop)

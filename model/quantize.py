@@ -16,7 +16,9 @@ from model.progress import ProgressFn, as_reporter
 QUARTER_DIVISORS = (4, 3)  # sixteenths and eighth-note triplets
 
 
-def midi_to_notation(midi: Midi, progress: Optional[ProgressFn] = None, title: Optional[str] = None) -> Notation:
+def midi_to_notation(
+    midi: Midi, progress: Optional[ProgressFn] = None, title: Optional[str] = None
+) -> Notation:
     """Quantise MIDI into a score with music21 (grid of sixteenths and triplets)."""
     from music21 import converter, key, metadata, stream
 

@@ -34,10 +34,14 @@ SYSTEM_SOUNDFONTS = [
     "C:/soundfonts/default.sf2",
 ]
 
-INSTALL_FLUIDSYNTH = ("FluidSynth is not installed: on Debian/Ubuntu run 'sudo apt-get install libfluidsynth3', "
-                      "on macOS 'brew install fluid-synth', on Windows put libfluidsynth-3.dll on PATH")
-INSTALL_SOUNDFONT = ("no General MIDI soundfont found: install one ('sudo apt-get install fluid-soundfont-gm') "
-                     "or pass --soundfont FILE.sf2")
+INSTALL_FLUIDSYNTH = (
+    "FluidSynth is not installed: on Debian/Ubuntu run 'sudo apt-get install libfluidsynth3', "
+    "on macOS 'brew install fluid-synth', on Windows put libfluidsynth-3.dll on PATH"
+)
+INSTALL_SOUNDFONT = (
+    "no General MIDI soundfont found: install one ('sudo apt-get install fluid-soundfont-gm') "
+    "or pass --soundfont FILE.sf2"
+)
 
 
 def find_soundfont(explicit: Optional[str | Path] = None) -> Path:
@@ -169,4 +173,6 @@ def _normalised(chunks: list[np.ndarray]) -> np.ndarray:
 
 
 if sys.platform == "win32":  # pragma: no cover - paths differ on Windows
-    SYSTEM_SOUNDFONTS.insert(0, str(Path(os.environ.get("PROGRAMDATA", "C:/ProgramData")) / "soundfonts/default.sf2"))
+    SYSTEM_SOUNDFONTS.insert(
+        0, str(Path(os.environ.get("PROGRAMDATA", "C:/ProgramData")) / "soundfonts/default.sf2")
+    )

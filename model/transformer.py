@@ -18,7 +18,7 @@ Decoding uses a key/value cache: greedy, top-p sampling and beam search, batched
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable, Optional
 
 import torch
@@ -48,7 +48,8 @@ class ModelConfig:
     audio_stem: str = "conv1d"      # "conv1d" | "conv2d"
     audio_channels: tuple = (16, 32)
     note_head: bool = False         # auxiliary piano-roll head on the audio encoder
-    image_ctc: int = 0              # training aid: a CTC head on image memory, this many slots per column (0: none)
+    # training aid: a CTC head on image memory, this many slots per column (0: none)
+    image_ctc: int = 0
     ctc_classes: int = 0            # its classes: the LMX vocabulary, class 0 (LMX <pad>) the blank
 
     @classmethod
@@ -103,8 +104,14 @@ class Attention(nn.Module):
         """x: (B, Tq, D). Keys/values from ``kv_src`` (B, Tk, D) or a precomputed ``kv`` pair."""
         q = self._split(self.q(x))
         k, v = kv if kv is not None else self.project_kv(x if kv_src is None else kv_src)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=causal and attn_mask is None,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        y = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=attn_mask,
+            is_causal=causal and attn_mask is None,
+            dropout_p=self.dropout if self.training else 0.0,
+        )
         b, h, t, dh = y.shape
         return self.out(y.transpose(1, 2).reshape(b, t, h * dh))
 
@@ -122,7 +129,11 @@ class EncoderLayer(nn.Module):
     def __init__(self, c: ModelConfig):
         super().__init__()
         self.n1, self.n2 = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
-        self.attn, self.mlp, self.drop = Attention(c.d_model, c.n_heads, c.dropout), MLP(c.d_model, c.d_ff, c.dropout), nn.Dropout(c.dropout)
+        self.attn, self.mlp, self.drop = (
+            Attention(c.d_model, c.n_heads, c.dropout),
+            MLP(c.d_model, c.d_ff, c.dropout),
+            nn.Dropout(c.dropout),
+        )
 
     def forward(self, x, attn_mask):
         x = x + self.drop(self.attn(self.n1(x), attn_mask=attn_mask))
@@ -248,11 +259,12 @@ def note_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     t = min(logits.shape[1], labels.shape[1])
     logits, labels = logits[:, :t].float(), labels[:, :t].float()
     total = logits.new_zeros(())
-    for i, name in enumerate(NOTE_OUTPUTS[:3]):
+    for i, _name in enumerate(NOTE_OUTPUTS[:3]):
         valid = labels[..., i] >= 0
         if valid.any():   # onsets and offsets are rare (2 frames a note): their positives weigh more
             total = total + F.binary_cross_entropy_with_logits(
-                logits[..., i][valid], labels[..., i][valid], pos_weight=logits.new_tensor(NOTE_POS_WEIGHT[i]))
+                logits[..., i][valid], labels[..., i][valid], pos_weight=logits.new_tensor(NOTE_POS_WEIGHT[i])
+            )
     at_onset = labels[..., 0] > 0.5
     if at_onset.any():
         total = total + F.mse_loss(torch.sigmoid(logits[..., 3][at_onset]), labels[..., 3][at_onset])
@@ -280,8 +292,11 @@ class Seq2Seq(nn.Module):
         self.head = nn.Linear(c.d_model, c.vocab_size, bias=False)
         self.head.weight = self.tgt_embed.weight             # tied
         # reads the image memory column by column (model.tokenizers.lmx_visual): dense supervision of reading
-        self.ctc_head = (nn.Sequential(nn.LayerNorm(c.d_model), nn.Linear(c.d_model, c.image_ctc * c.ctc_classes))
-                         if c.image_ctc and c.ctc_classes else None)
+        self.ctc_head = (
+            nn.Sequential(nn.LayerNorm(c.d_model), nn.Linear(c.d_model, c.image_ctc * c.ctc_classes))
+            if c.image_ctc and c.ctc_classes
+            else None
+        )
         self.drop = nn.Dropout(c.dropout)
         self.apply(self._init)
 
@@ -361,9 +376,10 @@ class Seq2Seq(nn.Module):
         times the CTC loss when ``ctc`` = (targets, lengths) is given for an image batch."""
         memory, mask = self.encode(kind, src, target_modality, src_pad)
         logits = self.decode(tgt_in, self.memory_kv(memory), mask)
-        if logit_mask is not None:                           # (B, V) or (V,) True = allowed
-            logits = logits.masked_fill(~(logit_mask if logit_mask.dim() == 2 else logit_mask[None])[:, None, :],
-                                        float("-inf"))
+        if logit_mask is not None:  # (B, V) or (V,) True = allowed
+            logits = logits.masked_fill(
+                ~(logit_mask if logit_mask.dim() == 2 else logit_mask[None])[:, None, :], float("-inf")
+            )
         loss = None
         if tgt_out is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt_out.reshape(-1),
@@ -381,7 +397,8 @@ class Seq2Seq(nn.Module):
         """Decode target sequences (without BOS, up to and including EOS). Returns a list of id lists.
 
         With ``return_scores`` also returns per-token probabilities (greedy/top-p) for confidence.
-        ``on_step(step, max_len)`` is called before every greedy/top-p step (progress; it may raise to cancel).
+        ``on_step(step, max_len)`` is called before every greedy/top-p step (progress; it may raise to
+        cancel).
         """
         max_len = min(max_len, self.config.max_tgt_len - 1)
         memory, mask = self.encode(kind, src, target_modality, src_pad)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 
 from model.engrave import EngraveOptions
 from model.graph import AUDIO, IMAGE, MIDI, NOTATION, Edge, route
@@ -61,15 +61,24 @@ def translate(obj, target: Modality, options: Optional[TranslateOptions] = None,
         progress: ``progress(done, total, message)`` callback.
         should_stop: returns True to cancel; the work then raises :class:`model.errors.Cancelled`.
     """
+    results = [obj] + [out for _, out in run_route(obj, route(obj.modality, target), options, progress,
+                                                   should_stop)]
+    return results[-1]
+
+
+def run_route(obj, steps: list[Edge], options: Optional[TranslateOptions] = None,
+              progress: Optional[ProgressFn] = None, should_stop: Optional[StopFn] = None) -> Iterator[tuple]:
+    """Run a route planned already (:func:`model.graph.route`, :func:`model.graph.best_route`) from ``obj``,
+    yielding ``(edge, result)`` after each step, so that a caller keeps every step's result without asking
+    for the route again. Progress is on one scale for the whole route: ``progress(done, 1000, message)``."""
     options = options or TranslateOptions()
-    steps = route(obj.modality, target)
     for i, edge in enumerate(steps):
-        def step_progress(done, total, message, _i=i):
+        def step_progress(done, total, message, _i=i, _edge=edge):
             if progress is not None:
                 frac = (done / total) if total else 0.0
-                progress(int(1000 * (_i + frac) / len(steps)), 1000, message or edge.name)
+                progress(int(1000 * (_i + frac) / len(steps)), 1000, message or _edge.name)
 
         report = as_reporter(step_progress, should_stop)
         report.check()
         obj = _step(edge, obj, options, report)
-    return obj
+        yield edge, obj

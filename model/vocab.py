@@ -64,7 +64,9 @@ class Vocabulary:
             if name not in self._sizes:
                 raise ValueError(f"codebooks given for {name!r}, which has no range")
             if count < 1 or size < 1 or count * size > self._sizes[name]:
-                raise ValueError(f"{count} codebooks of {size} do not fit the {self._sizes[name]} ids of {name!r}")
+                raise ValueError(
+                    f"{count} codebooks of {size} do not fit the {self._sizes[name]} ids of {name!r}"
+                )
             self._codebooks[name] = (int(count), int(size))
         if len(set(targets)) != len(targets):
             raise ValueError(f"target modalities repeat: {list(targets)}")
@@ -79,7 +81,9 @@ class Vocabulary:
         tokenizers of one modality (e.g. continuous image front-end and image codes) keep the
         larger vocabulary.
         """
-        items = tokenizers.items() if isinstance(tokenizers, Mapping) else ((t.modality, t) for t in tokenizers)
+        items = (
+            tokenizers.items() if isinstance(tokenizers, Mapping) else ((t.modality, t) for t in tokenizers)
+        )
         ranges: dict[str, int] = {}
         codebooks: dict[str, tuple[int, int]] = {}
         for name, tok in items:
@@ -123,7 +127,9 @@ class Vocabulary:
 
     def _check(self, modality: str) -> None:
         if modality not in self._sizes:
-            raise ValueError(f"no modality {modality!r} in the vocabulary (has {', '.join(self._sizes) or 'none'})")
+            raise ValueError(
+                f"no modality {modality!r} in the vocabulary (has {', '.join(self._sizes) or 'none'})"
+            )
 
     def offset(self, modality: str) -> int:
         """Global id of a modality's local id 0."""
@@ -153,7 +159,9 @@ class Vocabulary:
         for pos, i in enumerate(local_ids):
             i = int(i)
             if not 0 <= i < stop - start:
-                raise ValueError(f"position {pos}: local id {i} is outside 0..{stop - start - 1} of {modality!r}")
+                raise ValueError(
+                    f"position {pos}: local id {i} is outside 0..{stop - start - 1} of {modality!r}"
+                )
             out.append(start + i)
         return out
 
@@ -231,7 +239,9 @@ class Vocabulary:
                     {r["modality"]: tuple(r["codebooks"]) for r in rows if "codebooks" in r}, data["targets"])
         for r in rows:
             if vocab.offset(r["modality"]) != r["offset"]:
-                raise ValueError(f"stored offset of {r['modality']!r} ({r['offset']}) does not match the layout")
+                raise ValueError(
+                    f"stored offset of {r['modality']!r} ({r['offset']}) does not match the layout"
+                )
         if vocab.size != data.get("size", vocab.size):
             raise ValueError(f"stored size {data['size']} does not match the layout ({vocab.size})")
         return vocab

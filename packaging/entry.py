@@ -31,8 +31,8 @@ def wants_cli(args: list[str]) -> bool:
 
 
 def _bench_in_bundle(args: list[str]) -> list[str]:
-    """`unimt bench` parses a music21 corpus piece; frozen, music21 finds its folder from a path relative to the
-    bundle's ``_internal`` folder, so run from there (the ``--json`` output path made absolute first)."""
+    """`unimt bench` parses a music21 corpus piece; frozen, music21 finds its folder from a path relative to
+    the bundle's ``_internal`` folder, so run from there (the ``--json`` output path made absolute first)."""
     out = []
     for i, arg in enumerate(args):
         if i > 0 and args[i - 1] == "--json":

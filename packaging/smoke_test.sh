@@ -195,7 +195,7 @@ from model.tokenizers.audio import MelConfig
 from model.tokenizers.lmx import LMXTokenizer
 from model.tokenizers.midi import MidiTokenizer
 from model.tokenizers.score_image import SystemImageConfig
-from model.training.checkpoint import save_bundle
+from model.bundle import save_bundle
 from model.training.data import make_vocabulary
 from model.transformer import ModelConfig, Seq2Seq
 

@@ -19,7 +19,7 @@ from pathlib import Path
 def make_samples(d: Path) -> dict[str, Path]:
     from music21 import corpus
 
-    from model.api import Modality, Notation, load, midi_to_audio, notation_to_midi, save, translate
+    from model.api import Modality, load, midi_to_audio, notation_to_midi, save, translate
 
     d.mkdir(parents=True, exist_ok=True)
     src = corpus.getWork("mozart/k545/movement1_exposition")
@@ -31,13 +31,19 @@ def make_samples(d: Path) -> dict[str, Path]:
     score.score.metadata = md
     for part in score.score.parts:
         part.partName, part.partAbbreviation = "Piano", "Pno."
-    out = {"musicxml": d / "k545.musicxml", "mid": d / "k545.mid", "wav": d / "k545.wav", "png": d / "k545-scan.png"}
+    out = {
+        "musicxml": d / "k545.musicxml",
+        "mid": d / "k545.mid",
+        "wav": d / "k545.wav",
+        "png": d / "k545-scan.png",
+    }
     save(score, out["musicxml"])
     midi = notation_to_midi(score)
     save(midi, out["mid"])
     save(midi_to_audio(midi), out["wav"])
     image = translate(score, Modality.IMAGE)
     import numpy as np
+
     from model.api import ScoreImage
 
     page = image.page(0).astype(np.float32)          # a little paper tone and noise: it should look scanned
@@ -54,7 +60,7 @@ def main() -> int:
     samples = make_samples(outdir / "samples")
 
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from unimt_desktop.__main__ import create_app
 

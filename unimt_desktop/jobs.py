@@ -6,12 +6,11 @@ returns plain data: model objects and numpy arrays.
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
-
-import re
-import threading
 
 import numpy as np
 
@@ -84,9 +83,11 @@ class Result:
     """What a job hands back: model objects by modality, views by pane, and an error if one step failed."""
 
     objects: dict = field(default_factory=dict)
-    views: dict = field(default_factory=dict)   # "scan" | "engraved": PageSet, "roll": RollData, "wave": WaveData
+    # "scan" | "engraved": PageSet, "roll": RollData, "wave": WaveData
+    views: dict = field(default_factory=dict)
     error: Optional[str] = None
     device: Optional[str] = None
+    capabilities: Any = None   # model.api.Capabilities of the weights in use, read off the GUI thread
 
 
 class _Steps:
@@ -194,7 +195,10 @@ def wave_data(audio, progress=None) -> WaveData:
         m, M = lmins[-1], lmaxs[-1]
         pad = (-len(m)) % 4
         if pad:
-            m, M = np.concatenate([m, np.zeros(pad, np.float32)]), np.concatenate([M, np.zeros(pad, np.float32)])
+            m, M = (
+                np.concatenate([m, np.zeros(pad, np.float32)]),
+                np.concatenate([M, np.zeros(pad, np.float32)]),
+            )
         lmins.append(m.reshape(-1, 4).min(axis=1))
         lmaxs.append(M.reshape(-1, 4).max(axis=1))
         blocks.append(blocks[-1] * 4)
@@ -241,7 +245,9 @@ _VIEWBOX = re.compile(r'class="definition-scale"[^>]*viewBox="0 0 (\d+(?:\.\d+)?
 _MARGIN = re.compile(r'class="page-margin" transform="translate\((-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)\)"')
 
 
-def measure_boxes(svg_pages: list[str], shapes: list[tuple[int, int]]) -> list[tuple[int, float, float, float, float]]:
+def measure_boxes(
+    svg_pages: list[str], shapes: list[tuple[int, int]]
+) -> list[tuple[int, float, float, float, float]]:
     """Each engraved measure's box on its page, in page pixels, from the staff lines in Verovio's SVG."""
     out = []
     for p, (svg, (h, w)) in enumerate(zip(svg_pages, shapes)):
@@ -296,7 +302,10 @@ def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:
                 index.setdefault(m.number, i)
             measures = list(played.parts[0].getElementsByClass("Measure"))
             starts = _seconds([float(m.offset) for m in measures], played)
-            seq = [(t, index.get((m.number, m.numberSuffix), index.get(m.number))) for m, t in zip(measures, starts)]
+            seq = [
+                (t, index.get((m.number, m.numberSuffix), index.get(m.number)))
+                for m, t in zip(measures, starts)
+            ]
             if all(i is not None for _, i in seq):
                 order = seq
                 seen: dict[int, float] = {}
@@ -338,8 +347,8 @@ def views_for(obj, progress=None) -> dict:
 
 # -- jobs ----------------------------------------------------------------------------------------
 
-def load_job(path: str | Path, dpi: int = 150, *, progress, should_stop) -> Result:
-    from model.api import load
+def load_job(path: str | Path, dpi: int = 150, weights=None, *, progress, should_stop) -> Result:
+    from model.api import capabilities, load
 
     steps = _Steps(progress, 2)
     steps.sub(0, 1, f"reading {Path(path).name}")
@@ -349,25 +358,11 @@ def load_job(path: str | Path, dpi: int = 150, *, progress, should_stop) -> Resu
         from model.api import Cancelled
 
         raise Cancelled()
-    res = Result({obj.modality: obj})
+    res = Result({obj.modality: obj}, capabilities=capabilities(weights))
     res.views.update(views_for(obj, steps.sub))
     if "_image" in res.views:
         res.objects["engraved"] = res.views.pop("_image")
     return res
-
-
-def best_source(objects: dict, target):
-    """The loaded object closest to ``target`` (exact routes before model ones, then fewest steps)."""
-    from model.api import Modality, needs_model, route
-
-    best, key = None, None
-    for m, obj in objects.items():
-        if not isinstance(m, Modality) or m is target:
-            continue
-        k = (needs_model(m, target), len(route(m, target)))
-        if key is None or k < key:
-            best, key = obj, k
-    return best
 
 
 def name_untitled(notation, source) -> None:
@@ -392,46 +387,52 @@ def name_untitled(notation, source) -> None:
 
 
 def translate_job(objects: dict, targets: list, options=None, *, progress, should_stop) -> Result:
-    """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step."""
-    from model.api import Cancelled, Modality, UnimtError, route, translate
+    """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step. Each
+    target's route is asked for once (:func:`model.api.best_route`) and run in one go
+    (:func:`model.api.run_route`)."""
+    from model.api import Modality, UnimtError, best_route, capabilities, run_route
 
     have = dict(objects)
-    res = Result()
-    nsteps = 0
+    res = Result(capabilities=capabilities(getattr(getattr(options, "model", None), "weights", None)))
+
+    def at_hand():
+        return [m for m in have if isinstance(m, Modality)]
+
+    plans = {t: best_route(at_hand(), t) for t in targets if t not in have}
+    steps = _Steps(progress, max(1, sum(1 + len(r) for r in plans.values() if r)))
+    planned_with = set(at_hand())
     for t in targets:
-        srcs = [m for m in have if isinstance(m, Modality) and m is not t]
-        if t not in have and srcs:
-            nsteps += min(len(route(m, t)) for m in srcs) + 1
-    steps = _Steps(progress, max(1, nsteps))
-    try:
-        for t in targets:
-            if t in have:
-                continue
-            src = best_source(have, t)
-            if src is None:
-                continue
-            for edge in route(src.modality, t):
-                if should_stop():
-                    raise Cancelled()
-                obj = translate(have[edge.src], edge.dst, options, progress=lambda d, n, msg, e=edge:
-                                steps.sub(d, n, msg or e.name), should_stop=should_stop)
+        if t in have:
+            continue
+        route = plans[t] if set(at_hand()) == planned_with else best_route(at_hand(), t)
+        if not route:
+            continue
+        src = have[route[0].src]
+        done, error = [], None
+        try:
+            for edge, obj in run_route(src, route, options, progress=steps.sub, should_stop=should_stop):
                 if edge.needs_model:   # the model ran: say on which device it actually did
                     from model.api import resolve_device
 
                     res.device = resolve_device(getattr(getattr(options, "model", None), "device", "auto"))
-                steps.next()
                 if edge.dst is Modality.NOTATION:
                     name_untitled(obj, getattr(src, "source", None))
                 have[edge.dst] = res.objects[edge.dst] = obj
-                views = views_for(obj, steps.sub)
-                if "_image" in views:
-                    res.objects["engraved"] = views.pop("_image")
-                res.views.update(views)
-                steps.next()
-    except UnimtError as exc:
-        res.error = str(exc)
-        if not res.objects:
-            raise
+                done.append(obj)
+        except UnimtError as exc:
+            error = exc
+        steps.next()
+        for obj in done:
+            views = views_for(obj, steps.sub)
+            if "_image" in views:
+                res.objects["engraved"] = views.pop("_image")
+            res.views.update(views)
+            steps.next()
+        if error is not None:
+            res.error = str(error)
+            if not res.objects:
+                raise error
+            break
     return res
 
 

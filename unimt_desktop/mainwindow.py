@@ -5,13 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSplitter,
-                               QStyle, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from model.api import Modality
 from unimt_desktop import jobs
+from unimt_desktop.drops import DropFilter
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
 from unimt_desktop.panes.common import fmt_time
 from unimt_desktop.player import Player
@@ -19,9 +31,10 @@ from unimt_desktop.settings import Settings
 from unimt_desktop.workers import Worker
 
 APP_NAME = "unimt"
-OPEN_FILTER = ("All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.flac *.ogg *.mp3 *.png *.jpg *.jpeg "
-               "*.tif *.tiff *.pdf);;Scores (*.musicxml *.xml *.mxl);;Score images (*.png *.jpg *.jpeg *.tif *.tiff "
-               "*.pdf);;MIDI (*.mid *.midi);;Audio (*.wav *.flac *.ogg *.mp3);;All files (*)")
+OPEN_FILTER = ("All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.flac *.ogg *.mp3 *.png *.jpg "
+               "*.jpeg *.tif *.tiff *.pdf);;Scores (*.musicxml *.xml *.mxl);;"
+               "Score images (*.png *.jpg *.jpeg *.tif *.tiff *.pdf);;MIDI (*.mid *.midi);;"
+               "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)")
 EXPORT_FILTER = ("MusicXML (*.musicxml);;Compressed MusicXML (*.mxl);;MIDI (*.mid);;WAV audio (*.wav);;"
                  "FLAC audio (*.flac);;PDF score (*.pdf);;PNG score pages (*.png);;SVG score pages (*.svg)")
 TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
@@ -30,29 +43,9 @@ CANNOT = {Modality.IMAGE: "read score images", Modality.AUDIO: "transcribe recor
 PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> Its weights ({where}) were trained for other "
                  "translations; weights that {what} will come with a later release, or choose a folder in "
                  "Settings. Everything else works.")
-NO_MODEL = ("<b>No model installed.</b> Reading score images and transcribing recordings need the unimt model "
-            "weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
+NO_MODEL = ("<b>No model installed.</b> Reading score images and transcribing recordings need the unimt "
+            "model weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
             "Everything else works.")
-
-
-class DropFilter(QObject):
-    """Lets any pane (and its viewport) take a dropped file; the window decides where it goes."""
-
-    dropped = Signal(str)
-
-    def eventFilter(self, obj, ev) -> bool:
-        t = ev.type()
-        if t in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
-            if ev.mimeData().hasUrls():
-                ev.acceptProposedAction()
-                return True
-        elif t == QEvent.Type.Drop and ev.mimeData().hasUrls():
-            urls = [u for u in ev.mimeData().urls() if u.isLocalFile()]
-            if urls:
-                ev.acceptProposedAction()
-                self.dropped.emit(urls[0].toLocalFile())
-                return True
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -71,6 +64,7 @@ class MainWindow(QMainWindow):
         self.job: Optional[Worker] = None
         self.workers: set[Worker] = set()
         self.objects: dict = {}
+        self.caps = None    # model.api.Capabilities of the weights in use, once read
         self.source: Optional[Path] = None
         self.origin: Optional[Modality] = None
         self.last_error: Optional[str] = None
@@ -107,9 +101,9 @@ class MainWindow(QMainWindow):
 
         self.drops = DropFilter(self)
         self.drops.dropped.connect(self.open_file)
-        for w in (self.score, self.roll, self.wave, self.score.scan.viewport(), self.score.engraved.viewport(),
-                  self.roll.plot.viewport(), self.wave.wave_plot.viewport(), self.wave.spec_plot.viewport(),
-                  self.score.empty, self.roll.empty, self.wave.empty):
+        for w in (self.score, self.roll, self.wave, self.score.scan.viewport(),
+                  self.score.engraved.viewport(), self.roll.plot.viewport(), self.wave.wave_plot.viewport(),
+                  self.wave.spec_plot.viewport(), self.score.empty, self.roll.empty, self.wave.empty):
             w.setAcceptDrops(True)
             w.installEventFilter(self.drops)
         self.setAcceptDrops(True)
@@ -141,23 +135,31 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         SP = QStyle.StandardPixmap
-        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open, SP.SP_DialogOpenButton,
+        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                                        SP.SP_DialogOpenButton,
                                         "Open a score, scan, PDF, MIDI file or recording")
         self.export_action = self._action("&Export…", self.export_dialog, "Ctrl+E", SP.SP_DialogSaveButton,
                                           "Export as MusicXML, MIDI, audio, PDF, PNG or SVG")
-        self.settings_action = self._action("&Settings…", self.settings_dialog, QKeySequence.StandardKey.Preferences)
+        self.settings_action = self._action("&Settings…", self.settings_dialog,
+                                            QKeySequence.StandardKey.Preferences)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.translate_actions = {
-            "score": self._action("To &score", lambda: self.translate("score"), "Ctrl+1", tip="Translate into a score"),
-            "midi": self._action("To &MIDI", lambda: self.translate("midi"), "Ctrl+2", tip="Translate into MIDI"),
-            "audio": self._action("To &audio", lambda: self.translate("audio"), "Ctrl+3", tip="Translate into audio"),
-            "all": self._action("&All", lambda: self.translate("all"), "Ctrl+4", tip="Translate into every form"),
+            "score": self._action("To &score", lambda: self.translate("score"), "Ctrl+1",
+                                  tip="Translate into a score"),
+            "midi": self._action("To &MIDI", lambda: self.translate("midi"), "Ctrl+2",
+                                 tip="Translate into MIDI"),
+            "audio": self._action("To &audio", lambda: self.translate("audio"), "Ctrl+3",
+                                  tip="Translate into audio"),
+            "all": self._action("&All", lambda: self.translate("all"), "Ctrl+4",
+                                tip="Translate into every form"),
         }
-        self.play_action = self._action("Play", self.toggle_play, "Space", SP.SP_MediaPlay, "Play or pause (Space)")
+        self.play_action = self._action("Play", self.toggle_play, "Space", SP.SP_MediaPlay,
+                                        "Play or pause (Space)")
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.stop_action = self._action("Stop", self.stop_playback, None, SP.SP_MediaStop, "Stop and go to the start")
-        self.loop_action = self._action("Loop view", self.toggle_loop, "L", tip="Loop the stretch of time visible in "
-                                        "the piano roll or waveform (L)")
+        self.stop_action = self._action("Stop", self.stop_playback, None, SP.SP_MediaStop,
+                                        "Stop and go to the start")
+        self.loop_action = self._action("Loop view", self.toggle_loop, "L", tip="Loop the stretch of time "
+                                        "visible in the piano roll or waveform (L)")
         self.loop_action.setCheckable(True)
         self.cancel_action = self._action("Cancel", self.cancel, "Esc", tip="Cancel the running job")
 
@@ -227,7 +229,8 @@ class MainWindow(QMainWindow):
 
     def _show_device(self, resolved: Optional[str] = None) -> None:
         d = resolved or self.settings.device
-        label = {"auto": "auto (GPU if available)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"}.get(d, d)
+        label = {"auto": "auto (GPU if available)", "cpu": "CPU", "cuda": "GPU (CUDA)",
+                 "mps": "GPU (Apple)"}.get(d, d)
         self.device_label.setText(f"Model {'ran on' if resolved else 'device'}: {label}")
 
     def _check_audio(self) -> None:
@@ -250,7 +253,8 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self.settings.set_folder("open", path)
         self.statusBar().showMessage(f"Opening {path.name}…")
-        self._start(Worker(jobs.load_job, str(path), self.settings.pdf_dpi, name="load"),
+        self._start(Worker(jobs.load_job, str(path), self.settings.pdf_dpi, self.settings.weights or None,
+                           name="load"),
                     lambda res: self._loaded(path, res))
 
     def _loaded(self, path: Path, res: jobs.Result) -> None:
@@ -282,8 +286,8 @@ class MainWindow(QMainWindow):
     def translate_options(self):
         from model.api import ModelOptions, TranslateOptions
 
-        return TranslateOptions(soundfont=self.settings.soundfont or None,
-                                model=ModelOptions(device=self.settings.device, weights=self.settings.weights or None))
+        model = ModelOptions(device=self.settings.device, weights=self.settings.weights or None)
+        return TranslateOptions(soundfont=self.settings.soundfont or None, model=model)
 
     @Slot()
     def translate(self, which: str = "all") -> None:
@@ -363,15 +367,16 @@ class MainWindow(QMainWindow):
             self._error(str(exc))
             return False
         if confirm and path.exists():
-            answer = QMessageBox.question(self, "Replace the file?", f"{path.name} already exists in {path.parent}.\n"
-                                          "Do you want to replace it?",
+            answer = QMessageBox.question(self, "Replace the file?", f"{path.name} already exists in "
+                                          f"{path.parent}.\nDo you want to replace it?",
                                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                           QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         self.settings.set_folder("export", path.parent)
         self.statusBar().showMessage(f"Exporting {path.name}…")
-        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(), name="export"),
+        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
+                           name="export"),
                     lambda written: self.statusBar().showMessage(
                         "Wrote " + ", ".join(Path(p).name for p in written), 10000))
         return True
@@ -408,6 +413,8 @@ class MainWindow(QMainWindow):
     def _returned(self, w: Worker, result, on_result) -> None:
         if w is self.job:
             self.last_error = None
+            if getattr(result, "capabilities", None) is not None:
+                self.caps = result.capabilities
             on_result(result)
 
     def _errored(self, w: Worker, msg: str) -> None:
@@ -493,17 +500,22 @@ class MainWindow(QMainWindow):
         self.play_action.setText("Pause" if playing else "Play")
 
     # -- state --------------------------------------------------------------------------------------
+    def _capabilities(self):
+        """What the weights in use can do: as the last job read it (off the GUI thread), else read now."""
+        if self.caps is None:
+            from model.api import capabilities
+
+            self.caps = capabilities(self.settings.weights or None)
+        return self.caps
+
     def _update_actions(self) -> None:
-        from model.api import needs_model, weights_available, weights_can
+        from model.api import needs_model
 
         busy = self.busy()
         have = [m for m in self.objects if isinstance(m, Modality)]
-        folder = self.settings.weights or None
-        try:
-            model_ok = weights_available(folder)
-            can = {m: weights_can(m.value, folder) for m in CANNOT}
-        except Exception:
-            model_ok, can = False, {m: False for m in CANNOT}
+        caps = self._capabilities() if have else None     # nothing open: nothing to translate
+        model_ok = caps is not None and caps.available
+        can = {m: caps is not None and caps.can(m.value) for m in CANNOT}
 
         def blocked(s, t) -> bool:   # the route from s to t needs a model step these weights cannot do
             return needs_model(s, t) and not can.get(s, True)
@@ -530,20 +542,9 @@ class MainWindow(QMainWindow):
         show = self.origin in CANNOT and not can[self.origin] and Modality.NOTATION not in have \
             and Modality.MIDI not in have
         if show:
-            import re
-
-            from model.api import UnimtError, find_weights
-
-            where = "the weights folder"
-            try:
-                find_weights(self.settings.weights or None)
-            except UnimtError as exc:
-                m = re.search(r"looked in ([^;)]+)", str(exc))
-                if m:
-                    where = f"<code>{m.group(1).split(',')[0].strip()}</code>"
-                self.banner.setToolTip(str(exc))
+            where = f"<code>{caps.looked_in[0]}</code>" if caps.looked_in else "the weights folder"
+            self.banner.setToolTip(caps.problem)
             if model_ok:
-                where = f"<code>{find_weights(folder)}</code>"
                 self.banner.setToolTip("")
                 self.banner.setText(PARTIAL_MODEL.format(what=CANNOT[self.origin], where=where))
             else:
@@ -572,12 +573,13 @@ class MainWindow(QMainWindow):
         from unimt_desktop.dialogs import SettingsDialog
 
         if SettingsDialog(self.settings, self).exec():
+            self.caps = None    # another weights folder, perhaps: read it again when it matters
             self._show_device()
             self._update_actions()
 
     def about(self) -> None:
-        QMessageBox.about(self, "About unimt", "<b>unimt</b><br>Translate music between score images, MusicXML, "
-                          "MIDI and audio, locally and offline.")
+        QMessageBox.about(self, "About unimt", "<b>unimt</b><br>Translate music between score images, "
+                          "MusicXML, MIDI and audio, locally and offline.")
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Ask running jobs to stop and wait for them (the mandelbrot example's stop()/wait())."""

@@ -14,6 +14,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 
+def _first_line(exc: Exception) -> str:
+    """The first line of an exception's message, or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Player(QObject):
     positionChanged = Signal(float)
     stateChanged = Signal(bool)      # playing
@@ -40,7 +46,7 @@ class Player(QObject):
                 sd.query_devices(kind="output")
                 self._available = True
             except Exception as exc:  # PortAudio missing, no device: playback off, the rest works
-                self.reason = f"no audio output device ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+                self.reason = f"no audio output device ({_first_line(exc)})"
                 self._available = False
         return self._available
 
@@ -92,7 +98,7 @@ class Player(QObject):
                                               dtype="float32", callback=self._callback)
             self.stream.start()
         except Exception as exc:
-            self.reason = f"cannot play audio ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+            self.reason = f"cannot play audio ({_first_line(exc)})"
             self._available = False
             self._close()
             return False
@@ -154,5 +160,10 @@ class Player(QObject):
 
     def _tick(self) -> None:
         self.positionChanged.emit(self.position())
-        if self.playing and self.samples is not None and self.frame >= len(self.samples) and self.loop is None:
+        if (
+            self.playing
+            and self.samples is not None
+            and self.frame >= len(self.samples)
+            and self.loop is None
+        ):
             self.pause()

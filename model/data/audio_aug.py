@@ -46,7 +46,11 @@ def _biquad(kind: str, f0: float, gain_db: float, q: float, sr: int) -> np.ndarr
         if kind == "lowshelf":
             b = [a_ * ((a_ + 1) - (a_ - 1) * cw + sq), 2 * a_ * ((a_ - 1) - (a_ + 1) * cw),
                  a_ * ((a_ + 1) - (a_ - 1) * cw - sq)]
-            a = [(a_ + 1) + (a_ - 1) * cw + sq, -2 * ((a_ - 1) + (a_ + 1) * cw), (a_ + 1) + (a_ - 1) * cw - sq]
+            a = [
+                (a_ + 1) + (a_ - 1) * cw + sq,
+                -2 * ((a_ - 1) + (a_ + 1) * cw),
+                (a_ + 1) + (a_ - 1) * cw - sq,
+            ]
         else:  # highshelf
             b = [a_ * ((a_ + 1) + (a_ - 1) * cw + sq), -2 * a_ * ((a_ - 1) + (a_ + 1) * cw),
                  a_ * ((a_ + 1) + (a_ - 1) * cw - sq)]
@@ -88,6 +92,49 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x ** 2))) if x.size else 0.0
 
 
+def _eq(y: np.ndarray, sr: int, rng: np.random.Generator, s: float, p: dict) -> np.ndarray:
+    """One to three shelf or peak filters of up to +-6 dB (times ``s``)."""
+    from scipy.signal import sosfilt
+
+    u = rng.uniform
+    rows = []
+    for _ in range(int(rng.integers(1, 4))):
+        kind = str(rng.choice(["lowshelf", "highshelf", "peak"]))
+        gain = u(-6.0, 6.0) * s
+        if kind == "lowshelf":
+            f0 = u(80.0, 400.0)
+        elif kind == "highshelf":
+            f0 = u(2000.0, 6000.0)
+        else:
+            f0 = u(200.0, 5000.0)
+        f0 = min(f0, 0.4 * sr)
+        rows.append(_biquad(kind, f0, gain, u(0.5, 2.0) if kind == "peak" else 0.707, sr))
+        p.setdefault("eq", []).append((kind, round(f0), round(gain, 1)))
+    return sosfilt(np.concatenate(rows), y)
+
+
+def _compress(y: np.ndarray, sr: int, rng: np.random.Generator, s: float, level_in: float,
+              p: dict) -> np.ndarray:
+    """A tanh saturation, or an RMS compressor with make-up gain back to ``level_in``."""
+    from scipy.signal import lfilter
+
+    u = rng.uniform
+    peak = max(float(np.abs(y).max()), 1e-9)
+    if rng.random() < 0.5:
+        drive = 1.0 + u(0.5, 3.0) * s
+        p["compress"] = ("tanh", round(drive, 2))
+        return np.tanh(drive * y / peak) / np.tanh(drive) * peak
+    a = np.exp(-1.0 / (u(0.01, 0.05) * sr))
+    env = np.sqrt(np.maximum(lfilter([1.0 - a], [1.0, -a], y ** 2), 1e-12))
+    thr = _rms(y) * 10.0 ** (u(-6.0, 3.0) / 20.0)
+    ratio = 1.0 + u(1.0, 5.0) * s
+    gain = np.where(env > thr, (env / max(thr, 1e-9)) ** (1.0 / ratio - 1.0), 1.0)
+    y = y * gain
+    y *= level_in / max(_rms(y), 1e-12)     # make-up gain
+    p["compress"] = ("rms", round(ratio, 1))
+    return y
+
+
 def augment(x: np.ndarray, sr: int, rng: np.random.Generator, strength: float = 0.5,
             params: dict | None = None) -> np.ndarray:
     """A recorded-sounding copy of mono audio.
@@ -102,7 +149,7 @@ def augment(x: np.ndarray, sr: int, rng: np.random.Generator, strength: float = 
     Returns:
         float32 (n,), finite, peak <= 1.
     """
-    from scipy.signal import butter, fftconvolve, lfilter, sosfilt
+    from scipy.signal import butter, fftconvolve, sosfilt
 
     x = np.asarray(x)
     if x.ndim != 1:
@@ -127,20 +174,7 @@ def augment(x: np.ndarray, sr: int, rng: np.random.Generator, strength: float = 
         p["reverb"] = (round(rt60, 2), round(wet, 2))
 
     if rng.random() < 0.6:   # EQ
-        rows = []
-        for _ in range(int(rng.integers(1, 4))):
-            kind = str(rng.choice(["lowshelf", "highshelf", "peak"]))
-            gain = u(-6.0, 6.0) * s
-            if kind == "lowshelf":
-                f0 = u(80.0, 400.0)
-            elif kind == "highshelf":
-                f0 = u(2000.0, 6000.0)
-            else:
-                f0 = u(200.0, 5000.0)
-            f0 = min(f0, 0.4 * sr)
-            rows.append(_biquad(kind, f0, gain, u(0.5, 2.0) if kind == "peak" else 0.707, sr))
-            p.setdefault("eq", []).append((kind, round(f0), round(gain, 1)))
-        y = sosfilt(np.concatenate(rows), y)
+        y = _eq(y, sr, rng, s, p)
 
     if rng.random() < 0.15 + 0.15 * s:   # a small microphone
         cut = min(u(3500.0, 7500.0), 0.45 * sr)
@@ -153,20 +187,7 @@ def augment(x: np.ndarray, sr: int, rng: np.random.Generator, strength: float = 
             p["highpass"] = round(hp)
 
     if rng.random() < 0.4:   # compression
-        peak = max(float(np.abs(y).max()), 1e-9)
-        if rng.random() < 0.5:
-            drive = 1.0 + u(0.5, 3.0) * s
-            y = np.tanh(drive * y / peak) / np.tanh(drive) * peak
-            p["compress"] = ("tanh", round(drive, 2))
-        else:
-            a = np.exp(-1.0 / (u(0.01, 0.05) * sr))
-            env = np.sqrt(np.maximum(lfilter([1.0 - a], [1.0, -a], y ** 2), 1e-12))
-            thr = _rms(y) * 10.0 ** (u(-6.0, 3.0) / 20.0)
-            ratio = 1.0 + u(1.0, 5.0) * s
-            gain = np.where(env > thr, (env / max(thr, 1e-9)) ** (1.0 / ratio - 1.0), 1.0)
-            y = y * gain
-            y *= level_in / max(_rms(y), 1e-12)     # make-up gain
-            p["compress"] = ("rms", round(ratio, 1))
+        y = _compress(y, sr, rng, s, level_in, p)
 
     if rng.random() < 0.6:   # level
         db = u(-20.0, 0.0) * s

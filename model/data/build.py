@@ -58,6 +58,9 @@ TRAIN_SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/s
                     "/usr/share/sounds/sf2/FluidR3Mono_GM.sf3", "/usr/share/sounds/sf3/FluidR3Mono_GM.sf3")
 HELD_OUT_SOUNDFONT = "/usr/share/sounds/sf3/MuseScore_General.sf3"
 HELD_OUT_FAMILY = "MuseScore_General"
+# the piano that plays validation recordings (threshold tuning): neither trained nor tested on (Debian
+# csound-soundfont)
+VALIDATION_PIANO = "/usr/share/sounds/sf2/sf_GMbank.sf2"
 
 
 def held_out_soundfont(name: str) -> bool:
@@ -275,7 +278,8 @@ def excerpt_examples(tokens: list[str], n_measures: int, rng: np.random.Generato
 
         sf = str(rng.choice(list(settings.soundfonts)))
         played = perf
-        program = int(settings.piano_programs[int(rng.random() * len(settings.piano_programs))])  # one draw always
+        # one draw always
+        program = int(settings.piano_programs[int(rng.random() * len(settings.piano_programs))])
         if len(settings.piano_programs) > 1:   # another piano of the soundfont; the labels stay as they are
             played = copy.deepcopy(perf)
             for inst in played.instruments:
@@ -381,7 +385,9 @@ def build_unit(unit: dict, out_dir: str, settings: BuildSettings) -> dict:
             while s < n:
                 starts.append(s)
                 s += int(rng.integers(1, settings.max_measures + 1))
-            chosen = sorted(rng.choice(len(starts), size=min(len(starts), settings.excerpts_per_unit), replace=False))
+            chosen = sorted(
+                rng.choice(len(starts), size=min(len(starts), settings.excerpts_per_unit), replace=False)
+            )
             chunks = linearize_chunks(root, starts)
             for i in chosen:
                 stop = starts[i + 1] if i + 1 < len(starts) else n
@@ -416,7 +422,11 @@ def tasks_of(header: dict, tasks) -> list[str]:
     """The tasks a stored record serves."""
     kind = header["task"]
     if kind == "image":
-        return [t for t in ("image2lmx", "image2midi") if t in tasks and (t == "image2lmx" or "tgt_midi_exact" in header)]
+        return [
+            t
+            for t in ("image2lmx", "image2midi")
+            if t in tasks and (t == "image2lmx" or "tgt_midi_exact" in header)
+        ]
     return [kind] if kind in tasks else []
 
 
@@ -462,7 +472,9 @@ def build(out: Path, count: int, seed: int, workers: int, settings: BuildSetting
         _init_worker()
         results = map(_run_unit, jobs)
     else:
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, maxtasksperchild=20)
+        pool = multiprocessing.get_context("fork").Pool(
+            workers, initializer=_init_worker, maxtasksperchild=20
+        )
         results = pool.imap_unordered(_run_unit, jobs)
     totals = Counter()
     for k, e in enumerate(results, 1):
@@ -470,7 +482,9 @@ def build(out: Path, count: int, seed: int, workers: int, settings: BuildSetting
         totals.update(e.get("counts", {}))
         if k % 10 == 0 or k == len(jobs):
             log(f"{k}/{len(jobs)} units, {dict(totals)}, {time.time() - t0:.0f} s")
-            write_manifest(out, _manifest(seed, count, settings, workers, t0, totals, entries, complete=False))
+            write_manifest(
+                out, _manifest(seed, count, settings, workers, t0, totals, entries, complete=False)
+            )
     if workers > 1:
         pool.close()
         pool.join()
@@ -506,23 +520,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generated-share", type=float, default=0.5, help="share of generated pieces")
     parser.add_argument("--excerpts", type=int, default=12, help="excerpts per piece")
     parser.add_argument("--audio-prob", type=float, default=0.6, help="share of excerpts also recorded")
-    parser.add_argument("--piano-programs", default="0",
-                        help="GM programs to record with, one drawn per excerpt (e.g. 0,0,1,2: grand, bright, "
-                             "electric grand)")
+    parser.add_argument(
+        "--piano-programs",
+        default="0",
+        help="GM programs to record with, one drawn per excerpt (e.g. 0,0,1,2: grand, bright, "
+        "electric grand)",
+    )
 
 
 def run(args) -> int:
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
     bad = [t for t in tasks if t not in TASKS]
     if bad:
-        print(f"unimt data build: unknown task(s) {', '.join(bad)}; choose from {', '.join(TASKS)}", file=sys.stderr)
+        print(
+            f"unimt data build: unknown task(s) {', '.join(bad)}; choose from {', '.join(TASKS)}",
+            file=sys.stderr,
+        )
         return 1
-    settings = BuildSettings(tasks=tasks, generated_share=args.generated_share, excerpts_per_unit=args.excerpts,
-                             audio_prob=args.audio_prob,
-                             piano_programs=tuple(int(p) for p in args.piano_programs.split(",") if p.strip()))
+    settings = BuildSettings(
+        tasks=tasks,
+        generated_share=args.generated_share,
+        excerpts_per_unit=args.excerpts,
+        audio_prob=args.audio_prob,
+        piano_programs=tuple(int(p) for p in args.piano_programs.split(",") if p.strip()),
+    )
     m = build(args.out, args.count, args.seed, args.workers, settings, log=lambda s: print(s, flush=True))
     errors = sum(1 for e in m["shards"] if "error" in e)
-    print(f"{args.out}: {len(m['shards'])} units ({errors} failed) in {m['seconds']} s; examples {m['totals']}")
+    print(
+        f"{args.out}: {len(m['shards'])} units ({errors} failed) in {m['seconds']} s; examples {m['totals']}"
+    )
     return 0
 
 

@@ -291,8 +291,11 @@ def run(args) -> int:
     if args.markdown:
         args.markdown.write_text(md)
     if args.sheet:
-        print(f"contact sheet of {contact_sheet_png(args.data_dir, args.sheet, seed=args.seed)} images: {args.sheet}",
-              file=sys.stderr)
+        shown = contact_sheet_png(args.data_dir, args.sheet, seed=args.seed)
+        print(
+            f"contact sheet of {shown} images: {args.sheet}",
+            file=sys.stderr,
+        )
     if args.spectrograms:
         print(f"{spectrograms_png(args.data_dir, args.spectrograms, seed=args.seed)} spectrograms: "
               f"{args.spectrograms}", file=sys.stderr)

@@ -34,7 +34,11 @@ __all__ = ["degrade", "contact_sheet"]
 def _pil(x: np.ndarray):
     from PIL import Image
 
-    return Image.fromarray(x, mode="L") if x.dtype == np.uint8 else Image.fromarray(x.astype(np.float32), mode="F")
+    return (
+        Image.fromarray(x, mode="L")
+        if x.dtype == np.uint8
+        else Image.fromarray(x.astype(np.float32), mode="F")
+    )
 
 
 def _to_u8(x: np.ndarray) -> np.ndarray:
@@ -97,7 +101,9 @@ def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
     if x.dtype == np.uint8:
         return np.asarray(_pil(x).filter(ImageFilter.GaussianBlur(sigma)), dtype=np.uint8)
     # float images in [0, 1] go through uint8 (PIL blurs only 8-bit images; fast)
-    return np.asarray(_pil(_to_u8(x)).filter(ImageFilter.GaussianBlur(sigma)), dtype=np.float32) * (1.0 / 255.0)
+    return np.asarray(_pil(_to_u8(x)).filter(ImageFilter.GaussianBlur(sigma)), dtype=np.float32) * (
+        1.0 / 255.0
+    )
 
 
 def _lighting(rng: np.random.Generator, h: int, w: int, s: float, photo: bool) -> np.ndarray:
@@ -186,18 +192,49 @@ def degrade(img: np.ndarray, rng: np.random.Generator, strength: float = 0.5,
         p["mode"] = "none"
         return img.copy()
     h, w = img.shape
+
+    (photo, binarise, morph, bleed, texture, geometry, sigma, light, contrast, noise, threshold, specks,
+     quality) = _draw_settings(rng, h, w, s)
+    p["mode"] = "photo" if photo else ("binary scan" if binarise else "scan")
+    keep, morph, sigma, contrast, light, threshold = _keep_staff_lines(img, morph, sigma, light, contrast,
+                                                                       geometry, binarise, threshold)
+    p.update(
+        protect=round(keep, 2),
+        morph=(morph[0], round(morph[1], 3)) if morph[1] > 0 else None,
+        bleed=round(bleed[3], 3) if bleed else None,
+        texture=bool(texture),
+        geometry=(round(geometry[0], 3), round(geometry[1], 4), round(geometry[2], 4)) if geometry else None,
+        blur=round(sigma, 2),
+        light=light is not None,
+        contrast=tuple(round(c, 3) for c in contrast) if contrast != (1.0, 0.0, 1.0) else None,
+        noise=round(noise, 4),
+        binarise=round(threshold, 3) if binarise else None,
+        specks=round(specks, 5),
+        jpeg=quality,
+    )
+
+    return _render(img, rng, morph, bleed, texture, geometry, sigma, light, contrast, noise, binarise,
+                   threshold, specks, quality)
+
+
+def _draw_settings(rng: np.random.Generator, h: int, w: int, s: float) -> tuple:
+    """Every setting of :func:`degrade`, drawn first in a fixed order (same seed, same image)."""
     u = rng.uniform
 
     # ---- draw every setting first (a fixed order of draws: same seed, same image) ----
     photo = bool(rng.random() < 0.35)
     binarise = (not photo) and bool(rng.random() < 0.15 * s)
-    p["mode"] = "photo" if photo else ("binary scan" if binarise else "scan")
     morph = ("none", 0.0)
     if rng.random() < 0.35:
         morph = ("thicker", u(0.3, 1.0) * s) if rng.random() < 0.55 else ("thinner", u(0.2, 0.6) * s)
     bleed = None
     if rng.random() < (0.2 if photo else 0.35):
-        bleed = (int(u(-0.3, 0.3) * h), int(u(-0.05, 0.05) * w), u(0.8, 2.0), u(0.05, 0.15) * min(1.0, 2.0 * s))
+        bleed = (
+            int(u(-0.3, 0.3) * h),
+            int(u(-0.05, 0.05) * w),
+            u(0.8, 2.0),
+            u(0.05, 0.15) * min(1.0, 2.0 * s),
+        )
     texture = None
     if rng.random() < 0.5:
         texture = (u(8, 40), u(0.02, 0.08) * s, u(0.0, 0.02) * s)
@@ -220,12 +257,22 @@ def degrade(img: np.ndarray, rng: np.random.Generator, strength: float = 0.5,
     threshold = u(0.6, 0.8)
     specks = u(0.0005, 0.003) * s if rng.random() < 0.15 else 0.0
     quality = int(round(90 - 60 * s * rng.random())) if rng.random() < (0.85 if photo else 0.45) else None
+    return (photo, binarise, morph, bleed, texture, geometry, sigma, light, contrast, noise, threshold,
+            specks, quality)
 
+
+def _keep_staff_lines(img: np.ndarray, morph: tuple, sigma: float, light, contrast: tuple, geometry,
+                      binarise: bool, threshold: float) -> tuple:
+    """Scale the line-fading effects back together where they would erase staff lines; returns (keep, morph,
+    sigma, contrast, light, threshold)."""
+    h, w = img.shape
     # ---- keep staff lines: scale back the line-fading effects together if they would erase them ----
     profile = _line_profile(img)
     before = _line_strength(profile)
     if light is not None:
-        light_gain = float(light.mean() / max(np.percentile(light[:: max(1, h // 64), :: max(1, w // 64)], 90), 1e-3))
+        light_gain = float(
+            light.mean() / max(np.percentile(light[:: max(1, h // 64), :: max(1, w // 64)], 90), 1e-3)
+        )
     else:
         light_gain = 1.0
     target = min(0.55, 0.85 * before)
@@ -248,14 +295,15 @@ def degrade(img: np.ndarray, rng: np.random.Generator, strength: float = 0.5,
         # a line pixel survives when its darkness beats 1 - threshold: lift the threshold for faint lines
         sim = _simulate(profile, morph, sigma, 1.0, contrast)
         threshold = float(np.clip(max(threshold, 1.0 - 0.6 * float(sim.max())), 0.5, 0.92))
-    p.update(protect=round(keep, 2), morph=(morph[0], round(morph[1], 3)) if morph[1] > 0 else None,
-             bleed=round(bleed[3], 3) if bleed else None, texture=bool(texture),
-             geometry=(round(geometry[0], 3), round(geometry[1], 4), round(geometry[2], 4)) if geometry else None,
-             blur=round(sigma, 2), light=light is not None,
-             contrast=tuple(round(c, 3) for c in contrast) if contrast != (1.0, 0.0, 1.0) else None,
-             noise=round(noise, 4), binarise=round(threshold, 3) if binarise else None,
-             specks=round(specks, 5), jpeg=quality)
+    return keep, morph, sigma, contrast, light, threshold
 
+
+def _render(img: np.ndarray, rng: np.random.Generator, morph: tuple, bleed, texture, geometry, sigma: float,
+            light, contrast: tuple, noise: float, binarise: bool, threshold: float, specks: float,
+            quality) -> np.ndarray:
+    """Apply the settings: ink weight, bleed-through, paper, geometry, blur, light, contrast, noise,
+    binarisation, specks, JPEG."""
+    h, w = img.shape
     # ---- render ----
     from scipy import ndimage
 

@@ -107,6 +107,73 @@ def _tempo_warp(rng: np.random.Generator, pm, end: float, amount: float,
     return _Warp(grid, values), bounds
 
 
+def _leads(group: np.ndarray, pitches: np.ndarray, drum: np.ndarray) -> np.ndarray:
+    """The top note of each chord (notes of one ``group``) clearly (3 semitones) above the rest."""
+    n = pitches.size
+    is_lead = np.zeros(n, dtype=bool)
+    if n:
+        order = np.lexsort((-pitches, group))
+        first = np.ones(n, dtype=bool)
+        first[1:] = group[order][1:] != group[order][:-1]
+        for pos in np.nonzero(first)[0]:
+            top = order[pos]
+            if drum[top]:
+                continue
+            nxt = pos + 1
+            if nxt < n and group[order[nxt]] == group[top] and pitches[top] - pitches[order[nxt]] >= 3:
+                is_lead[top] = True
+    return is_lead
+
+
+def _release_repeats(instruments: int, inst_of: np.ndarray, pitches: np.ndarray, p_start: np.ndarray,
+                     p_end: np.ndarray) -> None:
+    """A repeated pitch must be released before it is struck again (``p_end`` changed in place)."""
+    for k in range(instruments):
+        idx = np.nonzero(inst_of == k)[0]
+        for pitch in np.unique(pitches[idx]):
+            same = idx[pitches[idx] == pitch]
+            if same.size < 2:
+                continue
+            same = same[np.argsort(p_start[same], kind="stable")]
+            for a, b in zip(same[:-1], same[1:]):
+                limit = p_start[b] - 0.005
+                if p_end[a] > limit:
+                    p_end[a] = max(limit, p_start[a] + _MIN_DUR)
+
+
+def _assemble(pm, out, v: np.ndarray, p_start: np.ndarray, p_end: np.ndarray, warp) -> None:
+    """The performed notes into ``out``, with the controllers, pitch bends, signatures, lyrics and texts of
+    ``pm`` moved to performed time."""
+    import pretty_midi
+
+    pos = 0
+    for inst in pm.instruments:
+        new = pretty_midi.Instrument(program=inst.program, is_drum=inst.is_drum, name=inst.name)
+        for note in inst.notes:
+            new.notes.append(pretty_midi.Note(velocity=int(v[pos]), pitch=int(note.pitch),
+                                              start=float(p_start[pos]), end=float(p_end[pos])))
+            pos += 1
+        for cc in inst.control_changes:
+            new.control_changes.append(
+                pretty_midi.ControlChange(cc.number, cc.value, max(0.0, float(warp(cc.time))))
+            )
+        for pb in inst.pitch_bends:
+            new.pitch_bends.append(pretty_midi.PitchBend(pb.pitch, max(0.0, float(warp(pb.time)))))
+        out.instruments.append(new)
+
+    for ts in pm.time_signature_changes:
+        out.time_signature_changes.append(pretty_midi.TimeSignature(ts.numerator, ts.denominator,
+                                                                    max(0.0, float(warp(ts.time)))))
+    for ks in pm.key_signature_changes:
+        out.key_signature_changes.append(
+            pretty_midi.KeySignature(ks.key_number, max(0.0, float(warp(ks.time))))
+        )
+    for ly in pm.lyrics:
+        out.lyrics.append(pretty_midi.Lyric(ly.text, max(0.0, float(warp(ly.time)))))
+    for tx in getattr(pm, "text_events", []):
+        out.text_events.append(pretty_midi.Text(tx.text, max(0.0, float(warp(tx.time)))))
+
+
 def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = True):
     """A human-like performance of score-exact MIDI (a new ``pretty_midi.PrettyMIDI``).
 
@@ -143,8 +210,9 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
 
     # ---- timing ----
     n = starts.size
-    group_key = np.round(starts * 1000.0).astype(np.int64)         # notes struck together in the score
-    uniq, group = np.unique(group_key, return_inverse=True) if n else (np.zeros(0), np.zeros(0, dtype=np.int64))
+    group_key = np.round(starts * 1000.0).astype(np.int64)  # notes struck together in the score
+    empty = (np.zeros(0), np.zeros(0, dtype=np.int64))
+    uniq, group = np.unique(group_key, return_inverse=True) if n else empty
     sd_group = rng.uniform(0.008, 0.015) * amount
     sd_note = rng.uniform(0.003, 0.006) * amount
     g_jit = np.clip(rng.standard_normal(uniq.size) * sd_group, -3 * sd_group, 3 * sd_group)
@@ -160,20 +228,11 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
         offset[(pitches < 60) & ~drum] += hand[0]
     # melody lead: the top note of a chord, clearly above the rest, comes early and a little louder
     lead_mean = rng.uniform(0.005, 0.03) * amount
-    is_lead = np.zeros(n, dtype=bool)
+    is_lead = _leads(group, pitches, drum)
     if n:
-        order = np.lexsort((-pitches, group))
-        first = np.ones(n, dtype=bool)
-        first[1:] = group[order][1:] != group[order][:-1]
-        for pos in np.nonzero(first)[0]:
-            top = order[pos]
-            if drum[top]:
-                continue
-            nxt = pos + 1
-            if nxt < n and group[order[nxt]] == group[top] and pitches[top] - pitches[order[nxt]] >= 3:
-                is_lead[top] = True
         n_lead = int(is_lead.sum())
-        offset[is_lead] -= np.clip(lead_mean + rng.standard_normal(n_lead) * 0.004 * amount, 0.0, 0.035 * amount)
+        offset[is_lead] -= np.clip(lead_mean + rng.standard_normal(n_lead) * 0.004 * amount, 0.0,
+                                   0.035 * amount)
     p_start = np.maximum(warp(starts) + offset, 0.0) if n else np.zeros(0)
 
     # ---- articulation ----
@@ -193,18 +252,7 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
     art = 1.0 - amount * (1.0 - art)
     p_dur = np.maximum((warp(ends) - warp(starts)) * art, _MIN_DUR) if n else np.zeros(0)
     p_end = p_start + p_dur
-    # a repeated pitch must be released before it is struck again
-    for k in range(len(pm.instruments)):
-        idx = np.nonzero(inst_of == k)[0]
-        for pitch in np.unique(pitches[idx]):
-            same = idx[pitches[idx] == pitch]
-            if same.size < 2:
-                continue
-            same = same[np.argsort(p_start[same], kind="stable")]
-            for a, b in zip(same[:-1], same[1:]):
-                limit = p_start[b] - 0.005
-                if p_end[a] > limit:
-                    p_end[a] = max(limit, p_start[a] + _MIN_DUR)
+    _release_repeats(len(pm.instruments), inst_of, pitches, p_start, p_end)
 
     # ---- velocity ----
     grid_t = np.linspace(0.0, end + 1.0, max(8, int((end + 1.0) * 10)))
@@ -221,29 +269,7 @@ def humanize(pm, rng: np.random.Generator, amount: float = 1.0, pedal: bool = Tr
     v[is_lead] += rng.uniform(3.0, 10.0) * amount
     v = np.clip(np.round(v), 1, 127).astype(int)
 
-    # ---- assemble ----
-    pos = 0
-    for k, inst in enumerate(pm.instruments):
-        new = pretty_midi.Instrument(program=inst.program, is_drum=inst.is_drum, name=inst.name)
-        for note in inst.notes:
-            new.notes.append(pretty_midi.Note(velocity=int(v[pos]), pitch=int(note.pitch),
-                                              start=float(p_start[pos]), end=float(p_end[pos])))
-            pos += 1
-        for cc in inst.control_changes:
-            new.control_changes.append(pretty_midi.ControlChange(cc.number, cc.value, max(0.0, float(warp(cc.time)))))
-        for pb in inst.pitch_bends:
-            new.pitch_bends.append(pretty_midi.PitchBend(pb.pitch, max(0.0, float(warp(pb.time)))))
-        out.instruments.append(new)
-
-    for ts in pm.time_signature_changes:
-        out.time_signature_changes.append(pretty_midi.TimeSignature(ts.numerator, ts.denominator,
-                                                                    max(0.0, float(warp(ts.time)))))
-    for ks in pm.key_signature_changes:
-        out.key_signature_changes.append(pretty_midi.KeySignature(ks.key_number, max(0.0, float(warp(ks.time)))))
-    for ly in pm.lyrics:
-        out.lyrics.append(pretty_midi.Lyric(ly.text, max(0.0, float(warp(ly.time)))))
-    for tx in getattr(pm, "text_events", []):
-        out.text_events.append(pretty_midi.Text(tx.text, max(0.0, float(warp(tx.time)))))
+    _assemble(pm, out, v, p_start, p_end, warp)
 
     if pedal:
         _add_pedal(rng, out, starts, pitches, inst_of, drum, p_start, p_end, beats, downbeats)

@@ -57,11 +57,11 @@ class Engine:
     """A loaded bundle plus its tokenizers."""
 
     def __init__(self, folder: str | Path, device: str = "auto"):
+        from model.bundle import load_bundle
         from model.tokenizers.audio import MelConfig
         from model.tokenizers.lmx import LMXConfig, LMXTokenizer
         from model.tokenizers.midi import MidiTokenizer, MidiTokenizerConfig
         from model.tokenizers.score_image import SystemImageConfig
-        from model.training.checkpoint import load_bundle
         from model.vocab import Vocabulary
 
         self.device = resolve_device(device)
@@ -78,7 +78,8 @@ class Engine:
         self.audio_window_s = float(self.inference.get("audio_window_s", 4.0))
         # windows of the note head overlap by this much and are cross-faded: every frame heard in two contexts
         self.audio_overlap_s = float(self.inference.get("audio_overlap_s", 0.5))
-        # recordings are brought to this loudness (model.tokenizers.audio.loudness) before the note head hears them
+        # recordings are brought to this loudness (model.tokenizers.audio.loudness) before the note head hears
+        # them
         self.audio_level = self.inference.get("audio_level")
 
     def supports(self, task: str) -> bool:
@@ -93,17 +94,26 @@ class Engine:
         import torch
 
         tm = torch.full((batch.shape[0],), self.vocab.target_id(target), dtype=torch.long, device=self.device)
-        return self.model.generate(kind, batch.to(self.device), tm, bos_id=self.vocab.bos, eos_id=self.vocab.eos,
-                                   logit_mask=self._mask(target), src_pad=None if pad is None else pad.to(self.device),
-                                   max_len=max_len, return_scores=True, on_step=on_step)
+        return self.model.generate(
+            kind,
+            batch.to(self.device),
+            tm,
+            bos_id=self.vocab.bos,
+            eos_id=self.vocab.eos,
+            logit_mask=self._mask(target),
+            src_pad=None if pad is None else pad.to(self.device),
+            max_len=max_len,
+            return_scores=True,
+            on_step=on_step,
+        )
 
     # -- score images ---------------------------------------------------------------------------
     def recognise(self, image: ScoreImage, report: Reporter, batch_size: int = 4) -> Notation:
         import torch
 
+        from model.batching import Example, collate
         from model.tokenizers.lmx import decode_tokens
         from model.tokenizers.score_image import system_canvases
-        from model.training.batching import Example, collate
 
         if not self.supports("image2lmx"):
             raise UnimtError("these weights were not trained to read score images", self.folder)
@@ -154,8 +164,8 @@ class Engine:
         confidence per measure."""
         import torch
 
+        from model.batching import Example, collate
         from model.tokenizers.lmx import decode_tokens
-        from model.training.batching import Example, collate
 
         if not self.supports("midi2lmx"):
             raise UnimtError("these weights were not trained to write performances as scores", self.folder)
@@ -172,12 +182,21 @@ class Engine:
             exs = [Example("midi2lmx", "tokens", src, [], 0) for src in sources[i:i + batch_size]]
             b = collate(exs, self.vocab.bos, self.vocab.eos)
             caps = [min(max_len, notation_length_cap(len(e.src))) for e in exs]
-            steps = decoding_progress(report, i, len(exs), len(passages),
-                                      "writing " + batch_label("passage", i, len(exs), len(passages)) + " as notation")
+            steps = decoding_progress(
+                report,
+                i,
+                len(exs),
+                len(passages),
+                "writing " + batch_label("passage", i, len(exs), len(passages)) + " as notation",
+            )
             with torch.inference_mode():
                 ids, scores = self._generate("tokens", b.src, b.src_pad, "lmx", max(caps), steps)
-            for cap, seq, sc in zip(caps, ids, scores):       # each passage to its own cap, as `unimt eval`
-                keep = [(t - lmx_range[0], p) for t, p in zip(seq[:cap], sc[:cap]) if lmx_range[0] <= t < lmx_range[1]]
+            for cap, seq, sc in zip(caps, ids, scores):  # each passage to its own cap, as `unimt eval`
+                keep = [
+                    (t - lmx_range[0], p)
+                    for t, p in zip(seq[:cap], sc[:cap])
+                    if lmx_range[0] <= t < lmx_range[1]
+                ]
                 tokens_per.append(self.lmx.ids_to_tokens([t for t, _ in keep]))
                 conf_per.append([p for _, p in keep])
         report(len(passages), len(passages), "joining passages")
@@ -192,8 +211,8 @@ class Engine:
     def transcribe(self, audio: Audio, report: Reporter, batch_size: int = 8) -> Midi:
         import torch
 
+        from model.batching import Example, collate
         from model.tokenizers.audio import log_mel
-        from model.training.batching import Example, collate
 
         if self.supports("audio2notes") and self.model.note_head is not None:
             return self.transcribe_notes(audio, report, batch_size)
@@ -227,8 +246,8 @@ class Engine:
         cross-faded."""
         import torch
 
+        from model.batching import Example, collate
         from model.notes import blend_windows, window_starts
-        from model.training.batching import Example, collate
 
         fps = self.mel_config.frames_per_second
         per_window = int(round(self.audio_window_s * fps))
@@ -240,7 +259,10 @@ class Engine:
         for i in range(0, len(starts), batch_size):
             if report is not None:
                 report(i, len(starts), f"transcribing {starts[i] / fps:.0f} s of {len(frames) / fps:.0f} s")
-            exs = [Example("audio2notes", "audio", frames[s:s + per_window], [], tm) for s in starts[i:i + batch_size]]
+            exs = [
+                Example("audio2notes", "audio", frames[s : s + per_window], [], tm)
+                for s in starts[i : i + batch_size]
+            ]
             b = collate(exs, self.vocab.bos, self.vocab.eos)
             with torch.inference_mode():
                 logits = self.model.notes(b.src.to(self.device), b.target_modality.to(self.device),
@@ -265,9 +287,12 @@ class Engine:
 
         if audio.duration > 2 * SEGMENT_S:  # read from the file in segments: memory bounded by a segment
             return transcribe_streamed(self, audio, report, batch_size)
-        probs = self.note_probabilities(self.note_frames(audio.mono(self.mel_config.sample_rate)), report, batch_size)
+        probs = self.note_probabilities(
+            self.note_frames(audio.mono(self.mel_config.sample_rate)), report, batch_size
+        )
         report(1, 1, "reading notes")
-        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),   # thresholds: model.notes
+        # tuned by training.thresholds
+        notes = roll_to_notes(probs, fps=int(round(self.mel_config.frames_per_second)),
                               onset_threshold=float(self.inference.get("onset_threshold", 0.5)),
                               frame_threshold=float(self.inference.get("frame_threshold", 0.4)))
         midi = Midi(notes_to_midi(notes), source=None)
@@ -287,13 +312,15 @@ def notation_length_cap(midi_tokens: int) -> int:
 
 def batch_label(noun: str, start: int, size: int, total: int) -> str:
     """'passage 3 of 5' for a batch of one, 'passages 1 to 3 of 5' for more."""
-    return f"{noun} {start + 1} of {total}" if size == 1 else f"{noun}s {start + 1} to {start + size} of {total}"
+    return (
+        f"{noun} {start + 1} of {total}" if size == 1 else f"{noun}s {start + 1} to {start + size} of {total}"
+    )
 
 
 def decoding_progress(report: Reporter, done: int, batch: int, total: int, message: str, every: int = 8):
-    """An ``on_step`` callback for one decoded batch of ``batch`` items after ``done`` of ``total``: progress moves
-    through the batch as decoding steps pass (in thousandths of an item, as the longest item may stop early),
-    and a cancel is seen within ``every`` steps instead of at the end of the batch."""
+    """An ``on_step`` callback for one decoded batch of ``batch`` items after ``done`` of ``total``: progress
+    moves through the batch as decoding steps pass (in thousandths of an item, as the longest item may stop
+    early), and a cancel is seen within ``every`` steps instead of at the end of the batch."""
     def on_step(step: int, max_len: int) -> None:
         if step % every == 0:
             report(1000 * done + (1000 * batch * step) // max(1, max_len), 1000 * total, message)
@@ -333,8 +360,8 @@ def performance_passages(pm, max_s: float = PASSAGE_S, min_s: float = 4.0) -> li
         if notes[-1].start <= t0 + max_s and max(n.end for n in notes[i:]) <= t0 + max_s:
             cut = float("inf")
         elif onsets:
-            def crossing(c):
-                return sum(1 for n in notes[i:] if n.start < c - 0.02 and n.end > c + 0.02)
+            def crossing(c, rest=notes[i:]):
+                return sum(1 for n in rest if n.start < c - 0.02 and n.end > c + 0.02)
             cut = min(onsets, key=lambda c: (crossing(c), -c))
         else:
             cut = next((n.start for n in notes[i:] if n.start > t0 + max_s), float("inf"))
@@ -356,7 +383,9 @@ def performance_passages(pm, max_s: float = PASSAGE_S, min_s: float = 4.0) -> li
     return out
 
 
-def join_passages(token_lists: list[list[str]], conf_lists: list[list[float]]) -> tuple[list[str], list[float]]:
+def join_passages(
+    token_lists: list[list[str]], conf_lists: list[list[float]]
+) -> tuple[list[str], list[float]]:
     """The passages' LMX measures one after another; a later passage's opening key, time and clefs are
     dropped where they only repeat the earlier ones (a notation program would print them again)."""
     tokens: list[str] = []

@@ -47,8 +47,11 @@ def recognise_image(image: ScoreImage, options: ModelOptions, report: Reporter) 
         raise
     if not trained_for("image", folder):
         check_score_pages(image, report)
-        raise ModelUnavailableError(f"the installed weights ({folder}) were not trained to read score images; "
-                                    "pass --weights DIR with weights that are", image.source)
+        raise ModelUnavailableError(
+            f"the installed weights ({folder}) were not trained to read score images; "
+            "pass --weights DIR with weights that are",
+            image.source,
+        )
     if has_reader(folder):
         from model.inference.staff_reader import recognise
 
@@ -64,8 +67,11 @@ def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> M
         raise BadInputError("the recording is too short to transcribe", audio.source)
     folder = find_weights(options.weights)
     if not trained_for("audio", folder):
-        raise ModelUnavailableError(f"the installed weights ({folder}) were not trained to transcribe recordings; "
-                                    "pass --weights DIR with weights that are", audio.source)
+        raise ModelUnavailableError(
+            f"the installed weights ({folder}) were not trained to transcribe recordings; "
+            "pass --weights DIR with weights that are",
+            audio.source,
+        )
     return get_engine(folder, options.device).transcribe(audio, report)
 
 

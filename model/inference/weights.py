@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -93,8 +94,8 @@ def _config(folder: Path) -> dict:
 
 def trained_for(source: str, folder: Path) -> bool:
     """Whether the weights in ``folder`` can do the model step from ``source`` ("image": read score images,
-    "audio": transcribe recordings, "midi": write performances as scores), from ``config.json`` alone (the model
-    is not loaded). An unreadable config.json is a BadInputError naming the folder."""
+    "audio": transcribe recordings, "midi": write performances as scores), from ``config.json`` alone (the
+    model is not loaded). An unreadable config.json is a BadInputError naming the folder."""
     if source == "image" and has_reader(folder):
         return True
     tasks = _config(folder).get("tasks", {})
@@ -105,7 +106,8 @@ READER_FILES = ("reader.json", "reader.safetensors")
 
 
 def has_reader(folder: str | Path) -> bool:
-    """Whether ``folder`` holds the staff reader (:mod:`model.inference.staff_reader`) beside the main model."""
+    """Whether ``folder`` holds the staff reader (:mod:`model.inference.staff_reader`) beside the main
+    model."""
     return all((Path(folder) / f).is_file() for f in READER_FILES)
 
 
@@ -125,3 +127,40 @@ def notates_midi(folder: Path) -> bool:
     cfg = _config(folder)
     trained = any(t in cfg.get("tasks", {}) for t in STEP_TASKS["midi"])
     return trained and cfg.get("inference", {}).get("notate_midi") == "model"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the weights in use can do, for menus and banners: the folder (None when there is none), where they
+    were looked for, why none are usable, and the model steps they were trained for ("image": read score
+    images, "audio": transcribe recordings, "midi": write performances as scores)."""
+
+    folder: Optional[Path] = None
+    looked_in: tuple[str, ...] = ()
+    problem: str = ""
+    steps: tuple[str, ...] = ()
+
+    @property
+    def available(self) -> bool:
+        return self.folder is not None
+
+    def can(self, source: str) -> bool:
+        return source in self.steps
+
+
+def capabilities(explicit: Optional[str | Path] = None) -> Capabilities:
+    """The :class:`Capabilities` of ``explicit`` or of the installed weights, from ``config.json`` alone (the
+    model is not loaded); never raises."""
+    try:
+        folder = find_weights(explicit)
+    except (ModelUnavailableError, BadInputError) as exc:
+        looked = () if explicit else tuple(str(p) for p in candidate_dirs())
+        return Capabilities(None, looked, str(exc))
+    steps, problem = [], ""
+    for step in STEP_TASKS:
+        try:
+            if trained_for(step, folder):
+                steps.append(step)
+        except BadInputError as exc:   # found, but its config.json is unreadable
+            problem = str(exc)
+    return Capabilities(folder, (str(folder),), problem, tuple(steps))

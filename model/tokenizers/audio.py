@@ -95,7 +95,8 @@ def loudness(frames: np.ndarray) -> float:
 
 
 def _level_gain(level: float, target: float, config: MelConfig, max_gain_db: float) -> float:
-    """The power factor from :func:`loudness` ``level`` to ``target`` (at most +-``max_gain_db``; 1 for silence)."""
+    """The power factor from :func:`loudness` ``level`` to ``target`` (at most +-``max_gain_db``; 1 for
+    silence)."""
     silence = float(np.log(config.log_floor * config.n_mels))     # every bin of a frame at the floor
     if not np.isfinite(level) or level <= silence + 1.0:
         return 1.0

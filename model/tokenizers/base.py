@@ -75,7 +75,9 @@ class Tokenizer:
         out = []
         for i in ids:
             if not 0 <= i < len(vocab):
-                raise TokenizationError(f"id {i} is outside the {self.modality} vocabulary (size {len(vocab)})")
+                raise TokenizationError(
+                    f"id {i} is outside the {self.modality} vocabulary (size {len(vocab)})"
+                )
             out.append(vocab[i])
         return out
 

@@ -36,8 +36,8 @@ Vocabulary (:data:`~model.tokenizers.lmx_vocab.VOCAB`, fixed order, 457 tokens):
   F4+8 percussion TAB``;
 * note skeleton: ``print-object:no``, ``grace``, ``grace:slash``, ``chord``, ``rest``,
   ``rest:measure``, pitches ``C0..B9``, ``voice:1..16``, types ``1024th .. quarter half whole breve
-  long maxima``, tuplet ratios ``AinN`` (A notes in the time of N, A 2..16, N 1..16, N/2 <= A <= 2N, unreduced),
-  ``dot``;
+  long maxima``, tuplet ratios ``AinN`` (A notes in the time of N, A 2..16, N 1..16, N/2 <= A <= 2N,
+  unreduced), ``dot``;
 * accidentals ``sharp flat natural double-sharp flat-flat natural-sharp natural-flat sharp-sharp``;
 * ``stem:up|down|none``, ``staff:1..4``, ``beam:begin|continue|end|forward-hook|backward-hook``;
 * ``tied:start|stop``, ``tuplet:start|stop``, ``slur:start|stop``, ``fermata``, ``arpeggiate``,

@@ -116,7 +116,9 @@ def _read_attributes(attrs: ET.Element, st: _PartState) -> list[str]:
     for clef in attrs.findall("clef"):
         staff = _int(clef.get("number", "1"), 1)
         sign = _text(clef, "sign")
-        line = _text(clef, "line") or {"G": "2", "F": "4", "C": "3", "percussion": "2", "TAB": "5"}.get(sign, "")
+        line = _text(clef, "line") or {"G": "2", "F": "4", "C": "3", "percussion": "2", "TAB": "5"}.get(
+            sign, ""
+        )
         tok = CLEF_LOOKUP.get((sign, line, _int(_text(clef, "clef-octave-change"), 0)))
         if tok is None:
             tok = CLEF_LOOKUP.get((sign, line, 0))
@@ -265,7 +267,8 @@ class _MeasureWriter:
                 step, octave = _text(pitch, "step"), _int(_text(pitch, "octave"), 4)
                 alter = round(float(_text(pitch, "alter", "0") or 0))
             else:
-                step, octave = _text(unpitched, "display-step", "B"), _int(_text(unpitched, "display-octave"), 4)
+                step = _text(unpitched, "display-step", "B")
+                octave = _int(_text(unpitched, "display-octave"), 4)
             octave = max(0, min(9, octave))
             out.append(f"{step}{octave}")
         voice = self._voice_token(_text(note, "voice", "1"))
@@ -322,7 +325,8 @@ class _MeasureWriter:
                 token = ALTER_TO_ACCIDENTAL[alter]
             if token:
                 out.append(token)
-            st.acc.apply(staff, step, octave, alter, token is not None, "start" in tie_types, "stop" in tie_types)
+            st.acc.apply(staff, step, octave, alter, token is not None, "start" in tie_types,
+                         "stop" in tie_types)
         stem = _text(note, "stem")
         if stem in ("up", "down", "none") and (stem != self.stem or group[0] in _NO_STEM_TYPES):
             out.append(f"stem:{stem}")

@@ -62,7 +62,8 @@ def _segments(tokens: list[str]) -> list[list[str]]:
     for t in tokens:
         in_note = cur is not None and cur[0] == "note"
         if t in _NOTE_START:
-            if in_note and not any(x == "rest" or x in _PITCH_RANK for x in cur):   # "grace chord C5": one note
+            # "grace chord C5": one note
+            if in_note and not any(x == "rest" or x in _PITCH_RANK for x in cur):
                 cur.append(t)
                 continue
             cur = ["note", t]

@@ -36,11 +36,24 @@ ALTER_TO_ACCIDENTAL = {1: "sharp", -1: "flat", 0: "natural", 2: "double-sharp", 
 
 #: clef token -> (sign, line, octave change)
 CLEFS = {
-    "clef:G2": ("G", "2", 0), "clef:F4": ("F", "4", 0), "clef:C1": ("C", "1", 0), "clef:C2": ("C", "2", 0),
-    "clef:C3": ("C", "3", 0), "clef:C4": ("C", "4", 0), "clef:C5": ("C", "5", 0), "clef:F3": ("F", "3", 0),
-    "clef:F5": ("F", "5", 0), "clef:G1": ("G", "1", 0), "clef:G2-8": ("G", "2", -1), "clef:G2+8": ("G", "2", 1),
-    "clef:G2+15": ("G", "2", 2), "clef:G2-15": ("G", "2", -2), "clef:F4-8": ("F", "4", -1),
-    "clef:F4+8": ("F", "4", 1), "clef:percussion": ("percussion", "2", 0), "clef:TAB": ("TAB", "5", 0),
+    "clef:G2": ("G", "2", 0),
+    "clef:F4": ("F", "4", 0),
+    "clef:C1": ("C", "1", 0),
+    "clef:C2": ("C", "2", 0),
+    "clef:C3": ("C", "3", 0),
+    "clef:C4": ("C", "4", 0),
+    "clef:C5": ("C", "5", 0),
+    "clef:F3": ("F", "3", 0),
+    "clef:F5": ("F", "5", 0),
+    "clef:G1": ("G", "1", 0),
+    "clef:G2-8": ("G", "2", -1),
+    "clef:G2+8": ("G", "2", 1),
+    "clef:G2+15": ("G", "2", 2),
+    "clef:G2-15": ("G", "2", -2),
+    "clef:F4-8": ("F", "4", -1),
+    "clef:F4+8": ("F", "4", 1),
+    "clef:percussion": ("percussion", "2", 0),
+    "clef:TAB": ("TAB", "5", 0),
 }
 CLEF_LOOKUP = {v: k for k, v in CLEFS.items()}
 

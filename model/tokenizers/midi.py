@@ -178,7 +178,9 @@ def load_midi(source: Any):
             return pretty_midi.PrettyMIDI(str(path))
         except Exception as exc:  # mido and pretty_midi raise many kinds
             raise TokenizationError(f"cannot read the MIDI {path} ({type(exc).__name__}: {exc})") from None
-    raise TokenizationError(f"cannot encode {type(source).__name__}: give a PrettyMIDI, a path or a list of notes")
+    raise TokenizationError(
+        f"cannot encode {type(source).__name__}: give a PrettyMIDI, a path or a list of notes"
+    )
 
 
 class MidiTokenizer(Tokenizer):
@@ -308,11 +310,15 @@ class MidiTokenizer(Tokenizer):
         if isinstance(n, MidiNote):
             return n
         if all(hasattr(n, a) for a in ("pitch", "start", "end", "velocity")):  # pretty_midi.Note
-            return MidiNote(int(n.pitch), float(n.start), float(n.end), int(n.velocity), int(getattr(n, "program", 0)))
+            return MidiNote(
+                int(n.pitch), float(n.start), float(n.end), int(n.velocity), int(getattr(n, "program", 0))
+            )
         try:
             return MidiNote(*n)
         except TypeError:
-            raise TokenizationError(f"not a note: {n!r} (give MidiNote(pitch, start, end, velocity, program))") from None
+            raise TokenizationError(
+                f"not a note: {n!r} (give MidiNote(pitch, start, end, velocity, program))"
+            ) from None
 
     # -- encoding -----------------------------------------------------------------------------------
     def _event_id(self, kind: str, value: int) -> int:
@@ -371,8 +377,10 @@ class MidiTokenizer(Tokenizer):
         length = self.config.max_shift_steps
         last = max([n.off for n in notes] + [s + 1 for evs in pedals.values() for s, _ in evs] + [0])
         if last > length:
-            raise TokenizationError(f"the MIDI lasts {last / self.config.steps_per_second:g} s, longer than the "
-                                    f"{self.config.window_s:g} s window; use encode_windows")
+            raise TokenizationError(
+                f"the MIDI lasts {last / self.config.steps_per_second:g} s, longer than the "
+                f"{self.config.window_s:g} s window; use encode_windows"
+            )
         return self._encode_window(notes, pedals, 0, length)
 
     def _steps(self, window_s: float | None, hop_s: float | None) -> tuple[int, int]:
@@ -408,7 +416,9 @@ class MidiTokenizer(Tokenizer):
             try:
                 out.append(self.codec.decode_event_index(int(i)))
             except (ValueError, TypeError) as exc:
-                raise TokenizationError(f"position {pos}: {exc} (MIDI vocabulary of {self.vocab_size})") from None
+                raise TokenizationError(
+                    f"position {pos}: {exc} (MIDI vocabulary of {self.vocab_size})"
+                ) from None
         return out
 
     def decode_window(self, ids: list[int], window_s: float | None = None):
@@ -446,7 +456,9 @@ class MidiTokenizer(Tokenizer):
                 if vel == 0:
                     if i > tie_at and open_.get(key):
                         note = open_[key].pop(0)
-                        done.append([prog, ev.value, note[0], max(time, note[0] + 1), note[1], note[2], False])
+                        done.append(
+                            [prog, ev.value, note[0], max(time, note[0] + 1), note[1], note[2], False]
+                        )
                 elif i < tie_at:
                     open_.setdefault(key, []).append([0, vel or default_vel, True])
                 else:
@@ -535,7 +547,7 @@ def _stitch(windows: list, length: int, hop: int, sps: int):
         pedal_windows.append((o, last, pedal))
         new_pending: dict[tuple[int, int], list[int]] = {}
 
-        def add(e, start):
+        def add(e, start, o=o, new_pending=new_pending):
             notes.append([e[0], e[1], start, o + e[3], e[4]])
             by_key.setdefault((e[0], e[1]), []).append(len(notes) - 1)
             if e[6]:
@@ -544,7 +556,9 @@ def _stitch(windows: list, length: int, hop: int, sps: int):
         tied = sorted((e for e in entries if e[5]), key=lambda e: (e[0], e[1], e[3]))
         for key in dict.fromkeys((e[0], e[1]) for e in tied):
             cands = pending.pop(key, [])
-            known = [notes[i][3] for i in by_key.get(key, []) if i not in cands and notes[i][2] < o < notes[i][3]]
+            known = [
+                notes[i][3] for i in by_key.get(key, []) if i not in cands and notes[i][2] < o < notes[i][3]
+            ]
             for e in (e for e in tied if (e[0], e[1]) == key):
                 if not e[6] and o + e[3] in known:
                     known.remove(o + e[3])  # overlapping windows: already complete

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 
 from model.tokenizers.base import Tokenizer, TokenSequence
 
-
-CODEC_DIR = Path(__file__).resolve().parent.parent / "codec"   # the shipped codec: config.json + rqvae.safetensors
+# the shipped codec: config.json + rqvae.safetensors
+CODEC_DIR = Path(__file__).resolve().parent.parent / "codec"
 
 
 @dataclass
@@ -42,7 +42,8 @@ class RQVAEConfig:
 
 class _Res(nn.Module):
     """Residual block: (GroupNorm, SiLU, 3x3 conv) twice. The normalisation is what lets the codec learn
-    sparse ink at all on a CPU budget (without it a plain conv stack gave gray paper for hundreds of steps)."""
+    sparse ink at all on a CPU budget (without it a plain conv stack gave gray paper for hundreds of
+    steps)."""
 
     def __init__(self, c: int):
         super().__init__()
@@ -124,9 +125,18 @@ class RQVAE(nn.Module):
         super().__init__()
         c = self.c = c or RQVAEConfig()
         ch, ch2 = c.channels, c.channels2
-        self.enc = nn.Sequential(nn.PixelUnshuffle(4), nn.Conv2d(16, ch, 3, 1, 1), _Res(ch),
-                                 nn.Conv2d(ch, ch2, 4, 2, 1), _Res(ch2), nn.Conv2d(ch2, ch2, 4, 2, 1), _Res(ch2),
-                                 nn.GroupNorm(8, ch2), nn.SiLU(), nn.Conv2d(ch2, c.latent, 1))
+        self.enc = nn.Sequential(
+            nn.PixelUnshuffle(4),
+            nn.Conv2d(16, ch, 3, 1, 1),
+            _Res(ch),
+            nn.Conv2d(ch, ch2, 4, 2, 1),
+            _Res(ch2),
+            nn.Conv2d(ch2, ch2, 4, 2, 1),
+            _Res(ch2),
+            nn.GroupNorm(8, ch2),
+            nn.SiLU(),
+            nn.Conv2d(ch2, c.latent, 1),
+        )
         self.vq = ResidualVQ(c)
         self.dec = nn.Sequential(nn.Conv2d(c.latent, ch2, 3, 1, 1), _Res(ch2), nn.Upsample(scale_factor=2),
                                  nn.Conv2d(ch2, ch2, 3, 1, 1), _Res(ch2), nn.Upsample(scale_factor=2),
@@ -187,7 +197,7 @@ class ImageCodes(Tokenizer):
 
     @classmethod
     def shipped(cls, folder: str | Path = CODEC_DIR) -> "ImageCodes":
-        """The codec trained here and shipped in ``model/codec`` (see ``model.tokenizers.rqvae_train``)."""
+        """The codec trained here and shipped in ``model/codec`` (see ``tools.rqvae_train``)."""
         model = load_codec(folder)
         return cls(model.c, model)
 

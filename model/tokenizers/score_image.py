@@ -60,7 +60,9 @@ def normalise_system(img: np.ndarray, config: SystemImageConfig | None = None,
     return canvas.astype(np.float32) / 255.0
 
 
-def system_canvases(page: np.ndarray, config: SystemImageConfig | None = None) -> list[tuple[tuple, np.ndarray]]:
+def system_canvases(
+    page: np.ndarray, config: SystemImageConfig | None = None
+) -> list[tuple[tuple, np.ndarray]]:
     """The systems of one page, top to bottom: (box on the deskewed page, normalised canvas)."""
     from model.omr.systems import crop, find_systems
 

@@ -19,8 +19,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from model.batching import Example
 from model.data.build import held_out_soundfont
-from model.training.batching import Example
 
 TASK_SOURCE = {"image2lmx": "image", "image2midi": "image", "audio2midi": "audio", "audio2lmx": "audio",
                "midi2lmx": "tokens", "audio2notes": "audio"}
@@ -60,7 +60,9 @@ class ShardSource:
         for d in self.dirs:
             manifest_path = d / "manifest.json"
             if not manifest_path.exists():
-                raise FileNotFoundError(f"{manifest_path}: no manifest; build data with `unimt data build --out {d}`")
+                raise FileNotFoundError(
+                    f"{manifest_path}: no manifest; build data with `unimt data build --out {d}`"
+                )
             self.manifests.append(json.loads(manifest_path.read_text()))
         self.lmx, self.midi = LMXTokenizer(), MidiTokenizer()
         self.image_config, self.mel_config = SystemImageConfig(), MelConfig()
@@ -79,12 +81,18 @@ class ShardSource:
 
         return {
             "vocab": self.vocab.to_dict(),
-            "tokenizers": {"lmx": {"config": asdict(self.lmx.config)}, "midi": {"config": asdict(self.midi.config)},
-                           "image": {"config": asdict(self.image_config)},
-                           "audio": {"config": asdict(self.mel_config)}},
+            "tokenizers": {
+                "lmx": {"config": asdict(self.lmx.config)},
+                "midi": {"config": asdict(self.midi.config)},
+                "image": {"config": asdict(self.image_config)},
+                "audio": {"config": asdict(self.mel_config)},
+            },
             "inference": {"audio_window_s": self.audio_window_s},
-            "data": {"dir": ",".join(str(d) for d in self.dirs), "seed": self.manifest.get("seed"),
-                     "totals": self.manifest.get("totals")},
+            "data": {
+                "dir": ",".join(str(d) for d in self.dirs),
+                "seed": self.manifest.get("seed"),
+                "totals": self.manifest.get("totals"),
+            },
         }
 
     def logit_mask(self, task: str) -> np.ndarray:
@@ -101,8 +109,12 @@ class ShardSource:
                 pass  # being rewritten: keep the shards we know
 
     def shards(self, task: str, split: str) -> list[Path]:
-        return [d / e["file"] for d, m in zip(self.dirs, self.manifests) for e in m["shards"]
-                if e.get("file") and e["split"] == split and e.get("counts", {}).get(RECORD_TASK.get(task, task))]
+        return [
+            d / e["file"]
+            for d, m in zip(self.dirs, self.manifests)
+            for e in m["shards"]
+            if e.get("file") and e["split"] == split and e.get("counts", {}).get(RECORD_TASK.get(task, task))
+        ]
 
     def _ids(self, modality: str, tokens: list[str]) -> list[int]:
         table = self._lmx_ids if modality == "lmx" else self._midi_ids
@@ -133,7 +145,9 @@ class ShardSource:
 
             window = len(array) / self.mel_config.frames_per_second
             pm = self.midi.decode_window(self.midi.tokens_to_ids(header["tgt_midi"]), window)
-            return Example(task, "audio", array.astype(np.float32), [], tm, labels=note_labels(pm, len(array)))
+            return Example(
+                task, "audio", array.astype(np.float32), [], tm, labels=note_labels(pm, len(array))
+            )
         if task == "audio2lmx":
             return Example(task, "audio", array.astype(np.float32), self._ids("lmx", header["tgt_lmx"]), tm)
         if task == "midi2lmx":
@@ -169,7 +183,11 @@ class ShardSource:
                     if limit is not None and header.get("measures", 0) > limit:
                         continue
                     ex = self.to_example(task, header, array)
-                    if ex is not None and (0 < len(ex.tgt) or ex.labels is not None) and len(ex.tgt) <= max_target:
+                    if (
+                        ex is not None
+                        and (0 < len(ex.tgt) or ex.labels is not None)
+                        and len(ex.tgt) <= max_target
+                    ):
                         yield ex
             if split != "train":
                 return

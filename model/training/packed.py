@@ -35,11 +35,12 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from model.training.batching import Example
+from model.batching import Example
 from model.training.data import TASK_SOURCE, TASK_TARGET, max_measures_at
 
 PACK_FORMAT = "unimt-pack v1"
-INK_BELOW = 190   # grey levels under this are ink: staff lines (light after downscaling) survive, noise mostly not
+# grey levels under this are ink: staff lines (light after downscaling) survive, noise mostly not
+INK_BELOW = 190
 PACK_TASKS = ("image2lmx", "image2midi", "midi2lmx")
 
 
@@ -80,7 +81,10 @@ def pack(data_dirs: str, out: Path, tasks=PACK_TASKS, max_validation: int = 400,
     meta = source.meta()
     head = {"format": PACK_FORMAT, "meta": meta, "rows": rows, "widths": widths,
             "masks": {t: np.flatnonzero(source.logit_mask(t)).tolist() for t in tasks}}
-    arrays = {f"{s}_bits": (np.concatenate(b, axis=1) if b else np.zeros((20, 0), np.uint8)) for s, b in bits.items()}
+    arrays = {
+        f"{s}_bits": (np.concatenate(b, axis=1) if b else np.zeros((20, 0), np.uint8))
+        for s, b in bits.items()
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     buf = io.BytesIO()
@@ -150,7 +154,8 @@ class PackedSource:
     def _example(self, task: str, split: str, row: dict, rng: np.random.Generator) -> Example:
         tm = int(self.head["meta"]["vocab"]["targets"].index(TASK_TARGET[task]))
         if TASK_SOURCE[task] == "image":
-            src = redraw(self.ink(split, row["image"]), row["degraded"], rng)   # validation too, from the seeded stream: the same every time
+            # validation too, from the seeded stream: the same every time
+            src = redraw(self.ink(split, row["image"]), row["degraded"], rng)
             return Example(task, "image", src, list(row[task]), tm)
         return Example(task, "tokens", np.asarray(row["src"], dtype=np.int64), list(row[task]), tm)
 
@@ -191,7 +196,9 @@ def open_source(data: str):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", required=True, help="shard folders, comma-separated")
     parser.add_argument("--out", type=Path, required=True, help="the pack to write (.unimtpack)")
     parser.add_argument("--tasks", default=",".join(PACK_TASKS))

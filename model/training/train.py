@@ -17,10 +17,11 @@ import os
 import random
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
+
+import tomllib
 
 
 @dataclass
@@ -48,24 +49,26 @@ class TrainConfig:
     threads: int = 0                         # CPU threads (0: torch's default)
     seed: int = 0
     init_from: str = ""                      # start from a weights bundle (e.g. the shipped weights)
-    init_parts: str = ""                     # then overlay these tensors (python -m model.training.checkpoint parts)
+    # then overlay these tensors (python -m model.training.checkpoint parts)
+    init_parts: str = ""
     curriculum: list = field(default_factory=list)  # [[step, max_measures], ...] shortest first
     max_hours: float = 0.0                   # stop after this long (0: no limit)
     anneal_by_time: bool = False             # the cosine ends at max_hours if that comes before steps
     prefetch: int = -1                       # batches drawn ahead by a thread (-1: 4 on a GPU, none on a CPU)
-    spec_eq_db: float = 0.0                  # random smooth EQ on training log-mel frames, up to +-this many dB
+    # random smooth EQ on training log-mel frames, up to +-this many dB
+    spec_eq_db: float = 0.0
     # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
     # encoder another task owns without changing it (gradient accumulation of 1 only)
     shared_grad: dict = field(default_factory=dict)
-    # when starting from init_from: rescale the token embeddings to this mean length (0: leave them). An encoder
-    # trained on audio sees stem outputs of length ~48; tokens embedded at length ~0.3 vanish in it
+    # when starting from init_from: rescale the token embeddings to this mean length (0: leave them). An
+    # encoder trained on audio sees stem outputs of length ~48; tokens embedded at length ~0.3 vanish in it
     src_embed_norm: float = 0.0
     # likewise for the image stem: its output projection is rescaled so that training images come out at this
     # mean length (its outputs start at ~0.2)
     image_stem_norm: float = 0.0
-    # image batches also train a CTC head on the encoder memory against the LMX in column order, at this weight
-    # (needs model = { image_ctc = 4, ctc_classes = 457 }): every column learns what stands there
+    # image batches also train a CTC head on the encoder memory against the LMX in column order, at this
+    # weight (needs model = { image_ctc = 4, ctc_classes = 457 }): every column learns what stands there
     ctc_weight: float = 0.0
 
     @classmethod
@@ -104,9 +107,9 @@ def pick_device(name: str = "auto") -> str:
 
 
 def rescale_image_stem(model, images: list, target: float) -> float:
-    """Scale the image stem's output projection so that ``images`` (canvases (H, W) in [0, 1]) come out at mean
-    vector length ``target``; returns the length before. With layers of the stem's own after the projection
-    the output is no longer linear in it, so the scale is refined a few times."""
+    """Scale the image stem's output projection so that ``images`` (canvases (H, W) in [0, 1]) come out at
+    mean vector length ``target``; returns the length before. With layers of the stem's own after the
+    projection the output is no longer linear in it, so the scale is refined a few times."""
     import torch
 
     def mean_length():
@@ -216,7 +219,7 @@ def spectral_eq(frames, rng, max_db: float):
     Bins at the log floor stay there, so silence stays silent."""
     import numpy as np
 
-    from model.training.batching import AUDIO_PAD as floor
+    from model.batching import AUDIO_PAD as floor
 
     if max_db <= 0:
         return frames
@@ -232,14 +235,18 @@ def spectral_eq(frames, rng, max_db: float):
 
 def ctc_targets(tgt_out, lmx_range: tuple[int, int]):
     """(targets (B, L), lengths (B,)) for the CTC head: each row's LMX (global ids in ``lmx_range``) in column
-    order (:func:`model.tokenizers.lmx_visual.visual_ids`), as LMX-local ids (0, the LMX <pad>, is the blank)."""
+    order (:func:`model.tokenizers.lmx_visual.visual_ids`), as LMX-local ids (0, the LMX <pad>, is the
+    blank)."""
     import torch
 
     from model.tokenizers.lmx_visual import visual_ids
     from model.tokenizers.lmx_vocab import VOCAB
 
     lo, hi = lmx_range
-    rows = [visual_ids([i - lo for i in row if lo <= i < hi]) or [VOCAB.index("measure")] for row in tgt_out.tolist()]
+    rows = [
+        visual_ids([i - lo for i in row if lo <= i < hi]) or [VOCAB.index("measure")]
+        for row in tgt_out.tolist()
+    ]
     lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
     targets = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
     for k, r in enumerate(rows):
@@ -256,44 +263,18 @@ def lmx_range_of(vocab: dict) -> tuple[int, int] | None:
     return Vocabulary.from_dict(vocab).range("lmx")
 
 
-def plot_losses(history: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
-    tasks = sorted({k[len("train/"):] for h in history for k in h if k.startswith("train/")})
-    for task in tasks:
-        pts = [(h["step"], h[f"train/{task}"]) for h in history if f"train/{task}" in h]
-        if pts:
-            ax.plot(*zip(*pts), label=f"train {task}", alpha=0.7)
-        vpts = [(h["step"], h[f"val/{task}"]) for h in history if f"val/{task}" in h]
-        if vpts:
-            ax.plot(*zip(*vpts), "o-", label=f"val {task}")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy")
-    ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    tmp = path.with_suffix(".part.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
 def train(cfg: TrainConfig, source, log=print) -> Path:
     """Train with examples from ``source`` (see :class:`model.training.data.ExampleSource`).
 
     Returns the run folder; ``RUN/weights`` holds the latest bundle, ``RUN/best`` the best by
     validation loss.
     """
-    import torch
+    return _Run(cfg, source, log).train()
 
-    from model.training.batching import collate
-    from model.training.checkpoint import load_bundle, load_parts, load_train_state, save_bundle, save_train_state
-    from model.transformer import ModelConfig, Seq2Seq, note_loss
+
+def _distributed(cfg: TrainConfig) -> tuple[bool, int, str]:
+    """(several processes?, this one's rank, its device), the process group started when there are several."""
+    import torch
 
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank = int(os.environ.get("RANK", "0"))
@@ -303,54 +284,61 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
     if ddp and device == "cuda":
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
         torch.cuda.set_device(device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    random.seed(cfg.seed + rank)
-    torch.manual_seed(cfg.seed + rank)
+    return ddp, rank, device
 
-    run = Path(cfg.run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    meta = source.meta()
-    vocab = meta["vocab"]
-    latest = run / "weights"
-    state_path = run / "train_state.pt"
-    history_path = run / "history.jsonl"
-    step = 0
-    bundle: dict = {}
+
+def _start_model(cfg: TrainConfig, source, latest: Path, vocab: dict, log) -> tuple[Any, dict, int]:
+    """(model, the bundle it came from, its step): resumed from ``latest``, started from ``cfg.init_from``
+    (with its overrides, rescaled embeddings and overlaid parts), or fresh from the preset."""
+    import torch
+
+    from model.bundle import load_bundle
+    from model.training.checkpoint import load_parts
+    from model.transformer import ModelConfig, Seq2Seq
+
     if (latest / "model.safetensors").exists():
         model, bundle = load_bundle(latest, "cpu")
         model.train()
         step = int(bundle.get("step", 0))
-        log(f"resuming {run} at step {step}")
-    elif cfg.init_from:
-        model, bundle = load_bundle(cfg.init_from, "cpu")
-        log(f"starting from {cfg.init_from} (step {bundle.get('step')})")
-        if cfg.model:   # a changed shape (a wider image stem, say): what still fits is kept, the rest starts afresh
-            model, fresh = reshape_model(model, cfg.model)
-            if fresh:
-                log(f"model overrides {cfg.model}: {len(fresh)} tensors start afresh ({', '.join(fresh[:4])}...)")
-        model.train()
-        if cfg.src_embed_norm > 0:
-            with torch.no_grad():
-                w = model.src_embed.weight
-                w.mul_(cfg.src_embed_norm / w.norm(dim=1).mean().clamp_min(1e-6))
-            log(f"token embeddings rescaled to mean length {cfg.src_embed_norm:g}")
-        parts = []
-        if cfg.init_parts:
-            parts = load_parts(model, cfg.init_parts)
-            log(f"{len(parts)} tensors from {cfg.init_parts}")
-        image_tasks = [t for t, w in cfg.tasks.items() if w > 0 and t.startswith("image")]
-        if cfg.image_stem_norm > 0 and image_tasks and not any(p.startswith("image_stem.") for p in parts):
-            import itertools
-
-            images = [ex.src for ex in itertools.islice(source.examples(image_tasks[0], "train", seed=cfg.seed), 16)]
-            before = rescale_image_stem(model, images, cfg.image_stem_norm)
-            log(f"image stem rescaled from mean length {before:.3g} to {cfg.image_stem_norm:g}")
-    else:
+        log(f"resuming {latest.parent} at step {step}")
+        return model, bundle, step
+    if not cfg.init_from:
         mcfg = ModelConfig.preset(cfg.preset, vocab_size=vocab["size"], **cfg.model)
-        model = Seq2Seq(config=mcfg)
-    model.to(device)
-    log(f"model: {model.num_params() / 1e6:.1f} M parameters on {device}")
+        return Seq2Seq(config=mcfg), {}, 0
+    model, bundle = load_bundle(cfg.init_from, "cpu")
+    log(f"starting from {cfg.init_from} (step {bundle.get('step')})")
+    # a changed shape (a wider image stem, say): what still fits is kept, the rest starts afresh
+    if cfg.model:
+        model, fresh = reshape_model(model, cfg.model)
+        if fresh:
+            log(f"model overrides {cfg.model}: {len(fresh)} tensors start afresh ({', '.join(fresh[:4])}...)")
+    model.train()
+    if cfg.src_embed_norm > 0:
+        with torch.no_grad():
+            w = model.src_embed.weight
+            w.mul_(cfg.src_embed_norm / w.norm(dim=1).mean().clamp_min(1e-6))
+        log(f"token embeddings rescaled to mean length {cfg.src_embed_norm:g}")
+    parts = []
+    if cfg.init_parts:
+        parts = load_parts(model, cfg.init_parts)
+        log(f"{len(parts)} tensors from {cfg.init_parts}")
+    image_tasks = [t for t, w in cfg.tasks.items() if w > 0 and t.startswith("image")]
+    if cfg.image_stem_norm > 0 and image_tasks and not any(p.startswith("image_stem.") for p in parts):
+        import itertools
+
+        examples = source.examples(image_tasks[0], "train", seed=cfg.seed)
+        images = [ex.src for ex in itertools.islice(examples, 16)]
+        before = rescale_image_stem(model, images, cfg.image_stem_norm)
+        log(f"image stem rescaled from mean length {before:.3g} to {cfg.image_stem_norm:g}")
+    return model, bundle, 0
+
+
+def _optimizer(model, cfg: TrainConfig, state_path: Path, step: int, log):
+    """AdamW (no weight decay on biases and norms), its state restored when resuming."""
+    import torch
+
+    from model.training.checkpoint import load_train_state
+
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -360,158 +348,224 @@ def train(cfg: TrainConfig, source, log=print) -> Path:
             opt.load_state_dict(load_train_state(state_path)["optimizer"])
         except Exception as exc:  # a changed model: start the optimiser afresh
             log(f"optimizer state not restored ({exc})")
-    net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
-    use_amp = cfg.amp and device.startswith("cuda")
+    return opt
 
-    tasks = {t: w for t, w in cfg.tasks.items() if w > 0}
-    shared = [p for n, p in model.named_parameters() if n.startswith(SHARED_ENCODER)]
-    names, weights = list(tasks), [tasks[t] for t in tasks]
-    mc = model.config
 
-    def fits(examples):
+def _history(history_path: Path, step: int, rank: int) -> list[dict]:
+    """The run's logged records up to ``step`` (those after the checkpoint resumed from are trained again)."""
+    history = [json.loads(x) for x in history_path.read_text().splitlines()] if history_path.exists() else []
+    if any(h.get("step", 0) > step for h in history):
+        history = [h for h in history if h.get("step", 0) <= step]
+        if rank == 0:
+            tmp = history_path.with_suffix(".jsonl.part")
+            tmp.write_text("".join(json.dumps(h) + "\n" for h in history))
+            os.replace(tmp, history_path)
+    return history
+
+
+class _Run:
+    """One training run: the model, its optimizer, the batch streams, and the loop over steps."""
+
+    def __init__(self, cfg: TrainConfig, source, log):
+        import numpy as np
+        import torch
+
+        self.cfg, self.source, self.log = cfg, source, log
+        self.ddp, self.rank, self.device = _distributed(cfg)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        random.seed(cfg.seed + self.rank)
+        torch.manual_seed(cfg.seed + self.rank)
+        self.run = Path(cfg.run_dir)
+        self.run.mkdir(parents=True, exist_ok=True)
+        self.meta = source.meta()
+        vocab = self.meta["vocab"]
+        self.latest = self.run / "weights"
+        self.state_path = self.run / "train_state.pt"
+        self.history_path = self.run / "history.jsonl"
+        model, self.bundle, self.step = _start_model(cfg, source, self.latest, vocab, log)
+        self.model = model.to(self.device)
+        log(f"model: {model.num_params() / 1e6:.1f} M parameters on {self.device}")
+        self.opt = _optimizer(model, cfg, self.state_path, self.step, log)
+        self.net = torch.nn.parallel.DistributedDataParallel(model) if self.ddp else model
+        self.use_amp = cfg.amp and self.device.startswith("cuda")
+        self.tasks = {t: w for t, w in cfg.tasks.items() if w > 0}
+        self.shared = [p for n, p in model.named_parameters() if n.startswith(SHARED_ENCODER)]
+        self.names, self.weights = list(self.tasks), [self.tasks[t] for t in self.tasks]
+        self.eq_rng = np.random.default_rng(cfg.seed + self.rank)
+        self.masks = {t: torch.as_tensor(source.logit_mask(t), device=self.device) for t in self.names}
+        self.bos, self.eos = vocab["bos"], vocab["eos"]
+        self.lmx_ids = lmx_range_of(vocab)
+        self.use_ctc = cfg.ctc_weight > 0 and model.ctc_head is not None and self.lmx_ids is not None
+
+    def fits(self, examples):
         """Drop what the model cannot take (a short preset, a long excerpt): never a crash mid-run."""
+        mc = self.model.config
         for ex in examples:   # encoder positions: tokens as they are, image width / 8, audio frames / 2
             n = ex.src.shape[-1] // 8 if ex.src_kind == "image" else (
                 ex.src.shape[0] // 2 if ex.src_kind == "audio" else len(ex.src))
             if len(ex.tgt) + 1 < mc.max_tgt_len and n <= mc.max_src_len:
                 yield ex
 
-    eq_rng = __import__("numpy").random.default_rng(cfg.seed + rank)
-
-    def augmented(examples):
+    def augmented(self, examples):
         for ex in examples:
-            if cfg.spec_eq_db > 0 and ex.src_kind == "audio":
-                ex = dataclasses.replace(ex, src=spectral_eq(ex.src, eq_rng, cfg.spec_eq_db))
+            if self.cfg.spec_eq_db > 0 and ex.src_kind == "audio":
+                ex = dataclasses.replace(ex, src=spectral_eq(ex.src, self.eq_rng, self.cfg.spec_eq_db))
             yield ex
 
-    streams = {t: token_batches(augmented(fits(source.examples(t, "train", seed=cfg.seed + rank, curriculum=cfg.curriculum,
-                                                     step_fn=lambda: step))), cfg.batch_cost, cfg.max_batch)
-               for t in names}
-    masks = {t: torch.as_tensor(source.logit_mask(t), device=device) for t in names}
-    bos, eos = vocab["bos"], vocab["eos"]
+    def batches(self) -> Iterator:
+        """(task, batch) drawn by the task weights, for ever (prefetched by a thread on a GPU)."""
+        from model.batching import collate
 
-    def batch_stream():
-        while True:
-            task = random.choices(names, weights)[0]
-            yield task, collate(next(streams[task]), bos, eos)
+        cfg = self.cfg
+        streams = {t: token_batches(self.augmented(self.fits(self.source.examples(
+            t, "train", seed=cfg.seed + self.rank, curriculum=cfg.curriculum, step_fn=lambda: self.step))),
+            cfg.batch_cost, cfg.max_batch) for t in self.names}
 
-    prefetch = cfg.prefetch if cfg.prefetch >= 0 else (4 if device.startswith("cuda") else 0)
-    batches = prefetched(batch_stream(), prefetch) if prefetch else batch_stream()
+        def batch_stream():
+            while True:
+                task = random.choices(self.names, self.weights)[0]
+                yield task, collate(next(streams[task]), self.bos, self.eos)
 
-    lmx_ids = lmx_range_of(vocab)
-    use_ctc = cfg.ctc_weight > 0 and model.ctc_head is not None and lmx_ids is not None
+        prefetch = cfg.prefetch if cfg.prefetch >= 0 else (4 if self.device.startswith("cuda") else 0)
+        return prefetched(batch_stream(), prefetch) if prefetch else batch_stream()
 
-    def run_batch(batch, train=True):
+    def loss(self, batch, train: bool = True):
+        import torch
+
+        from model.transformer import note_loss
+
         ctc = None
-        if train and use_ctc and batch.src_kind == "image":
-            ctc = ctc_targets(batch.tgt_out, lmx_ids)
-        batch = batch.to(device)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+        if train and self.use_ctc and batch.src_kind == "image":
+            ctc = ctc_targets(batch.tgt_out, self.lmx_ids)
+        batch = batch.to(self.device)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.use_amp):
             if batch.labels is not None:      # the note head's piano roll
-                return note_loss(model.notes(batch.src, batch.target_modality, batch.src_pad), batch.labels)
-            _, loss = net(batch.src_kind, batch.src, batch.tgt_in, batch.target_modality, batch.src_pad,
-                          tgt_out=batch.tgt_out, logit_mask=masks[batch.task],
-                          ctc=None if ctc is None else tuple(x.to(device) for x in ctc), ctc_weight=cfg.ctc_weight)
+                notes = self.model.notes(batch.src, batch.target_modality, batch.src_pad)
+                return note_loss(notes, batch.labels)
+            _, loss = self.net(batch.src_kind, batch.src, batch.tgt_in, batch.target_modality, batch.src_pad,
+                               tgt_out=batch.tgt_out, logit_mask=self.masks[batch.task],
+                               ctc=None if ctc is None else tuple(x.to(self.device) for x in ctc),
+                               ctc_weight=self.cfg.ctc_weight)
         return loss
 
-    def evaluate() -> dict:
-        model.eval()
+    def validate(self) -> dict:
+        import torch
+
+        from model.batching import collate
+
+        cfg = self.cfg
+        self.model.eval()
         out = {}
         with torch.no_grad():
-            for t in names:
+            for t in self.names:
                 losses = []
-                for i, exs in enumerate(token_batches(fits(source.examples(t, "validation", seed=0)), cfg.batch_cost,
-                                                      cfg.max_batch)):
+                exs_stream = token_batches(self.fits(self.source.examples(t, "validation", seed=0)),
+                                           cfg.batch_cost, cfg.max_batch)
+                for i, exs in enumerate(exs_stream):
                     if i >= cfg.eval_batches:
                         break
-                    losses.append(float(run_batch(collate(exs, bos, eos), train=False)))
+                    losses.append(float(self.loss(collate(exs, self.bos, self.eos), train=False)))
                 if losses:
                     out[f"val/{t}"] = sum(losses) / len(losses)
-        model.train()
+        self.model.train()
         return out
 
-    def checkpoint(folder: Path, metrics: dict):
+    def checkpoint(self, folder: Path, metrics: dict) -> None:
+        from model.bundle import save_bundle
+
         # tasks the starting weights already do stay listed (a new task may train on top of them), and so do
         # their tuned inference settings (note thresholds, windows)
-        carried = {k: bundle[k] for k in ("inference",) if k in bundle}
-        save_bundle(folder, model, {**meta, **carried, "tasks": {**bundle.get("tasks", {}), **tasks}, "step": step,
-                                    "metrics": metrics,
-                                    "train_config": dataclasses.asdict(cfg)})
+        carried = {k: self.bundle[k] for k in ("inference",) if k in self.bundle}
+        tasks = {**self.bundle.get("tasks", {}), **self.tasks}
+        save_bundle(folder, self.model, {**self.meta, **carried, "tasks": tasks, "step": self.step,
+                                         "metrics": metrics, "train_config": dataclasses.asdict(self.cfg)})
 
-    history = [json.loads(x) for x in history_path.read_text().splitlines()] if history_path.exists() else []
-    if any(h.get("step", 0) > step for h in history):   # logged after the checkpoint resumed from: trained again
-        history = [h for h in history if h.get("step", 0) <= step]
-        if rank == 0:
-            tmp = history_path.with_suffix(".jsonl.part")
-            tmp.write_text("".join(json.dumps(h) + "\n" for h in history))
-            os.replace(tmp, history_path)
-    best = min((h.get("val/mean", float("inf")) for h in history), default=float("inf"))
-    t0 = time.time()
-    running: dict[str, list[float]] = {t: [] for t in names}
-    tokens = 0
-    step_count = 0    # steps taken by this process (step counts from the run's start)
-    data_s = 0.0      # time spent waiting for batches: where a GPU's time goes when the data cannot keep up
-    model.train()
-    while step < cfg.steps:
-        if cfg.max_hours and time.time() - t0 > cfg.max_hours * 3600:
-            log("time budget reached")
-            break
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg, time.time() - t0)
-        opt.zero_grad(set_to_none=True)
-        for _ in range(cfg.grad_accum):
-            t_data = time.time()
-            task, batch = next(batches)
-            data_s += time.time() - t_data
-            loss = run_batch(batch) / cfg.grad_accum
-            loss.backward()
-            running[task].append(loss.item() * cfg.grad_accum)
-            tokens += int((batch.tgt_out != 0).sum()) if batch.labels is None else int((~batch.src_pad).sum())
-        scale = cfg.shared_grad.get(task, 1.0) if cfg.grad_accum == 1 else 1.0
-        if scale != 1.0:
-            for p in shared:
-                if p.grad is not None:
-                    p.grad = None if scale == 0 else p.grad * scale   # None: AdamW leaves it alone
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        opt.step()
-        step += 1
-        step_count += 1
-        if rank != 0:
-            continue
-        if step % cfg.log_every == 0:
-            elapsed = time.time() - t0
-            rec = {"step": step, "lr": lr_at(step, cfg, elapsed), "tok_per_s": round(tokens / elapsed, 1),
-                   "steps_per_s": round(step_count / elapsed, 2), "data_share": round(data_s / elapsed, 3)}
-            for t, vals in running.items():
-                if vals:
-                    rec[f"train/{t}"] = sum(vals) / len(vals)
-            running = {t: [] for t in names}
-            if step % cfg.eval_every == 0:
-                rec.update(evaluate())
-                vals = [v for k, v in rec.items() if k.startswith("val/")]
-                if vals:
-                    rec["val/mean"] = sum(vals) / len(vals)
-                    if rec["val/mean"] < best:
-                        best = rec["val/mean"]
-                        checkpoint(run / "best", rec)
-            history.append(rec)
-            with history_path.open("a") as fh:
-                fh.write(json.dumps(rec) + "\n")
-            log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
-            if step % cfg.eval_every == 0:
-                try:
-                    plot_losses(history, run / "loss.png")
-                except Exception as exc:  # plotting must never stop training
-                    log(f"loss plot failed: {exc}")
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
-            checkpoint(latest, history[-1] if history else {})
-            save_train_state(state_path, opt, step)
-    if rank == 0:
-        checkpoint(latest, history[-1] if history else {})
-        save_train_state(state_path, opt, step)
-    if ddp:
-        torch.distributed.destroy_process_group()
-    return run
+    def record(self, running: dict, best: float, elapsed: float, tokens: int, steps: int,
+               data_s: float) -> float:
+        """Log the running losses (and every ``eval_every`` steps the validation losses, the best bundle and
+        the plot); returns the best validation loss so far."""
+        from model.training.plot import plot_losses
+
+        cfg, step = self.cfg, self.step
+        rec = {"step": step, "lr": lr_at(step, cfg, elapsed), "tok_per_s": round(tokens / elapsed, 1),
+               "steps_per_s": round(steps / elapsed, 2), "data_share": round(data_s / elapsed, 3)}
+        for t, vals in running.items():
+            if vals:
+                rec[f"train/{t}"] = sum(vals) / len(vals)
+        if step % cfg.eval_every == 0:
+            rec.update(self.validate())
+            vals = [v for k, v in rec.items() if k.startswith("val/")]
+            if vals:
+                rec["val/mean"] = sum(vals) / len(vals)
+                if rec["val/mean"] < best:
+                    best = rec["val/mean"]
+                    self.checkpoint(self.run / "best", rec)
+        self.history.append(rec)
+        with self.history_path.open("a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        self.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
+        if step % cfg.eval_every == 0:
+            try:
+                plot_losses(self.history, self.run / "loss.png")
+            except Exception as exc:  # plotting must never stop training
+                self.log(f"loss plot failed: {exc}")
+        return best
+
+    def train(self) -> Path:
+        import torch
+
+        from model.training.checkpoint import save_train_state
+
+        cfg, model, opt = self.cfg, self.model, self.opt
+        batches = self.batches()
+        self.history = _history(self.history_path, self.step, self.rank)
+        best = min((h.get("val/mean", float("inf")) for h in self.history), default=float("inf"))
+        t0 = time.time()
+        running: dict[str, list[float]] = {t: [] for t in self.names}
+        tokens = 0
+        step_count = 0    # steps taken by this process (self.step counts from the run's start)
+        data_s = 0.0      # time waiting for batches: where a GPU's time goes when the data cannot keep up
+        model.train()
+        while self.step < cfg.steps:
+            if cfg.max_hours and time.time() - t0 > cfg.max_hours * 3600:
+                self.log("time budget reached")
+                break
+            for group in opt.param_groups:
+                group["lr"] = lr_at(self.step, cfg, time.time() - t0)
+            opt.zero_grad(set_to_none=True)
+            for _ in range(cfg.grad_accum):
+                t_data = time.time()
+                task, batch = next(batches)
+                data_s += time.time() - t_data
+                loss = self.loss(batch) / cfg.grad_accum
+                loss.backward()
+                running[task].append(loss.item() * cfg.grad_accum)
+                tokens += (int((batch.tgt_out != 0).sum()) if batch.labels is None
+                           else int((~batch.src_pad).sum()))
+            scale = cfg.shared_grad.get(task, 1.0) if cfg.grad_accum == 1 else 1.0
+            if scale != 1.0:
+                for p in self.shared:
+                    if p.grad is not None:
+                        p.grad = None if scale == 0 else p.grad * scale   # None: AdamW leaves it alone
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            opt.step()
+            self.step += 1
+            step_count += 1
+            if self.rank != 0:
+                continue
+            if self.step % cfg.log_every == 0:
+                best = self.record(running, best, time.time() - t0, tokens, step_count, data_s)
+                running = {t: [] for t in self.names}
+            if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                self.checkpoint(self.latest, self.history[-1] if self.history else {})
+                save_train_state(self.state_path, opt, self.step)
+        if self.rank == 0:
+            self.checkpoint(self.latest, self.history[-1] if self.history else {})
+            save_train_state(self.state_path, opt, self.step)
+        if self.ddp:
+            torch.distributed.destroy_process_group()
+        return self.run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QElapsedTimer, QTimer
@@ -11,8 +10,15 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from model.api import Modality
 
 
-@pytest.mark.parametrize("name, modality", [("study.musicxml", Modality.NOTATION), ("study.mid", Modality.MIDI),
-                                            ("study.wav", Modality.AUDIO), ("study.png", Modality.IMAGE)])
+@pytest.mark.parametrize(
+    "name, modality",
+    [
+        ("study.musicxml", Modality.NOTATION),
+        ("study.mid", Modality.MIDI),
+        ("study.wav", Modality.AUDIO),
+        ("study.png", Modality.IMAGE),
+    ],
+)
 def test_each_modality_loads_into_its_pane(window, run_job, samples, dialogs, name, modality):
     run_job(lambda: window.open_file(samples / name))
     assert dialogs.warnings == []
@@ -85,7 +91,7 @@ def test_export_writes_files_and_asks_before_overwriting(window, run_job, sample
     run_job(lambda: window.open_file(samples / "study.musicxml"))
     for ext in (".mid", ".musicxml", ".pdf"):
         out = tmp_path / f"out{ext}"
-        run_job(lambda: window.export_to(out))
+        run_job(lambda out=out: window.export_to(out))
         assert out.stat().st_size > 100, ext
     assert dialogs.warnings == []
     out = tmp_path / "out.mid"
@@ -148,8 +154,10 @@ def test_playback_without_an_audio_device(window, run_job, samples, monkeypatch)
     window.toggle_play()
     assert "Playback is off" in window.statusBar().currentMessage()
     assert not window.player.playing
-    window.seek(2.5)     # the playhead still moves
-    assert abs(window.roll.playhead.value() - 2.5) < 1e-6 or abs(window.wave.playheads[0].value() - 2.5) < 1e-6
+    window.seek(2.5)  # the playhead still moves
+    assert (
+        abs(window.roll.playhead.value() - 2.5) < 1e-6 or abs(window.wave.playheads[0].value() - 2.5) < 1e-6
+    )
 
 
 class _Ticks:
@@ -331,21 +339,31 @@ def _tiny_weights(folder, tasks: dict, **model):
     """Random tiny weights, self-describing like real ones, trained (in name) for ``tasks``."""
     from dataclasses import asdict
 
+    from model.bundle import save_bundle
     from model.tokenizers.audio import MelConfig
     from model.tokenizers.lmx import LMXTokenizer
     from model.tokenizers.midi import MidiTokenizer
     from model.tokenizers.score_image import SystemImageConfig
-    from model.training.checkpoint import save_bundle
     from model.training.data import make_vocabulary
     from model.transformer import ModelConfig, Seq2Seq
 
     lmx, midi = LMXTokenizer(), MidiTokenizer()
     vocab = make_vocabulary(lmx, midi)
-    save_bundle(folder, Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=vocab.size, max_tgt_len=48, **model)),
-                {"vocab": vocab.to_dict(), "tasks": tasks, "inference": {"audio_window_s": 4.0},
-                 "tokenizers": {"lmx": {"config": asdict(lmx.config)}, "midi": {"config": asdict(midi.config)},
-                                "image": {"config": asdict(SystemImageConfig())},
-                                "audio": {"config": asdict(MelConfig())}}})
+    save_bundle(
+        folder,
+        Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=vocab.size, max_tgt_len=48, **model)),
+        {
+            "vocab": vocab.to_dict(),
+            "tasks": tasks,
+            "inference": {"audio_window_s": 4.0},
+            "tokenizers": {
+                "lmx": {"config": asdict(lmx.config)},
+                "midi": {"config": asdict(midi.config)},
+                "image": {"config": asdict(SystemImageConfig())},
+                "audio": {"config": asdict(MelConfig())},
+            },
+        },
+    )
     return folder
 
 
@@ -368,8 +386,9 @@ def test_weights_that_only_transcribe(window, run_job, samples, dialogs, monkeyp
     assert window.roll.data is not None and window.roll.data.confidence is not None
 
 
-def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(window, run_job, samples, dialogs, monkeypatch,
-                                                                tmp_path):
+def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(
+    window, run_job, samples, dialogs, monkeypatch, tmp_path
+):
     """The model path end to end in the app (random tiny weights: nonsense notes, but a real score), and the
     status bar names the device the model ran on."""
     from model.api import Modality
@@ -394,3 +413,30 @@ def test_progress_shows_the_step_beside_a_bar_that_fits_it(window):
         assert window.progress.text() == "30%"
     finally:
         window.job = None
+
+
+def test_to_audio_from_a_score_asks_for_the_route_once(samples, monkeypatch):
+    """The job plans the route once and runs it in one go; every step's result comes back, with its view, and
+    progress only moves forward."""
+    import model.graph
+    import model.translate
+    from unimt_desktop import jobs
+
+    calls = []
+    real = model.graph.route
+
+    def counting(src, dst):
+        calls.append((src, dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(model.graph, "route", counting)
+    monkeypatch.setattr(model.translate, "route", counting)
+    loaded = jobs.load_job(samples / "study.musicxml", progress=lambda *a: None, should_stop=lambda: False)
+    calls.clear()
+    seen = []
+    res = jobs.translate_job(loaded.objects, [Modality.AUDIO], progress=lambda d, n, m: seen.append((d, n)),
+                             should_stop=lambda: False)
+    assert calls == [(Modality.NOTATION, Modality.AUDIO)]
+    assert set(res.objects) == {Modality.MIDI, Modality.AUDIO} and res.error is None
+    assert {"roll", "wave"} <= set(res.views)
+    assert seen and all(a[0] <= b[0] for a, b in zip(seen, seen[1:])) and all(d <= n for d, n in seen)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-
 # ---------------------------------------------------------------- degrade
 
 def _shrink(img: np.ndarray, k: int = 4) -> np.ndarray:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
@@ -86,7 +85,8 @@ def test_the_shipped_weights_transcribe_and_say_what_they_cannot(files, tmp_path
     assert proc.returncode == 0, proc.stderr
     f1 = NoteF1()
     f1.add(pretty_midi.PrettyMIDI(str(tmp_path / "out.mid")), pretty_midi.PrettyMIDI(str(files["mid"])))
-    assert f1.summary()["onset_f1"] > 0.4      # the chorale: 0.68 with the shipped weights (four voices, doublings)
+    # the chorale: 0.68 with the shipped weights (four voices, doublings)
+    assert f1.summary()["onset_f1"] > 0.4
     if not weights_can("image"):
         proc = unimt("convert", files["png"], tmp_path / "out.musicxml")
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1
@@ -191,7 +191,9 @@ BAD = {
     "corrupt.png": lambda f, d: _corrupt(f["png"], d / "corrupt.png"),
     "corrupt.pdf": lambda f, d: _corrupt(f["pdf"], d / "corrupt.pdf"),
     "corrupt.mxl": lambda f, d: _corrupt(f["mxl"], d / "corrupt.mxl"),
-    "png-named.mid": lambda f, d: (d / "png-named.mid").write_bytes(f["png"].read_bytes()) and d / "png-named.mid",
+    "png-named.mid": lambda f, d: (
+        (d / "png-named.mid").write_bytes(f["png"].read_bytes()) and d / "png-named.mid"
+    ),
     "empty.musicxml": lambda f, d: (d / "empty.musicxml").write_bytes(b"") or d / "empty.musicxml",
     "empty.wav": lambda f, d: (d / "empty.wav").write_bytes(b"") or d / "empty.wav",
     "photo.jpg": lambda f, d: _photo(d / "photo.jpg"),
@@ -201,7 +203,9 @@ BAD = {
     "laughs.musicxml": lambda f, d: (d / "laughs.musicxml").write_text(LAUGHS) and d / "laughs.musicxml",
     "long.pdf": lambda f, d: _pdf_10000(d / "long.pdf"),
     "huge.png": lambda f, d: _huge_png(d / "huge.png"),
-    "notxml.musicxml": lambda f, d: (d / "notxml.musicxml").write_text("hello, not xml") and d / "notxml.musicxml",
+    "notxml.musicxml": lambda f, d: (
+        (d / "notxml.musicxml").write_text("hello, not xml") and d / "notxml.musicxml"
+    ),
 }
 
 TARGET = {"image": "out.musicxml", "notation": "out.wav", "midi": "out.musicxml", "audio": "out.mid"}
@@ -289,3 +293,23 @@ def test_a_broken_weights_folder_is_named(files, tmp_path, src, dst):
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "unreadable config.json" in proc.stderr and str(broken) in proc.stderr
     assert not (tmp_path / f"out.{dst}").exists()
+
+
+def test_capabilities_say_what_the_weights_can_and_where_they_were_looked_for(tmp_path, monkeypatch):
+    """One typed answer for menus: found or not, where, why not, and each model step (as weights_can says)."""
+    import model.inference.weights as weights
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("UNIMT_WEIGHTS", raising=False)
+    if weights.is_weights_dir(weights.PACKAGED_WEIGHTS):
+        caps = weights.capabilities()
+        assert caps.available and caps.folder == weights.PACKAGED_WEIGHTS and caps.problem == ""
+        assert all(caps.can(s) == weights.weights_can(s) for s in ("image", "audio", "midi"))
+    (tmp_path / "empty").mkdir()
+    caps = weights.capabilities(tmp_path / "empty")
+    assert not caps.available and caps.looked_in == () and "not a unimt weights folder" in caps.problem
+    assert not any(caps.can(s) for s in ("image", "audio", "midi"))
+    monkeypatch.setattr(weights, "PACKAGED_WEIGHTS", tmp_path / "not-shipped")
+    caps = weights.capabilities()
+    assert not caps.available and caps.looked_in[0] == str(tmp_path / "xdg" / "unimt" / "weights")
+    assert "looked in" in caps.problem

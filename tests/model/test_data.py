@@ -41,8 +41,14 @@ def test_build_writes_shards_and_manifest(small_build):
 
 def test_build_is_deterministic(small_build, tmp_path):
     out, manifest = small_build
-    again = build(tmp_path, count=2, seed=11, workers=1,
-                  settings=BuildSettings(excerpts_per_unit=2, audio_prob=1.0, generated_share=0.0), log=lambda s: None)
+    again = build(
+        tmp_path,
+        count=2,
+        seed=11,
+        workers=1,
+        settings=BuildSettings(excerpts_per_unit=2, audio_prob=1.0, generated_share=0.0),
+        log=lambda s: None,
+    )
     assert [e.get("counts") for e in again["shards"]] == [e.get("counts") for e in manifest["shards"]]
     a = read_shard(out / manifest["shards"][0]["file"])
     b = read_shard(tmp_path / again["shards"][0]["file"])
@@ -149,7 +155,9 @@ def test_eval_reports_the_papers_metrics(small_build, tmp_path):
     run = train(cfg, ShardSource(small_build[0]), log=lambda m: None)
     hist = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines()]
     assert any("train/audio2notes" in h for h in hist) and "val/audio2notes" in hist[-1]
-    report = evaluate(str(run / "weights"), pieces=1, excerpts=1, seed=0, log=lambda s: None, basic_pitch=False)
+    report = evaluate(
+        str(run / "weights"), pieces=1, excerpts=1, seed=0, log=lambda s: None, basic_pitch=False
+    )
     assert set(report["trained_tasks"]) == {"image2lmx", "midi2lmx", "audio2midi", "audio2notes"}
     # the note head is measured on whole recordings through the product's path
     assert report["seconds_per_sequence"]["audio2midi real-time factor"] > 0
@@ -193,5 +201,7 @@ def test_a_pack_carries_the_builds_examples_and_redraws_its_images(small_build, 
     ink = np.zeros((40, 64), bool)
     ink[20, :] = True
     clean = redraw(ink, False, rng)
-    assert clean[0].min() == 1.0 and clean[20].max() < 0.95   # white paper, the line kept
-    assert redraw(ink, True, np.random.default_rng(1)).std() != redraw(ink, True, np.random.default_rng(2)).std()
+    assert clean[0].min() == 1.0 and clean[20].max() < 0.95  # white paper, the line kept
+    assert (
+        redraw(ink, True, np.random.default_rng(1)).std() != redraw(ink, True, np.random.default_rng(2)).std()
+    )

@@ -103,7 +103,7 @@ def test_engraves_to_png(tmp_path):
 
 
 def test_lmx_round_trip_of_generated_measures():
-    from model.tokenizers.lmx_roundtrip import roundtrip_musicxml
+    from tools.lmx_roundtrip import roundtrip_musicxml
 
     total = identical = 0
     for seed in range(6):

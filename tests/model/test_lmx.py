@@ -21,7 +21,7 @@ from model.tokenizers.lmx import (
     parse_lmx_text,
     split_measures,
 )
-from model.tokenizers.lmx_roundtrip import compare_measures, measure_features, normalize_musicxml
+from tools.lmx_roundtrip import compare_measures, measure_features, normalize_musicxml
 
 
 # -- helpers -----------------------------------------------------------------------------------------
@@ -137,17 +137,25 @@ def test_accidental_added_when_musicxml_lacks_it():
 
 
 def test_chord():
-    m = note("C4", 16, "whole") + note("E4", 16, "whole", pre="<chord/>") + note("G4", 16, "whole", pre="<chord/>")
+    m = (
+        note("C4", 16, "whole")
+        + note("E4", 16, "whole", pre="<chord/>")
+        + note("G4", 16, "whole", pre="<chord/>")
+    )
     toks = linearize(score([m]))
     assert toks.count("chord") == 2
     assert_roundtrip(score([m]))
 
 
 def test_two_voices_with_backup_and_forward():
-    m = (note("E5", 8, "half", extra="<stem>up</stem>") + note("D5", 8, "half", extra="<stem>up</stem>")
-         + "<backup><duration>16</duration></backup>"
-         + "<forward><duration>4</duration></forward>"
-         + note("C4", 4, Q, voice=2, extra="<stem>down</stem>") + note("B3", 8, "half", voice=2, extra="<stem>down</stem>"))
+    m = (
+        note("E5", 8, "half", extra="<stem>up</stem>")
+        + note("D5", 8, "half", extra="<stem>up</stem>")
+        + "<backup><duration>16</duration></backup>"
+        + "<forward><duration>4</duration></forward>"
+        + note("C4", 4, Q, voice=2, extra="<stem>down</stem>")
+        + note("B3", 8, "half", voice=2, extra="<stem>down</stem>")
+    )
     toks = linearize(score([m]))
     assert "backup" in toks and "forward" in toks and "voice:2" in toks
     assert_roundtrip(score([m]), ("note/stem:up", "note/stem:down"))
@@ -203,14 +211,29 @@ def test_articulations_slurs_ornaments():
 def test_dynamics_wedges_tempo():
     def direction(inner: str) -> str:
         return f"<direction><direction-type>{inner}</direction-type></direction>"
-    m = (direction("<metronome><beat-unit>quarter</beat-unit><per-minute>118</per-minute></metronome>")
-         + direction("<dynamics><p/></dynamics>") + direction("<wedge type='crescendo'/>")
-         + note("C4", 8, "half") + direction("<wedge type='stop'/>") + direction("<dynamics><sfz/></dynamics>")
-         + note("D4", 8, "half"))
+    m = (
+        direction("<metronome><beat-unit>quarter</beat-unit><per-minute>118</per-minute></metronome>")
+        + direction("<dynamics><p/></dynamics>")
+        + direction("<wedge type='crescendo'/>")
+        + note("C4", 8, "half")
+        + direction("<wedge type='stop'/>")
+        + direction("<dynamics><sfz/></dynamics>")
+        + note("D4", 8, "half")
+    )
     toks = linearize(score([m]))
-    assert {"dynamics:p", "dynamics:sfz", "wedge:crescendo", "wedge:stop", "metronome", "bpm:120"} <= set(toks)
-    assert_roundtrip(score([m]), ("direction/dynamics:p", "direction/dynamics:sfz", "direction/wedge:crescendo",
-                                  "direction/wedge:stop", "direction/metronome"))
+    assert {"dynamics:p", "dynamics:sfz", "wedge:crescendo", "wedge:stop", "metronome", "bpm:120"} <= set(
+        toks
+    )
+    assert_roundtrip(
+        score([m]),
+        (
+            "direction/dynamics:p",
+            "direction/dynamics:sfz",
+            "direction/wedge:crescendo",
+            "direction/wedge:stop",
+            "direction/metronome",
+        ),
+    )
 
 
 def test_unpaired_pedal_and_hairpin_lines_are_paired_so_notation_programs_read_them():
@@ -235,14 +258,24 @@ def test_unpaired_pedal_and_hairpin_lines_are_paired_so_notation_programs_read_t
 
 def test_repeats_and_endings():
     whole = note("C5", 16, "whole")
-    m1 = "<barline location='left'><bar-style>heavy-light</bar-style><repeat direction='forward'/></barline>" + whole
+    m1 = (
+        "<barline location='left'><bar-style>heavy-light</bar-style><repeat direction='forward'/></barline>"
+        + whole
+    )
     m2 = ("<barline location='left'><ending number='1' type='start'/></barline>" + whole
           + "<barline location='right'><bar-style>light-heavy</bar-style><ending number='1' type='stop'/>"
             "<repeat direction='backward'/></barline>")
     m3 = ("<barline location='left'><ending number='2' type='start'/></barline>" + whole
           + "<barline location='right'><ending number='2' type='discontinue'/></barline>")
     toks = linearize(score([m1, m2, m3]))
-    assert {"repeat:forward", "repeat:backward", "ending:1", "ending:2", "ending:start", "ending:stop"} <= set(toks)
+    assert {
+        "repeat:forward",
+        "repeat:backward",
+        "ending:1",
+        "ending:2",
+        "ending:start",
+        "ending:stop",
+    } <= set(toks)
     back = assert_roundtrip(score([m1, m2, m3]), ("barline/repeat:forward", "barline/repeat:backward",
                                                   "barline/ending:start", "barline/ending:stop",
                                                   "barline/ending:discontinue"))
@@ -281,7 +314,11 @@ def test_chunks_carry_header_and_concatenate():
     back = normalize_musicxml(delinearize(joined))[0]
     assert all(compare_measures(a, b) == [] for a, b in zip(full, back)) and len(back) == 4
     chunks = linearize_chunks(xml, [0, 1, 3])
-    assert chunks == [linearize_measures(xml, 0, 1), linearize_measures(xml, 1, 3), linearize_measures(xml, 3)]
+    assert chunks == [
+        linearize_measures(xml, 0, 1),
+        linearize_measures(xml, 1, 3),
+        linearize_measures(xml, 3),
+    ]
 
 
 # -- tokenizer object, config ----------------------------------------------------------------------
@@ -468,7 +505,7 @@ def test_odd_lengths_from_unlike_tuplets_write():
     pieces of a note split at the bar line, that only a 2048th tuplet could fill ("Cannot convert "2048th"
     duration"). Such a hole gets a hidden rest; an incomplete tuplet of 128ths loses its ratio (music21 splits
     the next note to complete it)."""
-    from model.tokenizers.lmx_delinearize import _PLAIN_LENGTHS, _music21_writable
+    from model.tokenizers.lmx_bar import _PLAIN_LENGTHS, _music21_writable
 
     _written(["time", "D9", "128th", "16in11", "G8"])  # G8 was split to complete the tuplet
     assert "<time-modification>" not in delinearize(["time", "D9", "128th", "16in11", "G8"])

@@ -45,7 +45,9 @@ def test_notes_velocity_and_pedal_survive_windows():
 def test_note_tied_over_two_window_borders_comes_back_as_one_note():
     pm = make_pm([(48, 1.0, 25.0, 80)])
     back = round_trip(pm)
-    assert [(n.pitch, round(n.start, 2), round(n.end, 2)) for i in back.instruments for n in i.notes] == [(48, 1.0, 25.0)]
+    assert [(n.pitch, round(n.start, 2), round(n.end, 2)) for i in back.instruments for n in i.notes] == [
+        (48, 1.0, 25.0)
+    ]
 
 
 def test_restruck_key_ends_the_earlier_note():

@@ -20,7 +20,8 @@ def _performance(seconds: float = 31.0, gap_at: float = 7.0):
     rng = np.random.default_rng(0)
     t = 0.0
     while t < seconds:
-        end = t + (0.45 if abs(t + 0.5 - gap_at) < 1e-6 else 0.6)   # overlaps the next chord, but for the breath
+        # overlaps the next chord, but for the breath
+        end = t + (0.45 if abs(t + 0.5 - gap_at) < 1e-6 else 0.6)
         for p in rng.choice(np.arange(48, 80), 3, replace=False):
             inst.notes.append(pretty_midi.Note(int(rng.integers(40, 90)), int(p), t, end))
         t += 0.5
@@ -41,10 +42,9 @@ def _played(pm, spread: float = 0.03):
 def test_only_a_performance_off_the_beat_grid_goes_to_the_model(files):
     """A MIDI written out by a notation program sits on its beat grid and the quantiser reads it almost
     exactly; a played performance does not."""
+    from model.inference.pipeline import played_on_one_instrument
     from model.io import load
     from model.quantize import on_the_grid
-
-    from model.inference.pipeline import played_on_one_instrument
 
     assert on_the_grid(load(files["mid"]).pm)                 # the chorale, performed from its score
     assert on_the_grid(_performance())
@@ -164,8 +164,13 @@ def test_passages_decoded_together_read_as_decoded_one_by_one():
     engine = Engine(PACKAGED_WEIGHTS, "cpu")
     midi = Midi(_played(_performance()))
     together, alone = engine.notate(midi, Reporter()), engine.notate(midi, Reporter(), batch_size=1)
-    assert together.recognition.measure_confidence == pytest.approx(alone.recognition.measure_confidence, abs=1e-4)
-    notes = [[(str(n.pitches), float(n.quarterLength)) for n in s.flatten().notes] for s in (together.score, alone.score)]
+    assert together.recognition.measure_confidence == pytest.approx(
+        alone.recognition.measure_confidence, abs=1e-4
+    )
+    notes = [
+        [(str(n.pitches), float(n.quarterLength)) for n in s.flatten().notes]
+        for s in (together.score, alone.score)
+    ]
     assert notes[0] == notes[1] and notes[0]
 
 

@@ -7,7 +7,16 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from model.notes import FRAME, OFFSET, ONSET, VELOCITY, blend_windows, note_labels, roll_to_notes, window_starts
+from model.notes import (
+    FRAME,
+    OFFSET,
+    ONSET,
+    VELOCITY,
+    blend_windows,
+    note_labels,
+    roll_to_notes,
+    window_starts,
+)
 from model.tokenizers.midi import MidiTokenizer
 
 
@@ -113,7 +122,8 @@ def test_the_note_head_learns_a_real_recording(stem):
 
 
 def test_threshold_grid_scores_a_perfect_roll_perfectly_and_a_shy_one_by_its_threshold():
-    from model.notes import grid_scores, notes_to_midi
+    from model.notes import notes_to_midi
+    from model.training.thresholds import grid_scores
 
     pm = _performance()
     labels = note_labels(pm, 600)
@@ -128,7 +138,7 @@ def test_threshold_grid_scores_a_perfect_roll_perfectly_and_a_shy_one_by_its_thr
 def test_validation_refuses_a_piano_it_trains_or_is_tested_on(tmp_path):
     from model.data.build import HELD_OUT_SOUNDFONT, TRAIN_SOUNDFONTS
     from model.errors import UnimtError
-    from model.notes import validation_recordings
+    from model.training.thresholds import validation_recordings
 
     for sf in (TRAIN_SOUNDFONTS[0], HELD_OUT_SOUNDFONT):
         name = tmp_path / __import__("pathlib").Path(sf).name
@@ -140,7 +150,7 @@ def test_validation_refuses_a_piano_it_trains_or_is_tested_on(tmp_path):
 
 
 def test_spectral_eq_colours_the_spectrum_within_bounds_and_keeps_silence():
-    from model.training.batching import AUDIO_PAD
+    from model.batching import AUDIO_PAD
     from model.training.train import spectral_eq
 
     rng = np.random.default_rng(0)
@@ -165,21 +175,24 @@ def test_a_quiet_recording_is_brought_to_the_target_level_and_silence_stays_sile
 
     rng = np.random.default_rng(0)
     t = np.arange(16000 * 2) / 16000
-    x = (0.5 * np.sin(2 * np.pi * 440 * t) * (t < 1.5) + 0.001 * rng.standard_normal(t.size)).astype(np.float32)
+    x = (0.5 * np.sin(2 * np.pi * 440 * t) * (t < 1.5) + 0.001 * rng.standard_normal(t.size)).astype(
+        np.float32
+    )
     x[: 16000 // 4] = 0.0                                            # a quarter second of digital silence
     loud, quiet = x, x * 0.1                                         # the same recording 20 dB down
     assert loudness(log_mel(loud)) - loudness(log_mel(quiet)) == pytest.approx(20 * np.log(10) / 10, abs=0.05)
     a, b = level_mel(loud, 8.7), level_mel(quiet, 8.7)
     assert loudness(a) == pytest.approx(8.7, abs=0.01) and loudness(b) == pytest.approx(8.7, abs=0.01)
-    assert np.abs(a - b).max() < 1e-3                                # heard alike, partials and noise included
+    # heard alike, partials and noise included
+    assert np.abs(a - b).max() < 1e-3
     assert np.all(b[:15] == np.float32(np.log(MelConfig().log_floor)))   # silence is not made audible
     assert level_gain(np.zeros(16000, dtype=np.float32), 8.7) == 1.0
     assert level_gain(quiet * 1e-2, 100.0, max_gain_db=40.0) == pytest.approx(100.0, rel=1e-3)   # capped
 
 
 def test_a_quiet_recording_is_transcribed_like_a_loud_one(files):
-    """A recording made 20 dB down (a distant microphone, a low input gain) is brought to the level the shipped
-    weights were tuned at, so it gives the notes of the full-level recording."""
+    """A recording made 20 dB down (a distant microphone, a low input gain) is brought to the level the
+    shipped weights were tuned at, so it gives the notes of the full-level recording."""
     import pretty_midi
 
     from model.inference.engine import Engine
@@ -205,12 +218,18 @@ def test_a_quiet_recording_is_transcribed_like_a_loud_one(files):
 def test_the_tuner_writes_the_chosen_level_with_the_thresholds(tmp_path):
     import json
 
-    from model.notes import write_thresholds
+    from model.training.thresholds import write_thresholds
 
-    (tmp_path / "config.json").write_text(json.dumps({"inference": {"audio_window_s": 4.0, "audio_level": 8.0}}))
-    write_thresholds(str(tmp_path), {"onset_threshold": 0.7, "frame_threshold": 0.2, "audio_level": 8.7}, "here")
+    (tmp_path / "config.json").write_text(
+        json.dumps({"inference": {"audio_window_s": 4.0, "audio_level": 8.0}})
+    )
+    write_thresholds(
+        str(tmp_path), {"onset_threshold": 0.7, "frame_threshold": 0.2, "audio_level": 8.7}, "here"
+    )
     inf = json.loads((tmp_path / "config.json").read_text())["inference"]
     assert inf == {"audio_window_s": 4.0, "audio_level": 8.7, "onset_threshold": 0.7, "frame_threshold": 0.2,
                    "tuned_on": "here"}
-    write_thresholds(str(tmp_path), {"onset_threshold": 0.6, "frame_threshold": 0.3, "audio_level": None}, "there")
+    write_thresholds(
+        str(tmp_path), {"onset_threshold": 0.6, "frame_threshold": 0.3, "audio_level": None}, "there"
+    )
     assert json.loads((tmp_path / "config.json").read_text())["inference"]["audio_level"] == 8.7   # kept

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.tokenizers.rqvae import ImageCodes, RQVAE, RQVAEConfig
+from model.tokenizers.rqvae import RQVAE, ImageCodes, RQVAEConfig
 
 SMALL = RQVAEConfig(channels=16, channels2=16, latent=8, n_codebooks=2, codebook_size=16, height=32)
 

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from model.training.batching import Example, collate
+from model.batching import Example, collate
 from model.training.train import TrainConfig, token_batches, train
 
 V, BOS, EOS = 48, 1, 2
@@ -45,7 +45,10 @@ def test_collate_pads_each_kind():
            Example("t", "audio", np.zeros((8, 3), np.float32), [4], 0)]
     b = collate(exs, BOS, EOS)
     assert b.src.shape == (2, 8, 3) and b.src_pad[0].tolist() == [False] * 5 + [True] * 3
-    assert b.tgt_in.tolist() == [[BOS, 4, 5], [BOS, 4, 0]] and b.tgt_out.tolist() == [[4, 5, EOS], [4, EOS, 0]]
+    assert b.tgt_in.tolist() == [[BOS, 4, 5], [BOS, 4, 0]] and b.tgt_out.tolist() == [
+        [4, 5, EOS],
+        [4, EOS, 0],
+    ]
     with pytest.raises(ValueError):
         collate([exs[0], Example("t", "tokens", np.array([3]), [4], 0)], BOS, EOS)
 
@@ -59,7 +62,7 @@ def test_token_batches_respect_the_budget():
 
 
 def test_train_checkpoint_resume_and_plot(tmp_path):
-    from model.training.checkpoint import load_bundle
+    from model.bundle import load_bundle
 
     cfg = TrainConfig(run_dir=str(tmp_path / "run"), preset="tiny",
                       model={"image_height": 16, "dropout": 0.0, "d_model": 48, "d_ff": 96},
@@ -80,26 +83,34 @@ def test_train_checkpoint_resume_and_plot(tmp_path):
     # a run killed after logging steps its last checkpoint does not hold: those steps are trained again on
     # resume, and the history keeps one record per step, in order, so the loss curve does not double back
     with (run / "history.jsonl").open("a") as fh:
-        fh.write(json.dumps({"step": 50, "train/copy": 9.9}) + "\n" + json.dumps({"step": 60, "train/copy": 9.9}) + "\n")
+        fh.write(
+            json.dumps({"step": 50, "train/copy": 9.9})
+            + "\n"
+            + json.dumps({"step": 60, "train/copy": 9.9})
+            + "\n"
+        )
     cfg.steps = 50
     train(cfg, CopySource(), log=lambda m: None)
     steps = [json.loads(x)["step"] for x in (run / "history.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps)) and steps[-1] == 50
-    assert all(json.loads(x).get("train/copy") != 9.9 for x in (run / "history.jsonl").read_text().splitlines())
+    assert all(
+        json.loads(x).get("train/copy") != 9.9 for x in (run / "history.jsonl").read_text().splitlines()
+    )
 
 
 def test_a_task_with_no_shared_gradient_learns_without_moving_the_encoder(tmp_path):
     """shared_grad = {task: 0}: the new task trains its own parts (decoder, embeddings) on top of an encoder
     it leaves exactly as it was."""
-    from model.training.checkpoint import load_bundle
+    from model.bundle import load_bundle
     from model.training.train import SHARED_ENCODER
 
     base = dict(preset="tiny", model={"image_height": 16, "dropout": 0.0, "d_model": 48, "d_ff": 96},
                 tasks={"copy": 1.0}, batch_cost=200, max_batch=16, lr=3e-3, warmup=5, weight_decay=0.1,
                 steps=12, log_every=6, eval_every=12, ckpt_every=12, eval_batches=1, threads=1)
     first = train(TrainConfig(run_dir=str(tmp_path / "a"), **base), CopySource(), log=lambda m: None)
-    cfg = TrainConfig(run_dir=str(tmp_path / "b"), init_from=str(first / "weights"), shared_grad={"copy": 0.0},
-                      **base)
+    cfg = TrainConfig(
+        run_dir=str(tmp_path / "b"), init_from=str(first / "weights"), shared_grad={"copy": 0.0}, **base
+    )
     second = train(cfg, CopySource(), log=lambda m: None)
     before, _ = load_bundle(first / "weights")
     after, _ = load_bundle(second / "weights")
@@ -126,13 +137,17 @@ def test_the_image_stem_is_rescaled_to_the_length_a_trained_encoder_expects():
     before = rescale_image_stem(model, images, 48.0)
     assert before < 5.0                                   # a fresh stem's outputs are short
     with torch.no_grad():
-        after = torch.stack([model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images])
+        after = torch.stack(
+            [model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images]
+        )
     assert float(after.mean()) == pytest.approx(48.0, rel=1e-4)
     # a stem with Transformer layers of its own: no longer linear in the projection, still brought there
     model = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, image_layers=2))
     rescale_image_stem(model, images, 48.0)
     with torch.no_grad():
-        after = torch.stack([model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images])
+        after = torch.stack(
+            [model.image_stem(torch.as_tensor(i)[None, None]).norm(dim=-1).mean() for i in images]
+        )
     assert float(after.mean()) == pytest.approx(48.0, rel=0.02)
 
 
@@ -160,7 +175,8 @@ def test_the_learning_rate_can_end_its_cosine_when_the_time_budget_ends():
     cfg = TrainConfig(lr=1e-3, min_lr=1e-5, warmup=10, steps=10_000, max_hours=0.1)
     assert lr_at(100, cfg, elapsed_s=360) > 9e-4          # by steps alone: still near the top
     cfg.anneal_by_time = True
-    assert lr_at(100, cfg, elapsed_s=180) == pytest.approx(1e-5 + 0.5 * (1e-3 - 1e-5))   # half the time: halfway
+    # half the time: halfway
+    assert lr_at(100, cfg, elapsed_s=180) == pytest.approx(1e-5 + 0.5 * (1e-3 - 1e-5))
     assert lr_at(100, cfg, elapsed_s=360) == pytest.approx(1e-5)
     assert lr_at(5, cfg, elapsed_s=360) < 1e-3             # warm-up stays step-based
 
@@ -185,7 +201,7 @@ def test_image_layers_of_the_stem_train_while_a_frozen_encoder_stays_bit_for_bit
     (which another task owns) does not move, and the stem's layers learn."""
     import torch
 
-    from model.training.checkpoint import load_bundle, save_bundle
+    from model.bundle import load_bundle, save_bundle
     from model.training.train import reshape_model
     from model.transformer import ModelConfig, Seq2Seq
 
@@ -207,14 +223,29 @@ def test_image_layers_of_the_stem_train_while_a_frozen_encoder_stays_bit_for_bit
 def test_the_parts_a_run_trained_travel_alone_and_overlay_the_bundle_they_grew_on(tmp_path):
     import torch
 
-    from model.training.checkpoint import load_bundle, load_parts, save_bundle, save_parts
+    from model.bundle import load_bundle, save_bundle
+    from model.training.checkpoint import load_parts, save_parts
     from model.transformer import ModelConfig, Seq2Seq
 
     base = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16))
     save_bundle(tmp_path / "start", base, {**CopySource().meta(), "step": 0})
-    cfg = TrainConfig(run_dir=str(tmp_path / "run"), init_from=str(tmp_path / "start"), preset="tiny",
-                      tasks={"bars": 1.0}, shared_grad={"bars": 0.0}, batch_cost=200, max_batch=16, lr=3e-3,
-                      warmup=5, steps=20, log_every=10, eval_every=20, ckpt_every=20, eval_batches=1, threads=1)
+    cfg = TrainConfig(
+        run_dir=str(tmp_path / "run"),
+        init_from=str(tmp_path / "start"),
+        preset="tiny",
+        tasks={"bars": 1.0},
+        shared_grad={"bars": 0.0},
+        batch_cost=200,
+        max_batch=16,
+        lr=3e-3,
+        warmup=5,
+        steps=20,
+        log_every=10,
+        eval_every=20,
+        ckpt_every=20,
+        eval_batches=1,
+        threads=1,
+    )
     run = train(cfg, CopySource(), log=lambda m: None)
     trained, _ = load_bundle(run / "weights")
     parts = save_parts(run / "weights", tmp_path / "reader.safetensors")
@@ -229,7 +260,9 @@ def test_the_parts_a_run_trained_travel_alone_and_overlay_the_bundle_they_grew_o
                           "image_stem_norm": 48.0, "steps": 1})
     train(cfg2, CopySource(), log=logs.append)
     assert any("tensors from" in m for m in logs) and not any("rescaled" in m for m in logs)
-    wider = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, stem_channels=(4, 8, 16)))
+    wider = Seq2Seq(
+        config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, stem_channels=(4, 8, 16))
+    )
     with pytest.raises(ValueError, match="do not fit"):
         load_parts(wider, parts)
 
@@ -256,7 +289,9 @@ def test_a_ctc_head_on_the_image_memory_learns_to_read_columns():
     from model.transformer import ModelConfig, Seq2Seq
 
     off = 5
-    row = [off + VOCAB.index(t) for t in "measure C5 voice:1 half backup half E3 voice:2 half staff:2".split()]
+    row = [
+        off + VOCAB.index(t) for t in "measure C5 voice:1 half backup half E3 voice:2 half staff:2".split()
+    ]
     targets, lengths = ctc_targets(torch.tensor([row + [EOS, 0, 0]]), (off, off + len(VOCAB)))
     assert [VOCAB[i] for i in targets[0, : lengths[0]]] == ["C5", "half", "E3", "half"]
 
@@ -287,29 +322,43 @@ def test_a_ctc_head_on_the_image_memory_learns_to_read_columns():
     assert model.image_stem.proj.weight.grad is not None and model.ctc_head[1].weight.grad is not None
     assert float(ctc_only().detach()) < 0.5 * first
     # and in the full loss, for image batches only, at its weight
-    _, ce = model("image", batch.src, batch.tgt_in, batch.target_modality, batch.src_pad, tgt_out=batch.tgt_out)
-    _, both = model("image", batch.src, batch.tgt_in, batch.target_modality, batch.src_pad, tgt_out=batch.tgt_out,
-                    ctc=(tgt, lens), ctc_weight=0.5)
-    assert float(both.detach()) == pytest.approx(float(ce.detach()) + 0.5 * float(ctc_only().detach()), rel=1e-4)
+    _, ce = model(
+        "image", batch.src, batch.tgt_in, batch.target_modality, batch.src_pad, tgt_out=batch.tgt_out
+    )
+    _, both = model(
+        "image",
+        batch.src,
+        batch.tgt_in,
+        batch.target_modality,
+        batch.src_pad,
+        tgt_out=batch.tgt_out,
+        ctc=(tgt, lens),
+        ctc_weight=0.5,
+    )
+    assert float(both.detach()) == pytest.approx(
+        float(ce.detach()) + 0.5 * float(ctc_only().detach()), rel=1e-4
+    )
 
 
 def test_the_probe_compares_a_system_s_own_image_with_another_s_and_a_blank_page(tmp_path):
-    """``python -m model.training.probe``. A toy reader trained briefly learns the sequence length from the
-    image's width first: another system's image (another width) costs it dearly, a blank page of the same width
-    hardly at all. That is why the probe keeps the blank page: only a gap to it shows reading. A stem that sees
-    nothing scores its own image and the blank page alike."""
+    """``python -m tools.probe``. A toy reader trained briefly learns the sequence length from the
+    image's width first: another system's image (another width) costs it dearly, a blank page of the same
+    width hardly at all. That is why the probe keeps the blank page: only a gap to it shows reading. A stem
+    that sees nothing scores its own image and the blank page alike."""
     import copy
 
     import torch
 
-    from model.training.checkpoint import load_bundle, save_bundle
-    from model.training.probe import page_use
+    from model.bundle import load_bundle, save_bundle
     from model.training.train import rescale_image_stem
     from model.transformer import ModelConfig, Seq2Seq
+    from tools.probe import page_use
 
     torch.manual_seed(2)
     start = Seq2Seq(config=ModelConfig.preset("tiny", vocab_size=V, image_height=16, dropout=0.0))
-    rescale_image_stem(start, [ex.src for _, ex in zip(range(8), CopySource().examples("bars", "train"))], 5.0)
+    rescale_image_stem(
+        start, [ex.src for _, ex in zip(range(8), CopySource().examples("bars", "train"))], 5.0
+    )
     save_bundle(tmp_path / "start", start, {**CopySource().meta(), "step": 0})
     cfg = TrainConfig(run_dir=str(tmp_path / "run"), init_from=str(tmp_path / "start"), preset="tiny",
                       tasks={"bars": 1.0}, batch_cost=200, max_batch=16, lr=3e-3, warmup=5, steps=300,

@@ -40,7 +40,9 @@ def test_greedy_with_and_without_cache_agree(tiny):
     src = torch.randint(3, 40, (3, 6))
     tm = torch.tensor([0, 0, 1])
     kw = dict(bos_id=BOS, eos_id=EOS, max_len=12)
-    assert tiny.generate(SRC_TOKENS, src, tm, **kw) == tiny.generate(SRC_TOKENS, src, tm, use_cache=False, **kw)
+    assert tiny.generate(SRC_TOKENS, src, tm, **kw) == tiny.generate(
+        SRC_TOKENS, src, tm, use_cache=False, **kw
+    )
 
 
 def test_logit_mask_confines_output_to_target_range(tiny):

@@ -103,7 +103,10 @@ def test_synthesis_is_not_silent_and_has_the_score_length(chorale):
     assert audio.duration == pytest.approx(midi.duration + 1.5, abs=0.05)
     mono = audio.mono()
     hop = audio.sample_rate // 10
-    rms = [float(np.sqrt(np.mean(mono[i:i + hop] ** 2))) for i in range(0, int(midi.duration * audio.sample_rate) - hop, hop)]
+    rms = [
+        float(np.sqrt(np.mean(mono[i : i + hop] ** 2)))
+        for i in range(0, int(midi.duration * audio.sample_rate) - hop, hop)
+    ]
     assert min(rms) > 1e-3  # sound all through the music, not only at the start
 
 
@@ -128,8 +131,14 @@ def test_quantiser_gives_a_valid_score(chorale, tmp_path):
 def test_graph_covers_every_pair():
     pairs = supported_pairs()
     assert len(pairs) == 16
-    assert [e.dst for e in route(Modality.IMAGE, Modality.AUDIO)] == [Modality.NOTATION, Modality.MIDI, Modality.AUDIO]
-    assert needs_model(Modality.AUDIO, Modality.NOTATION) and not needs_model(Modality.NOTATION, Modality.AUDIO)
+    assert [e.dst for e in route(Modality.IMAGE, Modality.AUDIO)] == [
+        Modality.NOTATION,
+        Modality.MIDI,
+        Modality.AUDIO,
+    ]
+    assert needs_model(Modality.AUDIO, Modality.NOTATION) and not needs_model(
+        Modality.NOTATION, Modality.AUDIO
+    )
 
 
 def test_translate_reports_progress_and_cancels(chorale):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPicture
 from PySide6.QtWidgets import QLabel
 
@@ -95,7 +95,9 @@ class NotesItem(pg.GraphicsObject):
 
 class PianoRollPane(Pane):
     def __init__(self, parent=None):
-        super().__init__("Piano roll", "Drop a MIDI file here, or translate a score or a recording to MIDI.", parent)
+        super().__init__(
+            "Piano roll", "Drop a MIDI file here, or translate a score or a recording to MIDI.", parent
+        )
         self.plot = pg.PlotWidget(axisItems={"left": KeyboardAxis("left")}, background="#fbfbfc")
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -110,7 +112,9 @@ class PianoRollPane(Pane):
         self.playhead = pg.InfiniteLine(0, angle=90, movable=True, pen=pg.mkPen(PLAYHEAD, width=2),
                                         hoverPen=pg.mkPen(PLAYHEAD, width=4))
         self.playhead.setZValue(10)
-        self.playhead.sigPositionChangeFinished.connect(lambda l: self.seekRequested.emit(max(0.0, l.value())))
+        self.playhead.sigPositionChangeFinished.connect(
+            lambda moved: self.seekRequested.emit(max(0.0, moved.value()))
+        )
         self.plot.addItem(self.playhead)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.legend = QLabel("")
@@ -135,9 +139,14 @@ class PianoRollPane(Pane):
             text += f" · {int((conf < DOUBTFUL).sum())} doubtful (red outline)"
         self.info.setText(text)
         used = sorted(set(int(t) for t in data.notes[:, 4])) if n else []
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(
-            f'<span style="color:{TRACK_COLOURS[k % len(TRACK_COLOURS)]}; font-size:15px">■</span>&nbsp;{data.tracks[k]}'
-            for k in used[:6]) + "&nbsp;")
+        self.legend.setText(
+            "&nbsp;&nbsp;&nbsp;".join(
+                f'<span style="color:{TRACK_COLOURS[k % len(TRACK_COLOURS)]}; font-size:15px">■</span>'
+                f'&nbsp;{data.tracks[k]}'
+                for k in used[:6]
+            )
+            + "&nbsp;"
+        )
         self.legend.setMinimumWidth(self.legend.sizeHint().width())
         lo = float(data.notes[:, 2].min()) - 3 if n else 48
         hi = float(data.notes[:, 2].max()) + 3 if n else 84

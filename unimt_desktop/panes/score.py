@@ -8,13 +8,21 @@ confidence, with "next doubtful measure" navigation.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QButtonGroup, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QToolButton,
+    QWidget,
+)
 
 from unimt_desktop.panes.common import Pane
 
@@ -145,7 +153,9 @@ class PageView(QGraphicsView):
     def show_page(self, i: int) -> None:
         if 0 <= i < len(self.page_rects):
             r = self.page_rects[i]
-            self.centerOn(r.center().x(), r.top() + self.viewport().height() / (2 * self.zoom()) - PAGE_GAP / 2)
+            self.centerOn(
+                r.center().x(), r.top() + self.viewport().height() / (2 * self.zoom()) - PAGE_GAP / 2
+            )
 
     def _scrolled(self) -> None:
         if not self.page_rects:
@@ -247,7 +257,9 @@ class PageView(QGraphicsView):
                 self.measure_conf.append(c)
                 if c < 0.9:
                     alpha = int(30 + 120 * (1 - c))
-                    shade = self.scene().addRect(r, QPen(Qt.PenStyle.NoPen), QBrush(QColor(230, 80, 40, alpha)))
+                    shade = self.scene().addRect(
+                        r, QPen(Qt.PenStyle.NoPen), QBrush(QColor(230, 80, 40, alpha))
+                    )
                     self.overlays.append(shade)
 
     def next_doubtful(self, after: int) -> int:
@@ -264,9 +276,12 @@ class ScorePane(Pane):
     MODES = ("Scan", "Engraved", "Side by side")
 
     def __init__(self, parent=None):
-        super().__init__("Score", "Drop a score here: a scan or photo (PNG, JPEG, TIFF), a PDF, or a MusicXML file.\n\n"
-                         "Translating a MIDI file or a recording to a score shows the engraved result here.",
-                         parent)
+        super().__init__(
+            "Score",
+            "Drop a score here: a scan or photo (PNG, JPEG, TIFF), a PDF, or a MusicXML file.\n\n"
+            "Translating a MIDI file or a recording to a score shows the engraved result here.",
+            parent,
+        )
         self.scan = PageView()
         self.engraved = PageView()
         self.thumbs = QListWidget()
@@ -333,7 +348,10 @@ class ScorePane(Pane):
                 self.scan.set_recognition(rec)
                 view.set_measures(getattr(pageset, "measures", []), getattr(pageset, "measure_times", []),
                                   getattr(pageset, "play_order", []))
-        has_scan, has_eng = "scan" in self._sets and self._sets["scan"], "engraved" in self._sets and self._sets["engraved"]
+        has_scan, has_eng = (
+            "scan" in self._sets and self._sets["scan"],
+            "engraved" in self._sets and self._sets["engraved"],
+        )
         if has_scan and has_eng:
             self.set_mode(2)
         elif has_scan:

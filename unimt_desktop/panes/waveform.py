@@ -23,8 +23,11 @@ class WaveformPane(Pane):
     spectrogramRequested = Signal()
 
     def __init__(self, parent=None):
-        super().__init__("Audio", "Drop a recording here (WAV, FLAC, OGG, MP3), or translate a score or MIDI to audio.",
-                         parent)
+        super().__init__(
+            "Audio",
+            "Drop a recording here (WAV, FLAC, OGG, MP3), or translate a score or MIDI to audio.",
+            parent,
+        )
         self.wave_plot = pg.PlotWidget(background="#fbfbfc")
         self.spec_plot = pg.PlotWidget(background="#fbfbfc", axisItems={"left": KeyboardAxis("left")})
         for p in (self.wave_plot, self.spec_plot):
@@ -46,7 +49,9 @@ class WaveformPane(Pane):
             line = pg.InfiniteLine(0, angle=90, movable=True, pen=pg.mkPen(PLAYHEAD, width=2),
                                    hoverPen=pg.mkPen(PLAYHEAD, width=4))
             line.setZValue(10)
-            line.sigPositionChangeFinished.connect(lambda l: self.seekRequested.emit(max(0.0, l.value())))
+            line.sigPositionChangeFinished.connect(
+                lambda moved: self.seekRequested.emit(max(0.0, moved.value()))
+            )
             p.addItem(line)
             self.playheads.append(line)
         self.spec_plot.hide()

@@ -6,7 +6,7 @@ velocities, sustain pedal, unquantised timing, several programs, long notes acro
 Each file is encoded in windows, every window decoded and the windows stitched; the stitched
 notes are compared with the original notes quantised to 10 ms::
 
-    python -m model.tokenizers.midi_roundtrip [--limit N] [--window 10] [--hop 10] [--json OUT]
+    python -m tools.midi_roundtrip [--limit N] [--window 10] [--hop 10] [--json OUT]
 
 Reported: the share of notes exact at 10 ms (program, pitch, onset and offset on the step grid),
 the share with velocity within one bin, the share of pedal changes kept, notes lost / added
@@ -34,14 +34,19 @@ def performance_midi(seed: int, seconds: float = 40.0):
 
     rng = random.Random(seed)
     pm = pretty_midi.PrettyMIDI()
-    programs = [0] + rng.sample([24, 40, 41, 56, 73], k=rng.randint(0, 2)) + ([DRUMS] if rng.random() < 0.3 else [])
+    programs = (
+        [0] + rng.sample([24, 40, 41, 56, 73], k=rng.randint(0, 2)) + ([DRUMS] if rng.random() < 0.3 else [])
+    )
     for prog in programs:
         inst = pretty_midi.Instrument(program=0 if prog == DRUMS else prog, is_drum=prog == DRUMS)
         t = rng.uniform(0, 0.5)
         while t < seconds:
             for pitch in rng.sample(range(36, 96), k=rng.randint(1, 4)):
-                length = rng.choice([rng.uniform(0.02, 0.6), rng.uniform(0.5, 3.0), rng.uniform(8, 25)]
-                                    if rng.random() < 0.05 else [rng.uniform(0.02, 0.6), rng.uniform(0.3, 2.0)])
+                length = rng.choice(
+                    [rng.uniform(0.02, 0.6), rng.uniform(0.5, 3.0), rng.uniform(8, 25)]
+                    if rng.random() < 0.05
+                    else [rng.uniform(0.02, 0.6), rng.uniform(0.3, 2.0)]
+                )
                 start = t + rng.gauss(0, 0.01)
                 inst.notes.append(pretty_midi.Note(rng.randint(1, 127), pitch, max(0.0, start),
                                                    max(0.0, start) + length))
@@ -104,10 +109,17 @@ def compare(tok: MidiTokenizer, original, stitched) -> dict:
     raw_pedal = sum(1 for inst in original.instruments for cc in inst.control_changes if cc.number == 64)
     pa = Counter((p, s, d) for p, evs in a_ped.items() for s, d in evs)
     pb = Counter((p, s, d) for p, evs in b_ped.items() for s, d in evs)
-    return {"notes": len(a_notes), "exact": exact, "velocity_ok": vel_ok,
-            "lost": sum((ao - bo).values()), "added": sum((bo - ao).values()),
-            "pedal": sum(pa.values()), "pedal_kept": sum((pa & pb).values()), "pedal_extra": sum((pb - pa).values()),
-            "pedal_raw_cc": raw_pedal}
+    return {
+        "notes": len(a_notes),
+        "exact": exact,
+        "velocity_ok": vel_ok,
+        "lost": sum((ao - bo).values()),
+        "added": sum((bo - ao).values()),
+        "pedal": sum(pa.values()),
+        "pedal_kept": sum((pa & pb).values()),
+        "pedal_extra": sum((pb - pa).values()),
+        "pedal_raw_cc": raw_pedal,
+    }
 
 
 def measure(items, tok: MidiTokenizer, window_s: float, hop_s: float | None, via_file: bool) -> dict:
@@ -156,11 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = round(time.time() - t0, 1)
     for name in ("corpus", "performance"):
         r = results[name]
-        print(f"{name}: {r['files']} files ({r['files_exact']} exact), {r['notes']} notes, "
-              f"exact at 10 ms {r['exact_share']:.4%}, velocity within one bin {r['velocity_within_one_bin_share']:.4%}, "
-              f"pedal kept {r['pedal_kept']}/{r['pedal']} (+{r['pedal_extra']}; {r['pedal_raw_cc']} raw CC64), "
-              f"lost {r['lost']}, added {r['added']}, {r['windows']} windows, "
-              f"{r['tokens_per_window']} tokens/window")
+        print(
+            f"{name}: {r['files']} files ({r['files_exact']} exact), {r['notes']} notes, "
+            f"exact at 10 ms {r['exact_share']:.4%}, "
+            f"velocity within one bin {r['velocity_within_one_bin_share']:.4%}, "
+            f"pedal kept {r['pedal_kept']}/{r['pedal']} (+{r['pedal_extra']}; {r['pedal_raw_cc']} raw CC64), "
+            f"lost {r['lost']}, added {r['added']}, {r['windows']} windows, "
+            f"{r['tokens_per_window']} tokens/window"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0

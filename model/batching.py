@@ -1,4 +1,5 @@
-"""Examples and batches: what the trainer eats, independent of where the examples come from."""
+"""Examples and batches: what the network eats, in training and at inference, independent of where the
+examples come from."""
 
 from __future__ import annotations
 
@@ -52,9 +53,16 @@ class Batch:
     labels: Optional[torch.Tensor] = None   # (B, T, 88, 4), -1 = ignore
 
     def to(self, device) -> "Batch":
-        return Batch(self.task, self.src_kind, self.src.to(device), self.src_pad.to(device), self.tgt_in.to(device),
-                     self.tgt_out.to(device), self.target_modality.to(device),
-                     None if self.labels is None else self.labels.to(device))
+        return Batch(
+            self.task,
+            self.src_kind,
+            self.src.to(device),
+            self.src_pad.to(device),
+            self.tgt_in.to(device),
+            self.tgt_out.to(device),
+            self.target_modality.to(device),
+            None if self.labels is None else self.labels.to(device),
+        )
 
 
 def collate(examples: list[Example], bos_id: int, eos_id: int, pad_id: int = 0) -> Batch:

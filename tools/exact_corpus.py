@@ -4,19 +4,19 @@ For every file music21 parses: notation -> MIDI whose notes match music21's own 
 duration in quarters, after repeats are expanded and ties merged by music21), notation -> PNG and PDF,
 and notation -> WAV that is not silent and lasts as long as the score sounds.
 
-    python -m model.checks.exact_corpus --split test --workers 2 --json exact_test.json
+    python -m tools.exact_corpus --split test --workers 2 --json exact_test.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import signal
 import sys
 import tempfile
 import time
 from collections import Counter
-import multiprocessing
 from pathlib import Path
 
 TOLERANCE_Q = 2 / 960  # two ticks
@@ -37,7 +37,13 @@ def music21_notes(score) -> dict[int, set[tuple[int, float, float]]]:
                 continue
             for pitch in el.pitches:
                 if 0 <= pitch.midi <= 127:
-                    notes.add((int(pitch.midi), round(float(el.offset), 3), round(float(el.duration.quarterLength), 3)))
+                    notes.add(
+                        (
+                            int(pitch.midi),
+                            round(float(el.offset), 3),
+                            round(float(el.duration.quarterLength), 3),
+                        )
+                    )
         out[p] = notes
     return out, played
 

@@ -1,7 +1,7 @@
 """Does an image reader use the page? Teacher-forced loss with each system's own image, another system's
 image and a blank page; and, for weights with a CTC head, how well the image memory alone reads.
 
-    python -m model.training.probe WEIGHTS [--data data/v4] [--count 40]
+    python -m tools.probe WEIGHTS [--data data/v4] [--count 40]
 
 A decoder that has learned only the notation's prior scores about the same on all three images; one that
 reads scores much better on its own image. The CTC read-out decodes the CTC head greedily and compares it with
@@ -23,8 +23,8 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
     and the CTC read-out SER when the model has a CTC head and the vocabulary an LMX range."""
     import torch
 
+    from model.batching import collate
     from model.metrics import edit_distance
-    from model.training.batching import collate
     from model.training.train import ctc_targets, lmx_range_of
 
     meta = source.meta()["vocab"]
@@ -52,7 +52,9 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
             if model.ctc_head is not None and lmx is not None:
                 b = collate([ex], bos, eos)
                 memory, _ = model.encode(ex.src_kind, b.src, b.target_modality, b.src_pad)
-                slots = model.ctc_head(memory).view(1, memory.shape[1] * model.config.image_ctc, -1).argmax(-1)[0]
+                slots = (
+                    model.ctc_head(memory).view(1, memory.shape[1] * model.config.image_ctc, -1).argmax(-1)[0]
+                )
                 best = slots.tolist()
                 hyp = [c for j, c in enumerate(best) if c != 0 and (j == 0 or best[j - 1] != c)]
                 targets, lengths = ctc_targets(b.tgt_out, lmx)
@@ -67,7 +69,9 @@ def page_use(model, source, count: int = 40, task: str = "image2lmx") -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("weights", help="a bundle folder")
     parser.add_argument("--data", default="data/v4", help="shard folders (comma-separated) or a .unimtpack")
     parser.add_argument("--count", type=int, default=40, help="validation systems")
@@ -75,15 +79,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
+    from model.bundle import load_bundle
     from model.errors import BadInputError
-    from model.training.checkpoint import load_bundle
     from model.training.packed import open_source
 
     torch.set_num_threads(args.threads)
     try:
         model, config = load_bundle(args.weights, "cpu")
-        report = {"weights": args.weights, "step": config.get("step"), **page_use(model, open_source(args.data),
-                                                                                 args.count)}
+        report = {
+            "weights": args.weights,
+            "step": config.get("step"),
+            **page_use(model, open_source(args.data), args.count),
+        }
     except (BadInputError, OSError, ValueError) as exc:
         print(f"probe: {exc}", file=sys.stderr)
         return 2

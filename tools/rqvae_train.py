@@ -1,7 +1,7 @@
 """Train and measure the RQ-VAE image codec on rendered systems.
 
-    python -m model.tokenizers.rqvae_train --out runs/rqvae --steps 6000 --bypass 1000 [--ship model/codec]
-    python -m model.tokenizers.rqvae_train --out runs/rqvae --eval-only
+    python -m tools.rqvae_train --out runs/rqvae --steps 6000 --bypass 1000 [--ship model/codec]
+    python -m tools.rqvae_train --out runs/rqvae --eval-only
 
 Systems are engraved from the corpus's training split (every Verovio font, several staff sizes),
 staff-normalised, and cut into 160x128 crops. Held-out systems come from the test split. Reports the

@@ -2,7 +2,7 @@
 
 Run::
 
-    python -m model.tokenizers.lmx_roundtrip [--limit N] [--workers 2] [--json OUT]
+    python -m tools.lmx_roundtrip [--limit N] [--workers 2] [--json OUT]
 
 Every file of ``music21.corpus.getCorePaths()`` is parsed with music21 and exported to MusicXML
 (the *original*; unparsable files are skipped and counted). The original is linearized to LMX and
@@ -127,7 +127,8 @@ def normalize_musicxml(text: str | bytes) -> list[list[dict]]:
                         divisions = max(1, _int(el.find("divisions"), 1))
                     for c in el.findall("clef"):
                         staff = int(c.get("number", "1"))
-                        val = (c.findtext("sign"), c.findtext("line"), c.findtext("clef-octave-change") or "0")
+                        octave = c.findtext("clef-octave-change") or "0"
+                        val = (c.findtext("sign"), c.findtext("line"), octave)
                         if clefs.get(staff) != val:
                             changes["clef"].append((pos, staff, val))
                         clefs[staff] = val
@@ -162,7 +163,8 @@ def normalize_musicxml(text: str | bytes) -> list[list[dict]]:
                         pitch = ((u.findtext("display-step"), 0.0, _int(u.find("display-octave"))),)
                     ties = tuple(sorted(t.get("type", "") for t in el.findall("tie")))
                     tm = el.find("time-modification")
-                    tup = (_int(tm.find("actual-notes")), _int(tm.find("normal-notes"))) if tm is not None else None
+                    tup = None if tm is None else (_int(tm.find("actual-notes")),
+                                                   _int(tm.find("normal-notes")))
                     brackets = tuple(sorted(t.get("type", "") for t in el.findall("notations/tuplet")))
                     grace = el.find("grace") is not None
                     if is_chord and events:
@@ -170,9 +172,9 @@ def normalize_musicxml(text: str | bytes) -> list[list[dict]]:
                         prev["pitches"] = tuple(sorted(prev["pitches"] + pitch))
                         prev["tie"] = tuple(sorted(set(prev["tie"] + ties)))
                     else:
-                        events.append({"staff": staff, "voice": voice, "onset": _grid(onset), "dur": _grid(dur),
-                                       "pitches": pitch, "tie": ties, "tuplet": (tup, brackets),
-                                       "grace": grace})
+                        events.append({"staff": staff, "voice": voice, "onset": _grid(onset),
+                                       "dur": _grid(dur), "pitches": pitch, "tie": ties,
+                                       "tuplet": (tup, brackets), "grace": grace})
                     if not is_chord:
                         last_onset = pos
                         pos += dur
@@ -434,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {r['status']}: {r['path']}: {r.get('error', '')}", flush=True)
     report = summarize(results)
     report["seconds"] = round(time.time() - t0, 1)
-    report["command"] = " ".join(["python -m model.tokenizers.lmx_roundtrip"] + (argv or sys.argv[1:]))
+    report["command"] = " ".join(["python -m tools.lmx_roundtrip"] + (argv or sys.argv[1:]))
     if not args.export_only:
         print(json.dumps({k: report[k] for k in ("status", "categories", "aspects_lost", "features_lost")},
                          indent=1, default=str))

@@ -1,0 +1,68 @@
+"""Self-describing weight bundles: ``config.json`` + ``model.safetensors`` in one folder.
+
+``config.json`` holds the format version, the model configuration, the unified vocabulary, every
+tokenizer's configuration, the tasks trained, the training step and the last metrics, so the loader
+rebuilds everything from the folder alone. Weights are read with safetensors (never unpickled).
+
+Inference loads bundles and training writes them; both come here, so inference needs nothing from training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+def save_bundle(folder: str | Path, model, meta: dict[str, Any], half: bool = False) -> Path:
+    """Write ``model`` and ``meta`` (vocab, tokenizers, tasks, step, metrics) atomically into ``folder``.
+
+    ``half`` stores floating-point weights as float16 (half the size; they load back as float32)."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()
+             if k != "head.weight"}  # tied to tgt_embed.weight
+    if half:
+        state = {k: v.half() if v.dtype == torch.float32 else v for k, v in state.items()}
+    config = {"format_version": FORMAT_VERSION, "model": model.config.to_dict(), **meta}
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        save_file(state, str(Path(tmp) / "model.safetensors"), metadata={"format": "unimt"})
+        (Path(tmp) / "config.json").write_text(json.dumps(config, indent=1))
+        os.replace(Path(tmp) / "model.safetensors", folder / "model.safetensors")
+        os.replace(Path(tmp) / "config.json", folder / "config.json")
+    return folder
+
+
+def load_bundle(folder: str | Path, device: str = "cpu"):
+    """Rebuild the model from a bundle. Returns (model in eval mode, config dict)."""
+    from safetensors.torch import load_file
+
+    from model.errors import BadInputError
+    from model.transformer import ModelConfig, Seq2Seq
+
+    folder = Path(folder)
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"unreadable config.json ({exc})", folder) from None
+    if config.get("format_version") != FORMAT_VERSION:
+        raise BadInputError(f"weights format {config.get('format_version')} is not {FORMAT_VERSION}; "
+                            "update unimt or use matching weights", folder)
+    model = Seq2Seq(config=ModelConfig.from_dict(config["model"]))
+    try:
+        state = load_file(str(folder / "model.safetensors"), device="cpu")
+    except Exception as exc:
+        raise BadInputError(f"unreadable model.safetensors ({exc})", folder) from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k != "head.weight"]
+    if missing or unexpected:
+        raise BadInputError(f"weights do not match the model (missing {missing[:3]}, unexpected "
+                            f"{unexpected[:3]})", folder)
+    return model.to(device).eval(), config
