@@ -102,12 +102,15 @@ def model_bench(
         t = time.perf_counter()
         midi = engine.transcribe(audio, Reporter())
         sec = time.perf_counter() - t
-        results["transcribe"] = {"audio_s": round(audio.duration, 1), "seconds": round(sec, 2),
-                                 "real_time_factor": round(sec / audio.duration, 4),
-                                 "notes": sum(len(i.notes) for i in midi.pm.instruments)}
+        results["transcribe"] = {
+            "audio_s": round(audio.duration, 1),
+            "seconds": round(sec, 2),
+            "real_time_factor": round(sec / audio.duration, 4),
+            "notes": sum(len(i.notes) for i in midi.pm.instruments),
+        }
     else:
         results["transcribe"] = "skipped: these weights were not trained to transcribe audio"
-    if engine.supports("midi2lmx"):           # the same minutes, played: +-20 ms of timing off the beat grid
+    if engine.supports("midi2lmx"):  # the same minutes, played: +-20 ms of timing off the beat grid
         rng = np.random.default_rng(1)
         played = pretty_midi.PrettyMIDI(initial_tempo=120)
         hand = pretty_midi.Instrument(program=0, name="Piano")
@@ -118,8 +121,11 @@ def model_bench(
         t = time.perf_counter()
         notation = engine.notate(Midi(played), Reporter())
         sec = time.perf_counter() - t
-        results["notate_midi"] = {"midi_s": round(played.get_end_time(), 1), "seconds": round(sec, 2),
-                                  "measures": len(notation.recognition.measure_confidence)}  # type: ignore[attr-defined]
+        results["notate_midi"] = {
+            "midi_s": round(played.get_end_time(), 1),
+            "seconds": round(sec, 2),
+            "measures": len(notation.recognition.measure_confidence),
+        }  # type: ignore[attr-defined]
     else:
         results["notate_midi"] = "skipped: these weights were not trained to write performances as scores"
     if trained_for("image", folder):
@@ -149,8 +155,13 @@ def model_bench(
     return results
 
 
-def run_model_bench(weights: Optional[str], device: str, threads: int, json_out: Optional[Path] = None,
-                    out: Optional[TextIO] = None) -> int:
+def run_model_bench(
+    weights: Optional[str],
+    device: str,
+    threads: int,
+    json_out: Optional[Path] = None,
+    out: Optional[TextIO] = None,
+) -> int:
     import sys
 
     out = out or sys.stdout
@@ -183,16 +194,21 @@ def run_io_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None) 
     t_png, _ = _timed(lambda: svg_to_array(svgs[0], 150), 3)
     t_pdf, _ = _timed(lambda: svg_to_pdf_bytes(svgs[0]), 3)
     results["engrave_page"] = {
-        "score": "joplin/maple_leaf_rag", "pages": len(svgs),
-        "verovio_all_pages_s": round(t_svg, 3), "verovio_per_page_s": round(t_svg / len(svgs), 3),
-        "png_150dpi_s": round(t_png, 3), "pdf_page_s": round(t_pdf, 3),
+        "score": "joplin/maple_leaf_rag",
+        "pages": len(svgs),
+        "verovio_all_pages_s": round(t_svg, 3),
+        "verovio_per_page_s": round(t_svg / len(svgs), 3),
+        "png_150dpi_s": round(t_png, 3),
+        "pdf_page_s": round(t_pdf, 3),
         "page_to_png_s": round(t_svg / len(svgs) + t_png, 3),
     }
     midi = Midi(one_minute_of_piano())
     sf = find_soundfont()
     t_syn, audio = _timed(lambda: midi_to_audio(midi, sf), 2)
     results["synthesise_minute"] = {
-        "soundfont": sf.name, "audio_s": round(audio.duration, 2), "seconds": round(t_syn, 3),
+        "soundfont": sf.name,
+        "audio_s": round(audio.duration, 2),
+        "seconds": round(t_syn, 3),
         "x_real_time": round(audio.duration / t_syn, 1),
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,8 +228,10 @@ def run_io_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None) 
         t150, shapes = _timed(lambda: read_all(150), 2)
         t300, _ = _timed(lambda: read_all(300), 1)
         results["read_pdf_20_pages"] = {
-            "pages": len(shapes), "page_px_150dpi": list(shapes[0]),
-            "seconds_150dpi": round(t150, 3), "seconds_300dpi": round(t300, 3),
+            "pages": len(shapes),
+            "page_px_150dpi": list(shapes[0]),
+            "seconds_150dpi": round(t150, 3),
+            "seconds_300dpi": round(t300, 3),
         }
     for key, val in results.items():
         print(f"{key}: {val}", file=out)
@@ -222,9 +240,9 @@ def run_io_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None) 
     return 0
 
 
-# --- ``unimt bench --limits``: peak memory and time of the largest inputs, each in its own process -------------
+# --- ``unimt bench --limits``: peak memory and time of the largest inputs, each in its own process ---
 
-LARGEST_CORPUS_SCORE = "beethoven/opus132"   # the music21 corpus's largest score (10.9 MB of MusicXML)
+LARGEST_CORPUS_SCORE = "beethoven/opus132"  # the music21 corpus's largest score (10.9 MB of MusicXML)
 
 
 def _measure(args: list[str], threads: int) -> dict:
@@ -234,15 +252,19 @@ def _measure(args: list[str], threads: int) -> dict:
 
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "model.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - t
     peak = usage.ru_maxrss / (1024 * 1024 if platform.system() == "Darwin" else 1024)
-    row: dict[str, object] = {"seconds": round(seconds, 1), "peak_memory_mb": round(peak, 1),
-                              "exit": proc.returncode}
+    row: dict[str, object] = {
+        "seconds": round(seconds, 1),
+        "peak_memory_mb": round(peak, 1),
+        "exit": proc.returncode,
+    }
     if proc.returncode != 0:
         row["error"] = err.strip().splitlines()[-1] if err.strip() else ""
     return row
@@ -266,9 +288,15 @@ def long_recording(path: Path, minutes: float, sample_rate: int = 44100) -> floa
     return frames / sample_rate
 
 
-def run_limits_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = None, minutes: float = 60.0,
-                     threads: int = 2, device: str = "cpu") -> int:
-    """Peak memory and time of a long recording to MIDI and of the corpus's largest score to PDF, MIDI and WAV."""
+def run_limits_bench(
+    json_out: Optional[Path] = None,
+    out: Optional[TextIO] = None,
+    minutes: float = 60.0,
+    threads: int = 2,
+    device: str = "cpu",
+) -> int:
+    """Peak memory and time of a long recording to MIDI and of the corpus's largest score to PDF, MIDI
+    and WAV."""
     import sys
 
     from music21 import corpus
@@ -281,8 +309,12 @@ def run_limits_bench(json_out: Optional[Path] = None, out: Optional[TextIO] = No
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "recording.wav"
         seconds = long_recording(wav, minutes)
-        row = _measure(["convert", str(wav), str(Path(tmp) / "recording.mid"), "--device", device, "-q"], threads)
-        row["recording"] = f"{seconds / 60:.0f} min, 44.1 kHz stereo ({wav.stat().st_size / 1024**2:.0f} MB WAV)"
+        row = _measure(
+            ["convert", str(wav), str(Path(tmp) / "recording.mid"), "--device", device, "-q"], threads
+        )
+        row["recording"] = (
+            f"{seconds / 60:.0f} min, 44.1 kHz stereo ({wav.stat().st_size / 1024**2:.0f} MB WAV)"
+        )
         if row["exit"] == 0:
             row["real_time_factor"] = round(float(row["seconds"]) / seconds, 4)
         results["recording_to_midi"] = row

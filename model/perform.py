@@ -53,13 +53,17 @@ def check_repeats(score, path=None) -> None:
     Verovio) copies a measure a million times."""
     longest = max((expanded_measures(part) for part in score.parts), default=0)
     if longest > MAX_MEASURES:
-        raise LimitError(f"the repeats make this score {limit_text(longest)} measures long; at most "
-                         f"{limit_text(MAX_MEASURES)} are supported", path)
+        raise LimitError(
+            f"the repeats make this score {limit_text(longest)} measures long; at most "
+            f"{limit_text(MAX_MEASURES)} are supported",
+            path,
+        )
 
 
 def expanded_measures(part) -> int:
     """How many measures ``part`` plays with its repeats written out, at most (counted, not expanded): each
-    section closed by a backward repeat plays ``times`` times; a da capo or dal segno plays it all once more."""
+    section closed by a backward repeat plays ``times`` times; a da capo or dal segno plays it all once
+    more."""
     from music21 import bar, repeat
 
     total = section = 0
@@ -69,9 +73,20 @@ def expanded_measures(part) -> int:
             section = 0
         total += 1
         section += 1
-        jumps = jumps or any(isinstance(e, (repeat.DaCapo, repeat.DalSegno, repeat.DaCapoAlFine,
-                                            repeat.DaCapoAlCoda, repeat.DalSegnoAlFine, repeat.DalSegnoAlCoda))
-                             for e in m.getElementsByClass(repeat.RepeatExpression))
+        jumps = jumps or any(
+            isinstance(
+                e,
+                (
+                    repeat.DaCapo,
+                    repeat.DalSegno,
+                    repeat.DaCapoAlFine,
+                    repeat.DaCapoAlCoda,
+                    repeat.DalSegnoAlFine,
+                    repeat.DalSegnoAlCoda,
+                ),
+            )
+            for e in m.getElementsByClass(repeat.RepeatExpression)
+        )
         right = m.rightBarline
         if isinstance(right, bar.Repeat) and right.direction == "end":
             times = right.times if isinstance(right.times, int) and right.times > 0 else 2
@@ -118,7 +133,7 @@ def score_notes(score, expand: bool = True) -> list[ScoreNote]:
                 midi = int(member.pitch.midi)
                 if not 0 <= midi <= 127:
                     continue
-                tie = (member.tie or (el.tie if el.isChord else None))
+                tie = member.tie or (el.tie if el.isChord else None)
                 kind = tie.type if tie is not None else None
                 held = open_ties.get(midi)
                 # a tie start held into the next note of its pitch joins it, as music21's stripTies reads
@@ -213,7 +228,7 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
         channel %= 16
         inst = part.getInstrument(returnDefault=True)
         program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
-        name = (part.partName or (inst.instrumentName if inst else None) or f"Part {p + 1}")
+        name = part.partName or (inst.instrumentName if inst else None) or f"Part {p + 1}"
         track.append(mido.MetaMessage("track_name", name=str(name)[:64], time=0))
         track.append(mido.Message("program_change", program=int(program) % 128, channel=channel, time=0))
         evs = []
@@ -244,13 +259,18 @@ def _check_performance(notes: list[ScoreNote], tempos, source) -> None:
     from model.io.midiscan import duration_text
 
     if len(notes) > MAX_NOTES:
-        raise LimitError(f"the score plays {limit_text(len(notes))} notes; at most {limit_text(MAX_NOTES)} are "
-                         "supported", source)
+        raise LimitError(
+            f"the score plays {limit_text(len(notes))} notes; at most {limit_text(MAX_NOTES)} are supported",
+            source,
+        )
     end = max((n.onset + n.duration for n in notes), default=Fraction(0))
     seconds = quarters_to_seconds([end], tempos)[0]
     if seconds > MAX_PERFORMED_SECONDS:
-        raise LimitError(f"the score plays for {duration_text(seconds)}; at most "
-                         f"{duration_text(MAX_PERFORMED_SECONDS)} are supported", source)
+        raise LimitError(
+            f"the score plays for {duration_text(seconds)}; at most "
+            f"{duration_text(MAX_PERFORMED_SECONDS)} are supported",
+            source,
+        )
 
 
 def _append_abs(track, events) -> None:

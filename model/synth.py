@@ -102,15 +102,24 @@ def _events(pm) -> list[tuple[float, int, int, int, int, int]]:
     return events
 
 
-def midi_to_audio(midi: Midi, soundfont: Optional[str | Path] = None, sample_rate: int = SAMPLE_RATE,
-                  gain: float = 0.5, progress: Optional[ProgressFn] = None, should_stop=None) -> Audio:
+def midi_to_audio(
+    midi: Midi,
+    soundfont: Optional[str | Path] = None,
+    sample_rate: int = SAMPLE_RATE,
+    gain: float = 0.5,
+    progress: Optional[ProgressFn] = None,
+    should_stop=None,
+) -> Audio:
     """Render MIDI offline with FluidSynth. Returns stereo float32 audio."""
     from model.io.midiscan import duration_text
 
     end_time = float(midi.pm.get_end_time())
-    if end_time > MAX_SYNTH_SECONDS:   # checked before any sample is made: the audio is held in memory
-        raise LimitError(f"the music plays for {duration_text(end_time)}; unimt synthesises at most "
-                         f"{duration_text(MAX_SYNTH_SECONDS)}", midi.source)
+    if end_time > MAX_SYNTH_SECONDS:  # checked before any sample is made: the audio is held in memory
+        raise LimitError(
+            f"the music plays for {duration_text(end_time)}; unimt synthesises at most "
+            f"{duration_text(MAX_SYNTH_SECONDS)}",
+            midi.source,
+        )
     fluidsynth = _fluidsynth()
     sf_path = find_soundfont(soundfont)
     report = as_reporter(progress, should_stop)
@@ -157,14 +166,15 @@ def midi_to_audio(midi: Midi, soundfont: Optional[str | Path] = None, sample_rat
 
 
 def _normalised(chunks: list[np.ndarray]) -> np.ndarray:
-    """Interleaved int16 chunks -> (n, 2) float32 at -1 dBFS peak (FluidSynth's level depends on the soundfont),
+    """Interleaved int16 chunks -> (n, 2) float32 at -1 dBFS peak (FluidSynth's level depends on the
+    soundfont),
     converted chunk by chunk: memory is the float result, not two copies of it."""
     total = sum(len(c) for c in chunks) // 2
     stereo = np.zeros((max(total, 1), 2), dtype=np.float32)
     peak, at = 0, 0
     for k in range(len(chunks)):
         c, chunks[k] = chunks[k].reshape(-1, 2), None  # type: ignore[call-overload]
-        stereo[at:at + len(c)] = c
+        stereo[at : at + len(c)] = c
         peak = max(peak, int(np.abs(c.astype(np.int32)).max()) if c.size else 0)
         at += len(c)
     if peak > 0:

@@ -12,7 +12,8 @@ segment by segment, each computed from the file (:meth:`Audio.mono_span`):
    within the look-ahead (notes held longer than :data:`LOOKAHEAD_S` are cut there).
 
 Every frame is computed exactly as the whole path computes it (resampling with margins on whole resampling
-periods, the STFT's reflection at the recording's ends), so the notes are the same (tests/model/test_hostile.py).
+periods, the STFT's reflection at the recording's ends), so the notes are the same
+(tests/model/test_hostile.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import numpy as np
 from model.io.types import Audio, Midi
 from model.progress import Reporter
 
-SEGMENT_S = 60.0          # audio computed at a time (frames, STFT): about 60 MB
-LOOKAHEAD_S = 30.0        # the longest note that is never cut
+SEGMENT_S = 60.0  # audio computed at a time (frames, STFT): about 60 MB
+LOOKAHEAD_S = 30.0  # the longest note that is never cut
 
 
 class _Frames:
@@ -38,7 +39,7 @@ class _Frames:
         self.up, self.down = self.up // g, self.down // g
         self.n16 = -(-audio.n_frames * self.up // self.down)
         self.total = 1 + self.n16 // config.hop_length
-        half = ceil(10 * max(self.up, self.down) / self.up)      # resample_poly's filter, in input samples
+        half = ceil(10 * max(self.up, self.down) / self.up)  # resample_poly's filter, in input samples
         self.margin = (2 * half // self.down + 2) * self.down
 
     def samples16(self, a: int, b: int) -> np.ndarray:
@@ -52,10 +53,11 @@ class _Frames:
         x = self.audio.mono_span(start, stop)
         y = resample_poly(x, self.up, self.down).astype(np.float32)
         off = start * self.up // self.down
-        return y[a - off:b - off]
+        return y[a - off : b - off]
 
     def mel_power(self, fa: int, fb: int):
-        """(n_mels, fb - fa) mel power of frames [fa, fb), as ``torch.stft(center=True)`` on the whole recording."""
+        """(n_mels, fb - fa) mel power of frames [fa, fb), as ``torch.stft(center=True)`` on the whole
+        recording."""
         import torch
 
         from model.tokenizers.audio import mel_filterbank
@@ -63,12 +65,18 @@ class _Frames:
         c = self.config
         half = c.n_fft // 2
         idx = np.arange(fa * c.hop_length - half, (fb - 1) * c.hop_length + half)
-        idx = np.abs(idx)                                            # reflect at the start
+        idx = np.abs(idx)  # reflect at the start
         idx = np.where(idx >= self.n16, 2 * (self.n16 - 1) - idx, idx)  # and at the end
         lo, hi = int(idx.min()), int(idx.max()) + 1
         x = self.samples16(lo, hi)[idx - lo]
-        spec = torch.stft(torch.as_tensor(np.ascontiguousarray(x)), c.n_fft, c.hop_length,
-                          window=torch.hann_window(c.n_fft), center=False, return_complex=True)
+        spec = torch.stft(
+            torch.as_tensor(np.ascontiguousarray(x)),
+            c.n_fft,
+            c.hop_length,
+            window=torch.hann_window(c.n_fft),
+            center=False,
+            return_complex=True,
+        )
         fb_ = torch.as_tensor(mel_filterbank(c.sample_rate, c.n_fft, c.n_mels, c.fmin, c.fmax))
         return fb_ @ (spec.abs() ** 2)
 
@@ -90,13 +98,14 @@ def _level_gain(frames: _Frames, engine, report: Reporter, step: int) -> float:
 
 
 class _NoteReader:
-    """Final probability frames in, notes out: :func:`model.notes.roll_to_notes` on chunks with a look-ahead."""
+    """Final probability frames in, notes out: :func:`model.notes.roll_to_notes` on chunks with a
+    look-ahead."""
 
     def __init__(self, engine, fps: int, lookahead: int):
         self.engine, self.fps, self.lookahead = engine, fps, lookahead
         self.buf = np.zeros((0, 88, 4), dtype=np.float32)
-        self.b0 = 0          # absolute frame of buf[0]
-        self.next = 0        # notes starting before this frame are out
+        self.b0 = 0  # absolute frame of buf[0]
+        self.next = 0  # notes starting before this frame are out
         self.notes: list = []
 
     def push(self, final: np.ndarray, last: bool = False) -> None:
@@ -114,17 +123,27 @@ class _NoteReader:
         from model.notes import roll_to_notes
 
         inf = self.engine.inference
-        for n in roll_to_notes(self.buf, fps=self.fps, onset_threshold=float(inf.get("onset_threshold", 0.5)),
-                               frame_threshold=float(inf.get("frame_threshold", 0.4))):
+        for n in roll_to_notes(
+            self.buf,
+            fps=self.fps,
+            onset_threshold=float(inf.get("onset_threshold", 0.5)),
+            frame_threshold=float(inf.get("frame_threshold", 0.4)),
+        ):
             s, e = int(round(n[1] * self.fps)) + self.b0, int(round(n[2] * self.fps)) + self.b0
             if self.next <= s < end:
                 self.notes.append((n[0], s / self.fps, e / self.fps, n[3], n[4]))
-        keep = max(0, end - 1 - self.b0)          # one frame before ``end``: an onset needs the frame before it
+        keep = max(0, end - 1 - self.b0)  # one frame before ``end``: an onset needs the frame before it
         self.buf, self.b0, self.next = self.buf[keep:], self.b0 + keep, end
 
 
-def transcribe_streamed(engine, audio: Audio, report: Reporter, batch_size: int = 8,
-                        segment_s: float = SEGMENT_S, lookahead_s: float = LOOKAHEAD_S) -> Midi:
+def transcribe_streamed(
+    engine,
+    audio: Audio,
+    report: Reporter,
+    batch_size: int = 8,
+    segment_s: float = SEGMENT_S,
+    lookahead_s: float = LOOKAHEAD_S,
+) -> Midi:
     """Audio -> MIDI through the note head, reading the recording from its file segment by segment."""
     import torch
 
@@ -142,29 +161,39 @@ def transcribe_streamed(engine, audio: Audio, report: Reporter, batch_size: int 
     reader = _NoteReader(engine, fps, max(1, int(lookahead_s * fps)))
     out = np.zeros((0, 88, 4), np.float32)
     weight = np.zeros((0, 1, 1), np.float32)
-    base = 0                                     # absolute frame of out[0]
+    base = 0  # absolute frame of out[0]
     tm = engine.vocab.target_id("midi")
     i = 0
     while i < len(starts):
-        j = i + 1                                # the windows of this segment: [starts[i], starts[j-1] + window)
+        j = i + 1  # the windows of this segment: [starts[i], starts[j-1] + window)
         while j < len(starts) and starts[j] + per_window - starts[i] <= max(step, per_window):
             j += 1
         fa, fb = starts[i], min(frames.total, starts[j - 1] + per_window)
-        report(frames.total + fa, 2 * frames.total, f"transcribing {fa / fps:.0f} s of {frames.total / fps:.0f} s")
+        report(
+            frames.total + fa,
+            2 * frames.total,
+            f"transcribing {fa / fps:.0f} s of {frames.total / fps:.0f} s",
+        )
         mel = frames.mel_power(fa, fb) * gain
         seg = torch.log(torch.clamp(mel, min=c.log_floor)).T.contiguous().numpy()
         chunks = []
         for k in range(i, j, batch_size):
-            report(frames.total + starts[k], 2 * frames.total,     # Cancel is heard between batches
-                   f"transcribing {starts[k] / fps:.0f} s of {frames.total / fps:.0f} s")
-            exs = [Example("audio2notes", "audio", seg[s - fa:s - fa + per_window], [], tm)
-                   for s in starts[k:min(j, k + batch_size)]]
+            report(
+                frames.total + starts[k],
+                2 * frames.total,  # Cancel is heard between batches
+                f"transcribing {starts[k] / fps:.0f} s of {frames.total / fps:.0f} s",
+            )
+            exs = [
+                Example("audio2notes", "audio", seg[s - fa : s - fa + per_window], [], tm)
+                for s in starts[k : min(j, k + batch_size)]
+            ]
             b = collate(exs, engine.vocab.bos, engine.vocab.eos)
             with torch.inference_mode():
-                logits = engine.model.notes(b.src.to(engine.device), b.target_modality.to(engine.device),
-                                            b.src_pad.to(engine.device))
+                logits = engine.model.notes(
+                    b.src.to(engine.device), b.target_modality.to(engine.device), b.src_pad.to(engine.device)
+                )
             probs = torch.sigmoid(logits.float()).cpu().numpy()
-            chunks.extend(pr[:len(e.src)] for e, pr in zip(exs, probs))
+            chunks.extend(pr[: len(e.src)] for e, pr in zip(exs, probs))
         grow = fb - base - len(out)
         if grow > 0:
             out = np.concatenate([out, np.zeros((grow, 88, 4), np.float32)])
@@ -181,8 +210,11 @@ def transcribe_streamed(engine, audio: Audio, report: Reporter, batch_size: int 
     return midi
 
 
-def _blend(out: np.ndarray, weight: np.ndarray, chunks, starts, base: int, n_frames: int, overlap: int) -> None:
-    """Add windows starting at absolute frames ``starts`` into ``out``/``weight`` (which begin at frame ``base``)
+def _blend(
+    out: np.ndarray, weight: np.ndarray, chunks, starts, base: int, n_frames: int, overlap: int
+) -> None:
+    """Add windows starting at absolute frames ``starts`` into ``out``/``weight`` (which begin at frame
+    ``base``)
     with :func:`model.notes.blend_windows`'s cross-fade, in place."""
     for chunk, s in zip(chunks, starts):
         t = min(len(chunk), n_frames - s)
@@ -193,6 +225,6 @@ def _blend(out: np.ndarray, weight: np.ndarray, chunks, starts, base: int, n_fra
             if s > 0:
                 ramp[:edge] = r
             if s + t < n_frames:
-                ramp[t - edge:] = r[::-1]
-        out[s - base:s - base + t] += chunk[:t] * ramp[:, None, None]
-        weight[s - base:s - base + t, 0, 0] += ramp
+                ramp[t - edge :] = r[::-1]
+        out[s - base : s - base + t] += chunk[:t] * ramp[:, None, None]
+        weight[s - base : s - base + t, 0, 0] += ramp

@@ -33,13 +33,20 @@ def run_cli(*args, fsize: int | None = None):
 
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
     t = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "convert", *map(str, args)], capture_output=True,
-                          text=True, timeout=TIMEOUT, preexec_fn=limits, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "model.cli", "convert", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        preexec_fn=limits,
+        env=env,
+    )
     proc.seconds = time.monotonic() - t
     return proc
 
 
 # --- files -----------------------------------------------------------------------------------------
+
 
 def _vlq(n: int) -> bytes:
     out = [n & 0x7F]
@@ -64,13 +71,23 @@ def note(pitch: int = 60, ticks: int = 480, delta: int = 0) -> bytes:
 def score(parts: int = 1, measures: str = "", title: str = "", times: int | None = None) -> str:
     """A small partwise MusicXML: ``parts`` parts of one C4 whole note (a repeat taken ``times`` times)."""
     repeat_l = '<barline location="left"><repeat direction="forward"/></barline>' if times else ""
-    repeat_r = (f'<barline location="right"><bar-style>light-heavy</bar-style>'
-                f'<repeat direction="backward" times="{times}"/></barline>') if times else ""
-    measure = ('<measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats>'
-               f'<beat-type>4</beat-type></time></attributes>{repeat_l}<note><pitch><step>C</step><octave>4</octave>'
-               f'</pitch><duration>4</duration><type>whole</type></note>{repeat_r}</measure>')
-    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="4.0">'
-            f'<work><work-title>{title}</work-title></work><part-list>')
+    repeat_r = (
+        (
+            f'<barline location="right"><bar-style>light-heavy</bar-style>'
+            f'<repeat direction="backward" times="{times}"/></barline>'
+        )
+        if times
+        else ""
+    )
+    measure = (
+        '<measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats>'
+        f'<beat-type>4</beat-type></time></attributes>{repeat_l}<note><pitch><step>C</step><octave>4</octave>'
+        f'</pitch><duration>4</duration><type>whole</type></note>{repeat_r}</measure>'
+    )
+    head = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="4.0">'
+        f'<work><work-title>{title}</work-title></work><part-list>'
+    )
     plist = "".join(f'<score-part id="P{i}"><part-name>P{i}</part-name></score-part>' for i in range(parts))
     body = "".join(f'<part id="P{i}">{measure}{measures}</part>' for i in range(parts))
     return head + plist + "</part-list>" + body + "</score-partwise>\n"
@@ -79,9 +96,14 @@ def score(parts: int = 1, measures: str = "", title: str = "", times: int | None
 def sparse_wav(path, seconds: float, sr: int, channels: int):
     """A WAV of silence that takes no disk space: the header, then a hole as long as the data."""
     data = int(seconds * sr) * channels * 2
-    hdr = (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVEfmt " +
-           struct.pack("<IHHIIHH", 16, 1, channels, sr, sr * channels * 2, channels * 2, 16) +
-           b"data" + struct.pack("<I", data))
+    hdr = (
+        b"RIFF"
+        + struct.pack("<I", 36 + data)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, sr, sr * channels * 2, channels * 2, 16)
+        + b"data"
+        + struct.pack("<I", data)
+    )
     with open(path, "wb") as fh:
         fh.write(hdr)
         fh.truncate(len(hdr) + data)
@@ -104,7 +126,8 @@ def mxl(path, members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED):
 
 
 def text_bomb_mxl(path, chars: int):
-    """An .mxl whose title is ``chars`` characters of low-entropy text (compresses about 10:1, no zip bomb)."""
+    """An .mxl whose title is ``chars`` characters of low-entropy text (compresses about 10:1, no zip
+    bomb)."""
     rng = np.random.default_rng(0)
     title = rng.choice(np.frombuffer(b"ab", np.uint8), chars, p=[0.97, 0.03]).tobytes().decode()
     return mxl(path, {"score.musicxml": score(title=title).encode()})
@@ -124,7 +147,12 @@ def png_bomb(path):
     import zlib
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 1, 0, 0, 0, 0)
     raw = zlib.compress(b"\0" * 200_000)
@@ -132,81 +160,173 @@ def png_bomb(path):
     return path
 
 
-LAUGHS = ('<?xml version="1.0"?><!DOCTYPE score-partwise [<!ENTITY a "aaaaaaaaaa">'
-          + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefg", "bcdefgh"))
-          + ']><score-partwise version="4.0"><part-list><score-part id="P1"><part-name>&h;</part-name>'
-            '</score-part></part-list><part id="P1"><measure number="1"/></part></score-partwise>')
-XXE = ('<?xml version="1.0"?><!DOCTYPE score-partwise [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-       '<score-partwise version="4.0"><part-list><score-part id="P1"><part-name>&x;</part-name></score-part>'
-       '</part-list><part id="P1"><measure number="1"/></part></score-partwise>')
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE score-partwise [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefg", "bcdefgh"))
+    + ']><score-partwise version="4.0"><part-list><score-part id="P1"><part-name>&h;</part-name>'
+    '</score-part></part-list><part id="P1"><measure number="1"/></part></score-partwise>'
+)
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE score-partwise [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    '<score-partwise version="4.0"><part-list><score-part id="P1"><part-name>&x;</part-name></score-part>'
+    '</part-list><part id="P1"><measure number="1"/></part></score-partwise>'
+)
 
 
 def w(name, data):
     """A maker that writes ``data`` (bytes, or text as UTF-8) to ``name``."""
+
     def make(d):
         p = d / name
         p.write_bytes(data if isinstance(data, bytes) else data.encode())
         return p
+
     return make
 
 
 # name -> (make(dir) -> input, output file name, expected exit, words the error line must hold)
 CASES = {
     # small files that mean too much
-    "repeat-million-to-mid": (w("rep.musicxml", score(times=1_000_000)), "out.mid", 1,
-                              "the repeats make this score 1,000,000 measures long; at most 20,000"),
+    "repeat-million-to-mid": (
+        w("rep.musicxml", score(times=1_000_000)),
+        "out.mid",
+        1,
+        "the repeats make this score 1,000,000 measures long; at most 20,000",
+    ),
     "repeat-million-to-wav": (w("rep.musicxml", score(times=1_000_000)), "out.wav", 1, "1,000,000 measures"),
     "repeat-million-to-pdf": (w("rep.musicxml", score(times=1_000_000)), "out.pdf", 1, "1,000,000 measures"),
     "repeat-twice-to-mid": (w("rep2.musicxml", score(times=2)), "out.mid", 0, ""),
-    "score-14-hour-note-to-wav": (w("long.musicxml", score().replace("<duration>4<", "<duration>100000<")),
-                                  "out.wav", 1, "the score plays for 13.9 hours; at most 4.0 hours"),
-    "midi-4-year-delta-to-wav": (w("years.mid", smf([note(ticks=0x0FFFFFFF)], tpq=1)), "out.wav", 1,
-                                 "plays for 4 years; at most 4.0 hours"),
-    "midi-4-year-delta-to-musicxml": (w("years.mid", smf([note(ticks=0x0FFFFFFF)], tpq=1)), "out.musicxml", 1,
-                                      "plays for 4 years"),
-    "midi-10-hour-note-to-wav": (w("ten.mid", smf([note(ticks=10 * 3600 * 960)])), "out.wav", 1,
-                                 "plays for 10.0 hours"),
-    "midi-3-hour-note-to-wav": (w("three.mid", smf([note(ticks=3 * 3600 * 960)])), "out.wav", 1,
-                                "unimt synthesises at most 2.0 hours"),
-    "midi-600k-notes-to-musicxml": (w("many.mid", smf([note(ticks=1) * 600_000])), "out.musicxml", 1,
-                                    "600,000 notes; at most 500,000"),
-    "midi-5000-tracks-to-musicxml": (w("tracks.mid", smf([note()] * 5000)), "out.musicxml", 1,
-                                     "more than 256 tracks"),
-    "midi-4mb-track-name-to-musicxml": (w("name.mid", smf([b"\x00\xff\x03" + _vlq(4_000_000) + b"N" * 4_000_000
-                                                          + note()])), "out.musicxml", 1, "4,000,000 characters"),
-    "score-10000-parts-to-pdf": (w("parts.musicxml", score(parts=10_000)), "out.pdf", 1,
-                                 "10,000 parts; at most 128"),
-    "score-4mb-title-to-png": (w("title.musicxml", score(title="A" * 4_000_000)), "out.png", 1,
-                               "4,000,000 characters long"),
-    "mxl-30mb-text-to-png": (lambda d: text_bomb_mxl(d / "text.mxl", 30_000_000), "out.png", 1,
-                             "30,000,000 characters long"),
-    "audio-192k-stereo-hour-streamed": (lambda d: sparse_wav(d / "hour.wav", 3600, 192000, 2), "out.mid", 1,
-                                        "not a unimt weights folder"),   # read in blocks: no 5.5 GB array
-    "audio-5-hours": (lambda d: sparse_wav(d / "five.wav", 5 * 3600, 16000, 1), "out.mid", 1,
-                      "5.0 hours long; at most 4.0 hours"),
-    "audio-1000-channels": (lambda d: sparse_wav(d / "chans.wav", 1, 8000, 1000), "out.flac", 1,
-                            "1,000 channels; at most 32"),
-    "audio-sample-rate-1hz": (lambda d: sparse_wav(d / "slow.wav", 3000, 1, 1), "out.flac", 1,
-                              "sample rate 1 Hz"),
+    "score-14-hour-note-to-wav": (
+        w("long.musicxml", score().replace("<duration>4<", "<duration>100000<")),
+        "out.wav",
+        1,
+        "the score plays for 13.9 hours; at most 4.0 hours",
+    ),
+    "midi-4-year-delta-to-wav": (
+        w("years.mid", smf([note(ticks=0x0FFFFFFF)], tpq=1)),
+        "out.wav",
+        1,
+        "plays for 4 years; at most 4.0 hours",
+    ),
+    "midi-4-year-delta-to-musicxml": (
+        w("years.mid", smf([note(ticks=0x0FFFFFFF)], tpq=1)),
+        "out.musicxml",
+        1,
+        "plays for 4 years",
+    ),
+    "midi-10-hour-note-to-wav": (
+        w("ten.mid", smf([note(ticks=10 * 3600 * 960)])),
+        "out.wav",
+        1,
+        "plays for 10.0 hours",
+    ),
+    "midi-3-hour-note-to-wav": (
+        w("three.mid", smf([note(ticks=3 * 3600 * 960)])),
+        "out.wav",
+        1,
+        "unimt synthesises at most 2.0 hours",
+    ),
+    "midi-600k-notes-to-musicxml": (
+        w("many.mid", smf([note(ticks=1) * 600_000])),
+        "out.musicxml",
+        1,
+        "600,000 notes; at most 500,000",
+    ),
+    "midi-5000-tracks-to-musicxml": (
+        w("tracks.mid", smf([note()] * 5000)),
+        "out.musicxml",
+        1,
+        "more than 256 tracks",
+    ),
+    "midi-4mb-track-name-to-musicxml": (
+        w("name.mid", smf([b"\x00\xff\x03" + _vlq(4_000_000) + b"N" * 4_000_000 + note()])),
+        "out.musicxml",
+        1,
+        "4,000,000 characters",
+    ),
+    "score-10000-parts-to-pdf": (
+        w("parts.musicxml", score(parts=10_000)),
+        "out.pdf",
+        1,
+        "10,000 parts; at most 128",
+    ),
+    "score-4mb-title-to-png": (
+        w("title.musicxml", score(title="A" * 4_000_000)),
+        "out.png",
+        1,
+        "4,000,000 characters long",
+    ),
+    "mxl-30mb-text-to-png": (
+        lambda d: text_bomb_mxl(d / "text.mxl", 30_000_000),
+        "out.png",
+        1,
+        "30,000,000 characters long",
+    ),
+    "audio-192k-stereo-hour-streamed": (
+        lambda d: sparse_wav(d / "hour.wav", 3600, 192000, 2),
+        "out.mid",
+        1,
+        "not a unimt weights folder",
+    ),  # read in blocks: no 5.5 GB array
+    "audio-5-hours": (
+        lambda d: sparse_wav(d / "five.wav", 5 * 3600, 16000, 1),
+        "out.mid",
+        1,
+        "5.0 hours long; at most 4.0 hours",
+    ),
+    "audio-1000-channels": (
+        lambda d: sparse_wav(d / "chans.wav", 1, 8000, 1000),
+        "out.flac",
+        1,
+        "1,000 channels; at most 32",
+    ),
+    "audio-sample-rate-1hz": (
+        lambda d: sparse_wav(d / "slow.wav", 3000, 1, 1),
+        "out.flac",
+        1,
+        "sample rate 1 Hz",
+    ),
     # encodings
-    "utf16-bom-musicxml": (w("u16.musicxml", score().replace("UTF-8", "UTF-16").encode("utf-16")), "out.mid", 0, ""),
+    "utf16-bom-musicxml": (
+        w("u16.musicxml", score().replace("UTF-8", "UTF-16").encode("utf-16")),
+        "out.mid",
+        0,
+        "",
+    ),
     "utf16-bom-declared-utf8": (w("u16u8.musicxml", score().encode("utf-16")), "out.mid", 0, ""),
-    "utf16-be-no-bom-musicxml": (w("u16be.musicxml", score().replace("UTF-8", "UTF-16").encode("utf-16-be")),
-                                 "out.mid", 0, ""),
+    "utf16-be-no-bom-musicxml": (
+        w("u16be.musicxml", score().replace("UTF-8", "UTF-16").encode("utf-16-be")),
+        "out.mid",
+        0,
+        "",
+    ),
     "utf8-bom-musicxml": (w("u8.musicxml", score().encode("utf-8-sig")), "out.mid", 0, ""),
     # the ones that already held
     "billion-laughs": (w("laughs.musicxml", LAUGHS), "out.mid", 1, "declares entities"),
     "external-entity": (w("xxe.musicxml", XXE), "out.mid", 1, "declares entities"),
-    "zip-bomb-mxl": (lambda d: mxl(d / "bomb.mxl", {"score.musicxml": b"\0" * 300 * 1024**2}), "out.mid", 1,
-                     "zip bomb"),
-    "path-traversal-mxl": (lambda d: mxl(d / "trav.mxl", {"../../evil.musicxml": score().encode()}), "out.mid", 0,
-                           ""),
+    "zip-bomb-mxl": (
+        lambda d: mxl(d / "bomb.mxl", {"score.musicxml": b"\0" * 300 * 1024**2}),
+        "out.mid",
+        1,
+        "zip bomb",
+    ),
+    "path-traversal-mxl": (
+        lambda d: mxl(d / "trav.mxl", {"../../evil.musicxml": score().encode()}),
+        "out.mid",
+        0,
+        "",
+    ),
     "truncated-mid": (w("trunc.mid", smf([note() * 50])[:60]), "out.wav", 1, "MIDI"),
-    "truncated-wav": (lambda d: w("trunc.wav", tone_wav(d / "t.wav").read_bytes()[:30])(d), "out.flac", 1, ""),
+    "truncated-wav": (
+        lambda d: w("trunc.wav", tone_wav(d / "t.wav").read_bytes()[:30])(d),
+        "out.flac",
+        1,
+        "",
+    ),
     "empty-mid": (w("empty.mid", b""), "out.wav", 1, "the file is empty"),
     "empty-mxl": (w("empty.mxl", b""), "out.mid", 1, "the file is empty"),
     "png-bomb": (lambda d: png_bomb(d / "bomb.png"), "out.musicxml", 1, "megapixels"),
-    "pdf-huge-page": (lambda d: pdf_huge_page(d / "huge.pdf"), "out.png", 0, ""),   # rendered at a lower dpi
+    "pdf-huge-page": (lambda d: pdf_huge_page(d / "huge.pdf"), "out.png", 0, ""),  # rendered at a lower dpi
     # names
     "newline-in-name": (w("bad\nname.mid", b"MThd garbage"), "out.wav", 1, "bad\\nname.mid"),
 }
@@ -244,14 +364,16 @@ def test_hostile_input(tmp_path, name):
         named = str(tmp_path) if extra and "weights" in words else str(bad).replace("\n", "\\n")
         assert named in lines[0], lines[0]
         assert words in lines[0], lines[0]
-        assert "unexpected failure" not in lines[0] and not re.search(r"\w+(Error|Exception)\b", lines[0]), lines[0]
+        assert "unexpected failure" not in lines[0] and not re.search(r"\w+(Error|Exception)\b", lines[0]), (
+            lines[0]
+        )
         assert list(outdir.iterdir()) == []
     else:
         assert proc.stderr == "", proc.stderr
         assert out.exists() and out.stat().st_size > 0
         assert [p.name for p in outdir.iterdir()] == [out.name]
     assert _digest(bad) == digest
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]   # nothing written outside the output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # nothing written outside the output
     assert proc.seconds < TIMEOUT
 
 
@@ -267,6 +389,7 @@ def test_utf16_musicxml_reads_as_its_utf8_twin(tmp_path):
 
 # --- outputs that cannot be written --------------------------------------------------------------------
 
+
 @pytest.fixture()
 def small_mid(tmp_path):
     p = tmp_path / "in.mid"
@@ -277,7 +400,9 @@ def small_mid(tmp_path):
 def _one_line_naming_output(proc, out, words):
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"unimt: error: {out}: cannot write the output: "), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"unimt: error: {out}: cannot write the output: "), (
+        proc.stderr
+    )
     assert words in lines[0], lines[0]
 
 
@@ -300,7 +425,7 @@ def test_output_in_a_read_only_folder(tmp_path, small_mid):
     try:
         if os.access(folder, os.W_OK):
             folder = None
-            for cand in ("/sys", "/proc"):          # root writes anywhere it may: use a read-only mount
+            for cand in ("/sys", "/proc"):  # root writes anywhere it may: use a read-only mount
                 if os.path.isdir(cand):
                     folder = type(tmp_path)(cand)
                     break
@@ -346,6 +471,7 @@ def test_control_characters_in_names_are_escaped():
 
 # --- long recordings: transcribed from the file, the same notes as whole -------------------------------
 
+
 def test_streamed_transcription_matches_the_whole_recording(tmp_path):
     """The segment-by-segment path (3 s segments, 2 s look-ahead here; 60 s and 30 s in use) gives exactly the
     notes of the whole-recording path, from a recording at 22.05 kHz that it resamples block by block."""
@@ -372,9 +498,15 @@ def test_streamed_transcription_matches_the_whole_recording(tmp_path):
     audio = load(tmp_path / "twelve.wav")
     engine = get_engine(PACKAGED_WEIGHTS, "cpu")
     probs = engine.note_probabilities(engine.note_frames(audio.mono(16000)), Reporter())
-    whole = roll_to_notes(probs, fps=100, onset_threshold=float(engine.inference.get("onset_threshold", 0.5)),
-                          frame_threshold=float(engine.inference.get("frame_threshold", 0.4)))
+    whole = roll_to_notes(
+        probs,
+        fps=100,
+        onset_threshold=float(engine.inference.get("onset_threshold", 0.5)),
+        frame_threshold=float(engine.inference.get("frame_threshold", 0.4)),
+    )
     streamed = transcribe_streamed(engine, audio, Reporter(), segment_s=3.0, lookahead_s=2.0)
-    got = [(n.pitch, round(n.start, 4), round(n.end, 4), n.velocity) for n in streamed.pm.instruments[0].notes]
+    got = [
+        (n.pitch, round(n.start, 4), round(n.end, 4), n.velocity) for n in streamed.pm.instruments[0].notes
+    ]
     assert len(whole) > 40
     assert got == [(p, round(s, 4), round(e, 4), v) for p, s, e, v, _ in whole]
