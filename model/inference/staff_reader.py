@@ -130,7 +130,7 @@ class StaffReaderEngine:
             for row in systems:
                 reads = self.read_strips([s.image for s in row])
                 seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
-                result.system_tokens.append(assemble(seqs, layout_of(len(row))))
+                result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
                 left = min(s.box[0] for s in row)
                 top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
                 result.systems.append((p, (left, top, right, bottom)))

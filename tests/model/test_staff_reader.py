@@ -110,3 +110,41 @@ def test_training_strips_pair_each_staff_with_its_symbols():
         assert target == ids(staff_sequences(tokens)[0])
         assert strip.mean() < 60          # mostly paper (0), ink bright
     assert made >= 3
+
+
+def test_shipped_reader_reads_an_engraved_melody(tmp_path):
+    """The product's front door on a page it never saw: a chorale melody engraved by Verovio, read back."""
+    from music21 import corpus
+
+    from model.cli import main
+    from model.inference.weights import PACKAGED_WEIGHTS, has_reader
+    from model.metrics import SER
+    from model.tokenizers.lmx import linearize
+
+    assert has_reader(PACKAGED_WEIGHTS), "the shipped weights must carry the staff reader"
+    src = tmp_path / "melody.musicxml"
+    corpus.parse("bach/bwv66.6").parts[0].write("musicxml", fp=str(src))
+    assert main(["convert", str(src), str(tmp_path / "melody.png"), "-q"]) == 0
+    page = next(tmp_path.glob("melody*.png"))
+    out = tmp_path / "read.musicxml"
+    assert main(["convert", str(page), str(out), "-q", "--weights", str(PACKAGED_WEIGHTS)]) == 0
+    ref, hyp = linearize(src), linearize(out)
+    assert "key:fifths:3" in hyp[:6]
+    assert hyp.count("measure") == ref.count("measure")
+    assert SER().add(hyp, ref) < 0.35
+
+
+def test_reading_assembles_without_invisible_rests():
+    """A reader's voice that comes out short stays short: no hidden rests or extra backups are invented."""
+    from model.tokenizers.lmx import delinearize
+    from model.tokenizers.staff_symbols import assemble
+
+    # 3/4, voice 1 read as a half note only, voice 2 full; then a measure with one voice
+    staff = ["clef:G2", "key:fifths:0", "time:3/4", "E5", "d:half", "v1:down", "C4", "d:half.", "v2:up",
+             "measure", "D5", "d:half.", "v1:down"]
+    filled = assemble([staff], [1], fill=True)
+    plain = assemble([staff], [1], fill=False)
+    assert "print-object:no" in filled
+    assert "print-object:no" not in plain
+    assert plain.count("measure") == 2 and plain.count("E5") == plain.count("C4") == plain.count("D5") == 1
+    delinearize(plain)
