@@ -1,0 +1,112 @@
+"""Meter from the quantised onsets: simple or compound beats, beats to the bar, the pickup.
+
+Every beat gets an accent from what starts on it (a chord, a long note, a bass note, a loud note, a
+change of harmony). Bars of two or three beats are chosen by how much stronger their first beats are
+than the rest; two-beat bars become four-beat ones when every other bar line is clearly stronger still.
+Beats divided in three throughout make a compound meter (6/8, 9/8, 12/8); music of long notes is
+written with half-note beats (2/2, 3/2, 4/2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from model.notate.quantise import TPB
+
+PICKUP_COST = 0.06     # accent units against starting with an incomplete bar
+THREE_MARGIN = 0.05    # triple bars need this much more contrast than duple ones
+FOUR_MARGIN = 0.25     # the first of each pair of duple bars stronger by this much: four-beat bars
+
+
+@dataclass
+class Meter:
+    numerator: int
+    denominator: int
+    beat_ql: Fraction          # quarter lengths of one tracked beat (1, or 3/2 in compound meters)
+    bar_beats: int             # tracked beats to a bar
+    pickup_beats: int          # beats before the first bar line (0: the music starts on a downbeat)
+
+    @property
+    def bar_ticks(self) -> int:
+        return self.bar_beats * TPB
+
+    @property
+    def pickup_ticks(self) -> int:
+        return self.pickup_beats * TPB
+
+    @property
+    def label(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+
+def beat_accents(on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: np.ndarray, n_beats: int) -> np.ndarray:
+    """Accent of each beat from the notes that start exactly on it."""
+    acc = np.zeros(n_beats)
+    if on.size == 0:
+        return acc
+    low = np.percentile(pitch, 25)
+    vz = (velocity - velocity.mean()) / max(float(velocity.std()), 1.0)
+    prev_pcs: frozenset = frozenset()
+    for b in range(n_beats):
+        sel = on == b * TPB
+        if not np.any(sel):
+            continue
+        dur = (end[sel] - on[sel]) / TPB
+        pcs = frozenset(int(p) % 12 for p in pitch[sel])
+        acc[b] = (1.0 + 0.3 * np.log1p(sel.sum()) + 0.8 * np.log1p(float(dur.max()))
+                  + 0.5 * float(pitch[sel].min() <= low) + 0.2 * float(vz[sel].mean())
+                  + 0.3 * float(bool(prev_pcs) and pcs != prev_pcs))
+        prev_pcs = pcs
+    return acc
+
+
+def _contrast(acc: np.ndarray, period: int, phase: int) -> float:
+    idx = np.arange(acc.size)
+    down = (idx - phase) % period == 0
+    if down.all() or not down.any():
+        return 0.0
+    return float(acc[down].mean() - acc[~down].mean()) - (PICKUP_COST if phase else 0.0)
+
+
+def _best_phase(acc: np.ndarray, period: int) -> tuple[float, int]:
+    return max((_contrast(acc, period, ph), ph) for ph in range(period))
+
+
+def choose_meter(on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: np.ndarray,
+                 divisions: dict[int, int]) -> Meter:
+    """The time signature and pickup of quantised notes (ticks from the first beat)."""
+    n_beats = int(on.max() // TPB) + 1 if on.size else 1
+    acc = beat_accents(on, end, pitch, velocity, n_beats)
+    sub = [d for d in divisions.values() if d > 1]
+    compound = len(sub) >= 2 and np.mean([d in (3, 6) for d in sub]) >= 0.6
+    ioi = np.diff(np.unique(on)) / TPB if np.unique(on).size > 1 else np.array([(end.max() - on.min()) / TPB])
+    long_notes = (not compound and float(np.median(ioi)) >= 1.0
+                  and float(np.median((end - on) / TPB)) >= 1.5)
+    c2, p2 = _best_phase(acc, 2)
+    c3, p3 = _best_phase(acc, 3)
+    if n_beats < 3:
+        bar, phase = (1 if compound else 2), 0
+    elif c3 > c2 + THREE_MARGIN:
+        bar, phase = 3, p3
+    else:
+        bar, phase = 2, p2
+        if n_beats >= 6 and not long_notes:
+            c4a, c4b = _contrast(acc, 4, p2), _contrast(acc, 4, p2 + 2)
+            if max(c4a, c4b) > c2 + FOUR_MARGIN:
+                bar, phase = 4, (p2 if c4a >= c4b else p2 + 2)
+    if compound:
+        num = {1: 3, 2: 6, 3: 9, 4: 12}[bar]
+        return Meter(num, 8, Fraction(3, 2), bar, phase)
+    if long_notes:                        # half-note beats: 2/2, 3/2 or 4/2
+        if bar == 3:
+            return Meter(3, 2, Fraction(1), 6, phase)
+        halves, phase = 2, phase % 4
+        if n_beats >= 12:
+            c8, p8 = max((_contrast(acc, 8, ph), ph) for ph in range(phase, 8, 4))
+            if c8 > _contrast(acc, 4, phase) + FOUR_MARGIN:
+                halves, phase = 4, p8
+        return Meter(halves, 2, Fraction(1), 2 * halves, phase)
+    return Meter(bar, 4, Fraction(1), bar, phase)
