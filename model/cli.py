@@ -175,7 +175,8 @@ def cmd_convert(args, err) -> int:
         soundfont=args.soundfont,
         engrave=EngraveOptions(systems=args.systems, font=args.font),
         image_dpi=args.dpi,
-        model=ModelOptions(device=args.device, weights=args.weights),
+        model=ModelOptions(device=args.device, weights=args.weights,
+                           log=(lambda msg: print(msg, file=err)) if getattr(args, "verbose", False) else None),
     )
     if args.soundfont:
         from model.synth import find_soundfont

@@ -244,6 +244,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained)")
     parser.add_argument("--no-musescore", dest="musescore", action="store_false",
                         help="score reading: skip the MuseScore 3 engravings")
+    parser.add_argument("--no-writer", dest="writer", action="store_false",
+                        help="--only midi2lmx: skip the seq2seq writer (about 10 s an excerpt on a CPU)")
     parser.add_argument("--no-basic-pitch", dest="basic_pitch", action="store_false",
                         help="skip the basic-pitch comparison (installed with `pip install basic-pitch --no-deps "
                              "onnxruntime librosa 'resampy<0.4.3' scikit-learn`)")
@@ -268,6 +270,10 @@ def _reader_folder(weights: str | None) -> Path | None:
 def run(args) -> int:
     only = tuple(t.strip() for t in args.only.split(",") if t.strip())
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    if only == ("midi2lmx",):      # performance -> score: every system on the same performances
+        from model.evaluate_notation import run_notation_eval
+
+        return run_notation_eval(args, log)
     reader = _reader_folder(args.weights) if (not only or "image2lmx" in only) else None
     if reader is not None:
         from model.evaluate_reader import evaluate_reader

@@ -286,3 +286,13 @@ def print_report(report: dict, out=None) -> None:
             print(f"  {s:22s} SER {r['ser']:7.2%}  time sig {r['time_signature_right']:6.1%}  key "
                   f"{r['key_right']:6.1%}  measures±1 {r['measures_within_one']:6.1%}  "
                   f"{r['seconds_per_excerpt']:.2f} s each", file=out)
+
+
+def run_notation_eval(args, log: Callable) -> int:
+    """``unimt eval --only midi2lmx``."""
+    report = evaluate_notation(args.pieces, args.excerpts, args.seed, args.split, args.weights, args.device,
+                               musescore=args.musescore, writer=getattr(args, "writer", True), log=log)
+    print_report(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 SPLITS = np.arange(36, 85)          # candidate split pitches: notes >= split go to the upper staff
-MOVE_COST = 0.08                    # per semitone the split moves between onsets
+MOVE_COST = 0.04                    # per semitone the split moves between onsets
 SPAN = 14                           # a hand reaching further than this pays per semitone
 CENTRE_COST = 0.06                  # per semitone a note lies from its hand's recent centre (/12 scaled)
 
@@ -34,14 +34,20 @@ def single_clef(pitch: np.ndarray) -> str:
 
 
 def _centres(pitch: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each hand's pitch centre around each onset, from a first split at middle C (smoothed over onsets)."""
+    """Each hand's pitch centre around each onset: the top and the bottom of the onsets where several notes
+    sound together (smoothed over onsets), or either side of middle C when there are few such onsets."""
     up, lo = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
     for g in range(n_groups):
         ps = pitch[group == g]
-        if np.any(ps >= 60):
-            up[g] = ps[ps >= 60].mean()
-        if np.any(ps < 60):
-            lo[g] = ps[ps < 60].mean()
+        if ps.size >= 2 and ps.max() - ps.min() >= 5:
+            up[g], lo[g] = ps.max(), ps.min()
+    if np.sum(~np.isnan(up)) < 3:
+        for g in range(n_groups):
+            ps = pitch[group == g]
+            if np.any(ps >= 60):
+                up[g] = ps[ps >= 60].mean()
+            if np.any(ps < 60):
+                lo[g] = ps[ps < 60].mean()
     out = []
     for arr, default in ((up, 67.0), (lo, 50.0)):
         ok = ~np.isnan(arr)
@@ -72,7 +78,7 @@ def split_hands(pitch: np.ndarray, group: np.ndarray) -> np.ndarray:
         span_u = np.where(k < n, ps[-1] - ps[np.minimum(k, n - 1)], 0)
         span_l = np.where(k > 0, ps[np.maximum(k - 1, 0)] - ps[0], 0)
         emit[g] = (np.maximum(span_u - SPAN, 0) + np.maximum(span_l - SPAN, 0)
-                   + CENTRE_COST * ((du[-1] - du[k]) + dl[k]) + 0.01 * np.abs(SPLITS - 60.0))
+                   + CENTRE_COST * ((du[-1] - du[k]) + dl[k]) + 0.003 * np.abs(SPLITS - 60.0))
     move = MOVE_COST * np.abs(SPLITS[:, None] - SPLITS[None, :]).astype(np.float64)
     cost = emit[0].copy()
     back = np.zeros((n_groups, S), dtype=np.int64)
