@@ -9,13 +9,18 @@ written with half-note beats (2/2, 3/2, 4/2).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from model.notate.quantise import TPB
 
+WEIGHTS = Path(__file__).with_name("meter_weights.json")   # the learned simple-meter choice (train_meter)
+SIMPLE = {"2/4": 2, "3/4": 3, "4/4": 4, "2/2": 4, "3/2": 6, "4/2": 8}   # time signature: quarter beats a bar
 PICKUP_COST = 0.06     # accent units against starting with an incomplete bar
 THREE_MARGIN = 0.05    # triple bars need this much more contrast than duple ones
 FOUR_MARGIN = 0.25     # the first of each pair of duple bars stronger by this much: four-beat bars
@@ -75,8 +80,42 @@ def _best_phase(acc: np.ndarray, period: int) -> tuple[float, int]:
     return max((_contrast(acc, period, ph), ph) for ph in range(period))
 
 
+def meter_features(on: np.ndarray, end: np.ndarray, acc: np.ndarray, n_staves: int) -> np.ndarray:
+    """What the learned meter choice looks at: bar-line contrasts for bars of 2, 3, 4, 6 and 8 beats, how
+    long notes and gaps between onsets are, how finely beats are divided, chords, length, staves."""
+    starts = np.unique(on)
+    ioi = np.diff(starts) / TPB if starts.size > 1 else np.array([(end.max() - on.min()) / TPB])
+    dur = (end - on) / TPB
+    pos = starts % TPB
+    contrasts = [_best_phase(acc, L)[0] if acc.size > L else 0.0 for L in (2, 3, 4, 6, 8)]
+    return np.array(contrasts + [
+        float(np.log2(np.median(ioi) + 1e-3)), float(np.log2(np.median(dur) + 1e-3)),
+        float(np.log2(np.mean(dur) + 1e-3)),
+        float(np.mean(pos == 0)), float(np.mean(pos % 12 != 0)), float(np.mean(pos % 6 != 0)),
+        float(on.size / max(starts.size, 1)), float(np.log2(acc.size + 1)), float(n_staves >= 2),
+        float(np.mean(dur >= 2)), float(np.mean(dur >= 4))])
+
+
+@lru_cache(maxsize=1)
+def _weights():
+    if not WEIGHTS.exists():
+        return None
+    w = json.loads(WEIGHTS.read_text())
+    return w["classes"], np.asarray(w["mean"]), np.asarray(w["std"]), np.asarray(w["W"]), np.asarray(w["b"])
+
+
+def learned_simple_meter(features: np.ndarray) -> str | None:
+    """The simple time signature the learned choice gives, or None without weights."""
+    w = _weights()
+    if w is None:
+        return None
+    classes, mean, std, W, b = w
+    z = (features - mean) / std
+    return classes[int(np.argmax(z @ W + b))]
+
+
 def choose_meter(on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: np.ndarray,
-                 divisions: dict[int, int]) -> Meter:
+                 divisions: dict[int, int], n_staves: int = 1) -> Meter:
     """The time signature and pickup of quantised notes (ticks from the first beat)."""
     n_beats = int(on.max() // TPB) + 1 if on.size else 1
     acc = beat_accents(on, end, pitch, velocity, n_beats)
@@ -85,6 +124,12 @@ def choose_meter(on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: n
     ioi = np.diff(np.unique(on)) / TPB if np.unique(on).size > 1 else np.array([(end.max() - on.min()) / TPB])
     long_notes = (not compound and float(np.median(ioi)) >= 1.0
                   and float(np.median((end - on) / TPB)) >= 1.5)
+    if not compound:
+        label = learned_simple_meter(meter_features(on, end, acc, n_staves))
+        if label is not None:
+            num, den = (int(x) for x in label.split("/"))
+            bar = SIMPLE[label]
+            return Meter(num, den, Fraction(1), bar, _best_phase(acc, bar)[1] if acc.size > bar else 0)
     c2, p2 = _best_phase(acc, 2)
     c3, p3 = _best_phase(acc, 3)
     if n_beats < 3:

@@ -78,11 +78,10 @@ def _events(pitch, on, end) -> list:
     return out
 
 
-def performance_to_score(pm, title: Optional[str] = None, progress: Optional[ProgressFn] = None,
-                         source=None) -> tuple[Notation, dict]:
-    """Write a performance (a ``PrettyMIDI``) as a score. Returns the notation and what was found
-    (route, meter, key, beats per minute, measures)."""
-    report = as_reporter(progress) if not hasattr(progress, "check") else progress
+def analyse(pm, source=None, report=None) -> dict:
+    """Everything but the meter, key and writing: notes, onsets, beats, quantised onsets and ends, staves,
+    voices."""
+    report = report or (lambda *_: None)
     report(0, 5, "finding the beat")
     notes = collect_notes(pm, source)
     onsets = group_onsets(notes)
@@ -111,11 +110,22 @@ def performance_to_score(pm, title: Optional[str] = None, progress: Optional[Pro
         sel = np.nonzero(staff == s)[0]
         voice[sel] = _voices(notes.pitch[sel], on[sel], end[sel])
     end = legato_ends(on, end, staff * 4 + voice)
+    return {"notes": notes, "beats": beats, "on": on, "end": end, "divisions": divisions, "staff": staff,
+            "voice": voice, "clefs": clefs, "layout": layout}
+
+
+def performance_to_score(pm, title: Optional[str] = None, progress: Optional[ProgressFn] = None,
+                         source=None) -> tuple[Notation, dict]:
+    """Write a performance (a ``PrettyMIDI``) as a score. Returns the notation and what was found
+    (route, meter, key, beats per minute, measures)."""
+    report = as_reporter(progress)
+    a = analyse(pm, source, report)
+    notes, on, end, staff, voice, beats = a["notes"], a["on"], a["end"], a["staff"], a["voice"], a["beats"]
     report(3, 5, "meter and key")
-    meter = choose_meter(on, end, notes.pitch, notes.velocity, divisions)
+    meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], len(a["clefs"]))
     fifths = key_signature(pitch_class_weights(notes.pitch, notes.end - notes.start))
     staves = []
-    for s, clef in enumerate(clefs):
+    for s, clef in enumerate(a["clefs"]):
         st = Staff(clef)
         for v in (0, 1):
             sel = (staff == s) & (voice == v)
@@ -124,7 +134,7 @@ def performance_to_score(pm, title: Optional[str] = None, progress: Optional[Pro
         if not st.voices:
             st.voices.append([])
         staves.append(st)
-    parts = [Part(name, [staves[i] for i in idx]) for name, idx in layout]
+    parts = [Part(name, [staves[i] for i in idx]) for name, idx in a["layout"]]
     report(4, 5, "writing the score")
     score = build_score(parts, meter, fifths, title)
     period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
