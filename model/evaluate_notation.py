@@ -25,19 +25,19 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
 SYSTEMS = ("unimt notate", "music21 quantiser", "MuseScore 3 import", "seq2seq writer")
 
 
-def _first(tokens: list, prefix: str) -> Optional[str]:
+def _first(tokens: list, prefix: str) -> str | None:
     return next((t for t in tokens if t.startswith(prefix)), None)
 
 
-def time_signature(tokens: list) -> Optional[str]:
+def time_signature(tokens: list) -> str | None:
     if "time" not in tokens:
         return None
     i = tokens.index("time")
@@ -180,7 +180,7 @@ def musescore_batch(pms: list, log: Callable = print) -> list:
         return [_linearize(Path(j["out"])) if Path(j["out"]).exists() else [] for j in jobs]
 
 
-def _writer(weights: Optional[str], device: str, log: Callable):
+def _writer(weights: str | None, device: str, log: Callable):
     """The installed weights' seq2seq writer as a function pm -> LMX, or None when there is none."""
     try:
         from model.inference.engine import get_engine
@@ -241,7 +241,7 @@ def _run_set(name: str, items: list, systems: dict, musescore: bool, log: Callab
 
 
 def evaluate_notation(pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",
-                      weights: Optional[str] = None, device: str = "cpu", musescore: bool = True,
+                      weights: str | None = None, device: str = "cpu", musescore: bool = True,
                       writer: bool = True, strong: bool = True, log: Callable = print) -> dict:
     """Every system on the same performances of ``split``: the report of :mod:`model.evaluate_notation`."""
     from model.evaluate import test_examples

@@ -9,4 +9,4 @@ meter and pickup (:mod:`.meter`), the key and the spelling (:mod:`.key`), and th
 
 from model.notate.score import describe_route, performance_to_score
 
-__all__ = ["performance_to_score", "describe_route"]
+__all__ = ["describe_route", "performance_to_score"]

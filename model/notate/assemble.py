@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import Optional
 
 from model.notate.key import spell
 from model.notate.meter import Meter
@@ -44,7 +43,7 @@ def split_value(ql: Fraction) -> tuple:
         return ()
     if ql in VALUES:
         return (ql,)
-    best: Optional[tuple] = None
+    best: tuple | None = None
     for v in VALUES:
         if v < ql:
             rest = split_value(ql - v)
@@ -75,7 +74,7 @@ def _segments(voice: list, start: int, stop: int) -> list:
     return out
 
 
-def _elements(seg, meter: Meter, fifths: int, stem: Optional[str]):
+def _elements(seg, meter: Meter, fifths: int, stem: str | None):
     from music21 import chord, note, pitch, tie
 
     on, end, pitches, tie_in, tie_out = seg
@@ -103,7 +102,7 @@ def _elements(seg, meter: Meter, fifths: int, stem: Optional[str]):
     return els
 
 
-def _stem(voice: list, staff: Staff) -> Optional[str]:
+def _stem(voice: list, staff: Staff) -> str | None:
     """Stem direction of a one-voice measure: down when its notes sit mostly above the middle line."""
     middle = 71 if staff.clef == "treble" else 50
     ps = [sum(ev.pitches) / len(ev.pitches) for ev in voice]
@@ -149,9 +148,10 @@ def bar_lines(meter: Meter, last_tick: int) -> list[tuple[int, int]]:
     return bars
 
 
-def build_score(parts: list, meter: Meter, fifths: int, title: Optional[str] = None):
+def build_score(parts: list, meter: Meter, fifths: int, title: str | None = None):
     """A music21 Score of the parts (a two-staff part becomes a braced grand staff)."""
-    from music21 import clef, instrument, key, layout, metadata, meter as m21meter, stream
+    from music21 import clef, instrument, key, layout, metadata, stream
+    from music21 import meter as m21meter
 
     last = max((ev.end for p in parts for s in p.staves for v in s.voices for ev in v), default=1)
     bars = bar_lines(meter, last)
@@ -192,13 +192,13 @@ def _finish(part) -> None:
         for c in containers:
             try:
                 makeNotation.makeTupletBrackets(c, inPlace=True)
-            except Exception:  # noqa: BLE001 - brackets are cosmetic
+            except Exception:  # noqa: BLE001, S110 - brackets are cosmetic
                 pass
         try:
             m.makeBeams(inPlace=True)
-        except Exception:  # noqa: BLE001 - a measure music21 cannot beam is left unbeamed
+        except Exception:  # noqa: BLE001, S110 - a measure music21 cannot beam is left unbeamed
             pass
     try:
         part.makeAccidentals(inPlace=True, cautionaryNotImmediateRepeat=False)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001, S110 - accidentals are then the spelled ones only
         pass

@@ -38,7 +38,7 @@ class Notes:
     def __len__(self) -> int:
         return int(self.pitch.size)
 
-    def take(self, idx) -> "Notes":
+    def take(self, idx) -> Notes:
         return Notes(self.pitch[idx], self.start[idx], self.end[idx], self.velocity[idx], self.track[idx])
 
 
@@ -174,7 +174,7 @@ def track_beats(env: np.ndarray, periods: np.ndarray) -> np.ndarray:
         if cand[j] > 0:
             score[t] = norm[t] + cand[j]
             back[t] = prev[j]
-    p_end = int(round(periods[-1] / FRAME))
+    p_end = round(float(periods[-1]) / FRAME)
     tail = max(0, n - p_end)
     t = tail + int(np.argmax(score[tail:]))
     beats = [t]

@@ -21,7 +21,8 @@ from model.notate.quantise import TPB
 
 WEIGHTS = Path(__file__).with_name("meter_weights.json")   # the learned simple-meter choice (train_meter)
 SIMPLE = {"2/4": 2, "3/4": 3, "4/4": 4, "2/2": 4, "3/2": 6, "4/2": 8}   # time signature: quarter beats a bar
-PICKUP_COST = 0.06     # accent units against starting with an incomplete bar
+PICKUP_COST = 0.06
+CLEAR = 0.25           # accent contrast by which duple or triple bars are clear without the learned choice     # accent units against starting with an incomplete bar
 THREE_MARGIN = 0.05    # triple bars need this much more contrast than duple ones
 FOUR_MARGIN = 0.25     # the first of each pair of duple bars stronger by this much: four-beat bars
 
@@ -104,14 +105,15 @@ def _weights():
     return w["classes"], np.asarray(w["mean"]), np.asarray(w["std"]), np.asarray(w["W"]), np.asarray(w["b"])
 
 
-def learned_simple_meter(features: np.ndarray) -> str | None:
-    """The simple time signature the learned choice gives, or None without weights."""
+def learned_simple_meter(features: np.ndarray, allowed: tuple = tuple(SIMPLE)) -> str | None:
+    """The simple time signature (among ``allowed``) the learned choice gives, or None without weights."""
     w = _weights()
     if w is None:
         return None
     classes, mean, std, W, b = w
-    z = (features - mean) / std
-    return classes[int(np.argmax(z @ W + b))]
+    logits = ((features - mean) / std) @ W + b
+    ok = [k for k, c in enumerate(classes) if c in allowed]
+    return classes[max(ok, key=lambda k: logits[k])] if ok else None
 
 
 def choose_meter(on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: np.ndarray,
@@ -125,7 +127,12 @@ def choose_meter(on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: n
     long_notes = (not compound and float(np.median(ioi)) >= 1.0
                   and float(np.median((end - on) / TPB)) >= 1.5)
     if not compound:
-        label = learned_simple_meter(meter_features(on, end, acc, n_staves))
+        # clear accents decide duple or triple bars; the learned choice picks the signature within them
+        c2, c3 = _best_phase(acc, 2)[0], _best_phase(acc, 3)[0]
+        allowed = tuple(SIMPLE)
+        if n_beats >= 6 and abs(c3 - c2) > CLEAR:
+            allowed = ("3/4", "3/2") if c3 > c2 else ("2/4", "4/4", "2/2", "4/2")
+        label = learned_simple_meter(meter_features(on, end, acc, n_staves), allowed)
         if label is not None:
             num, den = (int(x) for x in label.split("/"))
             bar = SIMPLE[label]

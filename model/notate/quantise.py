@@ -59,7 +59,7 @@ def quantise_ends(end_pos: np.ndarray, onset_ticks: np.ndarray, chosen: dict[int
         b = int(np.floor(p + 1.0 / 16))
         d = max(2, chosen.get(b, 2))
         d = d if d in (2, 4, 8, 3, 6) else 2
-        t = int(round((b + round((p - b) * d) / d) * TPB))
+        t = round((b + round(float(p - b) * d) / d) * TPB)
         od = chosen.get(int(onset_ticks[i] // TPB), 4)
         step = TPB // max(2, od)
         out[i] = max(t, int(onset_ticks[i]) + step)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import itertools
 
 import numpy as np
 
@@ -73,7 +73,7 @@ def _events(pitch, on, end) -> list:
     for t in np.unique(on):
         sel = on == t
         out.append(Event(int(t), int(end[sel].max()), tuple(sorted({int(p) for p in pitch[sel]}))))
-    for a, b in zip(out[:-1], out[1:]):
+    for a, b in itertools.pairwise(out):
         a.end = min(a.end, b.on)
     return out
 
@@ -90,7 +90,7 @@ def analyse(pm, source=None, report=None) -> dict:
     on, end, divisions = quantise(notes, onsets, beats)
     if int(on.max()) // TPB > MAX_MEASURES * 4:
         raise LimitError(f"the performance is longer than {MAX_MEASURES} measures", source)
-    tracks = sorted(set(int(t) for t in notes.track))
+    tracks = sorted({int(t) for t in notes.track})
     report(2, 5, "hands and voices")
     if len(tracks) == 1:
         if needs_two_staves(notes.pitch):
@@ -114,7 +114,7 @@ def analyse(pm, source=None, report=None) -> dict:
             "voice": voice, "clefs": clefs, "layout": layout}
 
 
-def performance_to_score(pm, title: Optional[str] = None, progress: Optional[ProgressFn] = None,
+def performance_to_score(pm, title: str | None = None, progress: ProgressFn | None = None,
                          source=None) -> tuple[Notation, dict]:
     """Write a performance (a ``PrettyMIDI``) as a score. Returns the notation and what was found
     (route, meter, key, beats per minute, measures)."""

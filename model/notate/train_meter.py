@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pieces", type=int, default=150)
     ap.add_argument("--out", default=str(WEIGHTS))
     args = ap.parse_args(argv)
-    log = lambda s: print(s, file=sys.stderr)  # noqa: E731
+    log = lambda s: print(s, file=sys.stderr)
     x, ys = examples(args.pieces, "train", log=log)
     w = fit(x, ys)
     vx, vys = examples(max(20, args.pieces // 2), "validation", log=log)

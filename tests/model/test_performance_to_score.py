@@ -174,7 +174,7 @@ def test_the_cli_writes_a_performance_or_says_one_line_and_names_the_route(tmp_p
     src, out = tmp_path / "in.mid", tmp_path / "out.musicxml"
     maker(src)
     proc = subprocess.run([sys.executable, "-m", "model.cli", "convert", str(src), str(out), "-v"],
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=180, check=False)
     assert "Traceback" not in proc.stderr
     if proc.returncode == 0:
         assert out.exists()
@@ -193,6 +193,6 @@ def test_a_minute_of_piano_is_written_in_a_few_seconds():
         j = float(rng.normal(0.0, 0.02))
         n.start, n.end = max(0.0, n.start + j), n.end + j
     t = time.perf_counter()
-    notation, info = performance_to_score(pm)
+    _, info = performance_to_score(pm)
     assert time.perf_counter() - t < 8.0
-    assert 25 <= info["measures"] <= 65 and info["meter"] in ("2/4", "4/4")
+    assert 25 <= info["measures"] <= 65 and info["meter"] in ("2/4", "4/4", "2/2")
