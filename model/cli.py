@@ -175,7 +175,8 @@ def cmd_convert(args, err) -> int:
         soundfont=args.soundfont,
         engrave=EngraveOptions(systems=args.systems, font=args.font),
         image_dpi=args.dpi,
-        model=ModelOptions(device=args.device, weights=args.weights),
+        model=ModelOptions(device=args.device, weights=args.weights,
+                           log=(lambda msg: print(msg, file=err)) if getattr(args, "verbose", False) else None),
     )
     if args.soundfont:
         from model.synth import find_soundfont
@@ -229,6 +230,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
                 return run_train(args)
             if args.command == "eval":
+                if [t.strip() for t in args.only.split(",") if t.strip()] == ["midi2lmx"]:
+                    # performance -> score: every system on the same performances
+                    from model.evaluate_notation import run_notation_eval
+
+                    return run_notation_eval(args, lambda s: print(s, file=sys.stderr, flush=True))
                 from model.evaluate import run as run_eval
 
                 return run_eval(args)

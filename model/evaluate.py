@@ -287,6 +287,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained)")
     parser.add_argument("--no-musescore", dest="musescore", action="store_false",
                         help="score reading: skip the MuseScore 3 engravings")
+    parser.add_argument("--no-writer", dest="writer", action="store_false",
+                        help="--only midi2lmx: skip the seq2seq writer (about 10 s an excerpt on a CPU)")
     parser.add_argument(
         "--no-basic-pitch",
         dest="basic_pitch",

@@ -7,7 +7,7 @@ raise :class:`model.errors.ModelUnavailableError` naming where weights were look
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from model.errors import BadInputError, ModelUnavailableError
 from model.inference.weights import find_weights, has_reader, notates_midi, trained_for
@@ -19,6 +19,7 @@ from model.progress import Reporter
 class ModelOptions:
     device: str = "auto"          # auto | cpu | cuda | mps
     weights: Optional[str] = None
+    log: Optional[Callable[[str], None]] = None    # told which route a translation takes (the CLI's -v)
 
 
 def check_score_pages(image: ScoreImage, report: Reporter) -> list[int]:
@@ -86,11 +87,21 @@ def played_on_one_instrument(pm) -> bool:
 
 
 def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation:
-    """MIDI -> a score. A performance on one instrument, off its beat grid (:func:`played_on_one_instrument`),
-    goes to the model where the installed weights were measured to write performances better than the music21
-    quantiser (:func:`model.inference.weights.notates_midi`); everything else goes to the quantiser."""
-    from model.quantize import midi_to_notation
+    """MIDI -> a score, by what the file is:
 
+    * on its beat grid (exported from a notation program or a sequencer): the music21 quantiser, which
+      reads it almost exactly with the file's own meter and key;
+    * a performance: beats, meter, key, hands and voices recovered by :mod:`model.notate` (one piano
+      track split into two hands; several tracks kept as staves on one shared beat grid);
+    * the seq2seq writer only for weights marked as measured better
+    (:func:`model.inference.weights.notates_midi`).
+    """
+    from model.quantize import midi_to_notation, on_the_grid
+
+    say = options.log or (lambda _msg: None)
+    if on_the_grid(midi.pm):
+        say("MIDI -> score: on its beat grid, read by the quantiser with the file's own meter and key")
+        return midi_to_notation(midi, progress=report)
     try:
         folder = find_weights(options.weights)
     except ModelUnavailableError:
@@ -98,5 +109,11 @@ def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation
     if folder is not None and notates_midi(folder) and played_on_one_instrument(midi.pm):
         from model.inference.engine import get_engine
 
+        say(f"MIDI -> score: a performance, written by the seq2seq writer of {folder}")
         return get_engine(folder, options.device).notate(midi, report)
-    return midi_to_notation(midi, progress=report)
+    from model.notate import performance_to_score
+
+    notation, info = performance_to_score(midi.pm, progress=report, source=midi.source)
+    say(f"MIDI -> score: a performance, {info['route']}: {info['meter']}, key signature "
+        f"{info['key_fifths']:+d} fifths, {info['bpm']} beats a minute, {info['measures']} measures")
+    return notation

@@ -19,8 +19,7 @@ the LMX marks as they are (``tied:start``, ``tuplet:stop``, ``staccato``...). Hi
 onset max(voice's time, onset of the event before it on the staff), fills a voice's gaps with hidden rests
 (to the meter too where the measure closes a phrase: fermata, right bar, or after a forward repeat; other
 short measures are taken for pickups), and writes one stream per (staff, voice) separated by ``backup``. It
-skips symbols that make no sense where they stand, so it never raises and what it writes always
-delinearizes.
+skips symbols that make no sense where they stand: it never raises and what it writes delinearizes.
 
 Measured (micro SER of ``assemble(staff_sequences(x), staff_layout(x))`` against ``x``; excerpts are random
 1-4 measure chunks as in ``model.evaluate.test_examples``, of training-split corpus pieces after
@@ -29,9 +28,8 @@ Measured (micro SER of ``assemble(staff_sequences(x), staff_layout(x))`` against
 generated) 0.19% (single 0.18% on 229, grand 0.19% on 498). Residual errors: hidden rests the order cannot
 imply (0.10% / 0.16% of tokens: a voice that is only a hidden measure rest, short measures filled or not
 against the heuristic, a second voice starting late under a longer note), the backup amounts and voice
-tokens that follow from them; filling voices only to the longest voice, not to the meter, gave 0.76%.
-Symbols per staff per measure: mean 25.4 / 24.2, 99th percentile 78 / 66, max 102 / 224 (32nd-note
-string-quartet reductions); ``<unk>`` 0 of 56,759 + 72,976 symbols. Vocabulary: 1276 symbols.
+tokens that follow from them (filling only to the longest voice gave 0.76%). Symbols per staff per measure:
+mean 25.4 / 24.2, max 102 / 224; ``<unk>`` 0 of 129,735 symbols. Vocabulary: 1276 symbols.
 """
 
 from __future__ import annotations
@@ -576,12 +574,9 @@ def _measures_of(seq: list[str]) -> list[list[str]]:
 def assemble(sequences: list[list[str]], layout: list[int], fill: bool | str = True) -> list[str]:
     """Staff-symbol sequences (top to bottom) and the staves per part -> the system's LMX tokens.
 
-    ``fill`` says where invisible (hidden) rests are written back: True everywhere the symbols imply them
-    (gaps inside a voice and voices short of the measure; exact symbols round-trip best so), ``"gaps"`` or
-    ``"ends"`` only there, False nowhere. A reader's symbols are not exact, and a misread duration then
-    grows into fills and backups that were never on the page: on 40 validation excerpts read by the staff
-    reader, LMX SER was 41.4% on grand staves with fills and 29.5% without (single staves 17.5% / 17.3%), so
-    :mod:`model.inference.staff_reader` assembles with ``fill=False``.
+    ``fill``: where hidden rests are written back: True (gaps in a voice, voices short of the measure; exact
+    symbols round-trip best so), ``"gaps"``, ``"ends"``, or False: a reader's misread durations would grow
+    into fills never on the page (grand staves read by the staff reader: LMX SER 41.4% with, 29.5% without).
 
     Never raises on any list of strings: symbols that are unknown or make no sense where they stand
     are skipped, missing staves and measures are filled with measure rests, and every token written
