@@ -25,7 +25,7 @@ from model.api import Modality
 from unimt_desktop import jobs
 from unimt_desktop.drops import DropFilter
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
-from unimt_desktop.panes.common import fmt_time
+from unimt_desktop.playback import PlaybackMixin
 from unimt_desktop.player import Player
 from unimt_desktop.settings import Settings
 from unimt_desktop.workers import Worker
@@ -47,8 +47,7 @@ NO_MODEL = ("<b>No model installed.</b> Reading score images and transcribing re
             "model weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
             "Everything else works.")
 
-
-class MainWindow(QMainWindow):
+class MainWindow(PlaybackMixin, QMainWindow):
     jobFinished = Signal(str)   # job name, after its result (or error) is applied
 
     def __init__(self, settings: Optional[Settings] = None, parent=None):
@@ -233,14 +232,6 @@ class MainWindow(QMainWindow):
                  "mps": "GPU (Apple)"}.get(d, d)
         self.device_label.setText(f"Model {'ran on' if resolved else 'device'}: {label}")
 
-    def _check_audio(self) -> None:
-        """Find out (after the window is up) whether there is an audio output; say so when there is none."""
-        if not self.player.available():
-            self.audio_label.setText("Playback off: no audio output")
-            self.audio_label.setToolTip(self.player.reason)
-            self.audio_label.show()
-            self._update_actions()
-
     # -- files --------------------------------------------------------------------------------------
     @Slot()
     def open_dialog(self) -> None:
@@ -313,7 +304,7 @@ class MainWindow(QMainWindow):
         if self._play_after:
             self._play_after = False
             if Modality.AUDIO in self.objects:
-                self.player.play()
+                self.toggle_play()
 
     def _apply_views(self, res: jobs.Result) -> None:
         v = res.views
@@ -450,55 +441,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(msg, 10000)
         QMessageBox.warning(self, APP_NAME, msg)
 
-    # -- playback -----------------------------------------------------------------------------------
-    @Slot()
-    def toggle_play(self) -> None:
-        if not self.player.available():
-            self.statusBar().showMessage(f"Playback is off: {self.player.reason}.", 8000)
-            self._update_actions()
-            return
-        if Modality.AUDIO in self.objects:
-            if not self.player.toggle() and self.player.reason:
-                self.statusBar().showMessage(f"Playback is off: {self.player.reason}.", 8000)
-                self._update_actions()
-        elif self.objects and not self.busy():
-            self._play_after = True
-            self.translate("audio")
-
-    @Slot()
-    def stop_playback(self) -> None:
-        self.player.pause()
-        self.seek(0.0)
-
-    @Slot()
-    def toggle_loop(self) -> None:
-        if self.loop_action.isChecked():
-            vb = (self.wave.wave_plot if self.wave.has_content() else self.roll.plot).getViewBox()
-            x0, x1 = vb.viewRange()[0]
-            self.player.set_loop(max(0.0, x0), x1)
-            self.statusBar().showMessage(f"Looping {fmt_time(max(0.0, x0))} to {fmt_time(x1)}.", 5000)
-        else:
-            self.player.set_loop(None)
-
-    @Slot(float)
-    def seek(self, t: float) -> None:
-        if self.player.has_audio():
-            self.player.seek(t)
-        else:
-            self._position_changed(t)
-
-    def _position_changed(self, t: float) -> None:
-        self.position = t
-        self.roll.set_position(t)
-        self.wave.set_position(t)
-        self.score.set_position(t, follow=self.player.playing)
-        self.time_label.setText(fmt_time(t))
-
-    def _play_state(self, playing: bool) -> None:
-        SP = QStyle.StandardPixmap
-        self.play_action.setIcon(self.style().standardIcon(SP.SP_MediaPause if playing else SP.SP_MediaPlay))
-        self.play_action.setText("Pause" if playing else "Play")
-
     # -- state --------------------------------------------------------------------------------------
     def _capabilities(self):
         """What the weights in use can do: as the last job read it (off the GUI thread), else read now."""
@@ -533,12 +475,10 @@ class MainWindow(QMainWindow):
             a.setToolTip(tip)
         self.export_action.setEnabled(bool(have) and not busy)
         self.cancel_action.setEnabled(busy)
-        can_play = bool(have) and self.player.available() is not False
+        can_play = bool(have)      # without an audio output it plays silently: the playhead still moves
         self.play_action.setEnabled(can_play)
         self.stop_action.setEnabled(can_play)
         self.loop_action.setEnabled(can_play)
-        if self.player._available is False:
-            self.play_action.setToolTip(f"Playback is off: {self.player.reason}")
         show = self.origin in CANNOT and not can[self.origin] and Modality.NOTATION not in have \
             and Modality.MIDI not in have
         if show:

@@ -330,6 +330,7 @@ class ScorePane(Pane):
             v.zoomChanged.connect(self._update_info)
             v.currentPageChanged.connect(self._page_changed)
         self._doubt = -1
+        self.position = 0.0      # the playhead's time (s): the playing measure is shaded
         self._mode = 1
         self._sets: dict[str, object] = {}
         self._update_controls()
@@ -436,6 +437,7 @@ class ScorePane(Pane):
         self.info.setText("  ·  ".join(parts))
 
     def set_position(self, t: float, follow: bool = False) -> None:
+        self.position = t
         before = self.engraved._playing
         self.engraved.highlight_time(t, follow and self.engraved.isVisible())
         if self.engraved._playing != before:
