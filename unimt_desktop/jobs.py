@@ -33,6 +33,7 @@ class PageSet:
     measures: list = field(default_factory=list)       # (page, x0, y0, x1, y1) in page pixels, score order
     measure_times: list = field(default_factory=list)  # first start of each measure in seconds
     play_order: list = field(default_factory=list)     # (start s, measure index) as played, repeats included
+    measure_numbers: list = field(default_factory=list)  # each measure's printed number ("0" for a pickup)
 
 
 @dataclass
@@ -317,6 +318,21 @@ def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:
     return first, order
 
 
+def measure_numbers(notation) -> list[str]:
+    """Each written measure's number as the score prints it: a pickup is 0 (or whatever the file says),
+    a numbered suffix ("12a") is kept; measures without a number count on from the one before."""
+    try:
+        written = list(notation.score.parts[0].getElementsByClass("Measure"))
+    except Exception:
+        return []
+    out, last = [], 0
+    for m in written:
+        number = m.number if isinstance(m.number, int) and (m.number or not out) else last + 1
+        out.append(f"{number}{m.numberSuffix or ''}")
+        last = number
+    return out
+
+
 def views_for(obj, progress=None) -> dict:
     """What the panes draw for one model object (engraving a score is part of it)."""
     from model.api import Modality, TranslateOptions, translate
@@ -339,6 +355,7 @@ def views_for(obj, progress=None) -> dict:
             ps.measure_times = first[:len(ps.measures)]
             ps.measures = ps.measures[:len(ps.measure_times)]
             ps.play_order = [(t, i) for t, i in order if i < len(ps.measures)]
+            ps.measure_numbers = measure_numbers(obj)[:len(ps.measures)]
         return {"engraved": ps, "_image": image}
     if m is Modality.MIDI:
         return {"roll": roll_data(obj)}

@@ -88,3 +88,34 @@ def test_silent_loop_and_end_of_piece(no_sound_card, window, run_job, chorale, q
     window.seek(player.duration() - 0.2)
     qtbot.waitUntil(lambda: not player.playing, timeout=3000)    # stops by itself at the end
     assert player.position() == pytest.approx(player.duration(), abs=0.05)
+
+
+def _click_measure(qtbot, view, i: int) -> None:
+    from PySide6.QtCore import QPoint
+
+    r = view.measure_rect(i)
+    view.ensureVisible(r)
+    pt = view.mapFromScene(r.center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pt.x(), pt.y()))
+
+
+@pytest.mark.parametrize("no_sound_card", ["no device"], indirect=True)
+def test_bar_numbers_follow_the_printed_numbering(no_sound_card, window, run_job, chorale, qtbot):
+    """BWV 66.6 opens with a one-beat pickup, printed as bar 0: the next bar is printed bar 1. With audio
+    loaded a click seeks through the player, whose position is a whole sample: a bar starting between two
+    samples must still be the one lit (it used to light the bar before)."""
+    run_job(lambda: window.open_file(chorale))
+    view = window.score.engraved
+    qtbot.waitUntil(lambda: view.pages_loaded() >= 1)
+    assert view.numbers[:4] == ["0", "1", "2", "3"]
+    window.seek(0.2)
+    assert "measure 0" in window.score.info.text()          # the pickup is bar 0, not "measure 1"
+    run_job(lambda: window.translate("audio"))              # seeking now goes through the player
+    for printed in ("2", "4", "1"):
+        i = view.numbers.index(printed)
+        _click_measure(qtbot, view, i)
+        assert window.position == pytest.approx(view.times[i], abs=1e-3)
+        assert view._playing == i, (printed, view._playing)
+        assert f"measure {printed}" in window.score.info.text()
+    window.seek(view.times[4] + 1.0)                         # inside printed bar 4
+    assert "measure 4" in window.score.info.text()

@@ -63,6 +63,7 @@ class PageView(QGraphicsView):
         self.auto_fit = True
         self.measures: list = []
         self.times: list[float] = []
+        self.numbers: list[str] = []   # printed measure numbers ("0" for a pickup)
         self.order: list = []          # (start, measure index) as played
         self._order_t: list[float] = []
         self.playing_item = None
@@ -78,6 +79,7 @@ class PageView(QGraphicsView):
         self._fit_pending = True
         self._page = -1
         self.measures, self.times, self.playing_item, self._playing = [], [], None, -1
+        self.numbers = []
         self.order, self._order_t = [], []
 
     def set_pages(self, pages: list[np.ndarray]) -> None:
@@ -170,9 +172,13 @@ class PageView(QGraphicsView):
             self.currentPageChanged.emit(i)
 
     # -- the playing measure (engraved scores: boxes from Verovio's SVG, times from the score)
-    def set_measures(self, measures: list, times: list[float], order: list | None = None) -> None:
-        """``times``: first start of each measure; ``order``: (start, measure) as played, with repeats."""
+    def set_measures(self, measures: list, times: list[float], order: list | None = None,
+                     numbers: list | None = None) -> None:
+        """``times``: first start of each measure; ``order``: (start, measure) as played, with repeats;
+        ``numbers``: the printed measure numbers (counted from 1 when the score has none)."""
         self.measures, self.times = list(measures), list(times)
+        numbers = list(numbers or [])
+        self.numbers = numbers + [str(i + 1) for i in range(len(numbers), len(self.times))]
         self.order = sorted(order) if order else [(t, i) for i, t in enumerate(self.times)]
         self._order_t = [t for t, _ in self.order]
         self._playing = -1
@@ -188,7 +194,8 @@ class PageView(QGraphicsView):
 
         if not self.times or self._pending:
             return -1
-        k = max(0, bisect.bisect_right(self._order_t, t) - 1)
+        # a seek lands on a whole sample, up to half a sample before the bar's start: allow a millisecond
+        k = max(0, bisect.bisect_right(self._order_t, t + 1e-3) - 1)
         i = self.order[k][1] if self.order else 0
         if i == self._playing:
             return i
@@ -205,6 +212,10 @@ class PageView(QGraphicsView):
         if follow:
             self.ensureVisible(r, 20, 40)
         return i
+
+    def number(self, i: int) -> str:
+        """The printed number of measure ``i`` (index in score order)."""
+        return self.numbers[i] if 0 <= i < len(self.numbers) else str(i + 1)
 
     def mousePressEvent(self, event) -> None:
         self._press = event.position()
@@ -348,7 +359,7 @@ class ScorePane(Pane):
                 rec = getattr(pageset, "recognition", None)
                 self.scan.set_recognition(rec)
                 view.set_measures(getattr(pageset, "measures", []), getattr(pageset, "measure_times", []),
-                                  getattr(pageset, "play_order", []))
+                                  getattr(pageset, "play_order", []), getattr(pageset, "measure_numbers", []))
         has_scan, has_eng = (
             "scan" in self._sets and self._sets["scan"],
             "engraved" in self._sets and self._sets["engraved"],
@@ -433,7 +444,7 @@ class ScorePane(Pane):
         if n:
             parts.append(f"page {max(0, v._page) + 1} of {n}")
         if self.engraved.playing_item is not None and self.engraved._playing >= 0 and self._mode != 0:
-            parts.append(f"measure {self.engraved._playing + 1}")
+            parts.append(f"measure {self.engraved.number(self.engraved._playing)}")
         self.info.setText("  ·  ".join(parts))
 
     def set_position(self, t: float, follow: bool = False) -> None:
