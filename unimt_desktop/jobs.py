@@ -91,6 +91,24 @@ class Result:
     capabilities: Any = None   # model.api.Capabilities of the weights in use, read off the GUI thread
 
 
+MODEL_WORDS = ("This needs the unimt model, and the model on this computer cannot do it: none is installed, "
+               "or the one installed was not trained for this step yet. Everything else works.")
+# advice meant for the command line, and what the window says instead
+CLI_ADVICE = {"or pass --soundfont FILE.sf2": "or choose a soundfont in Edit ▸ Settings"}
+
+
+def in_words(exc: BaseException) -> str:
+    """A model error as the window says it: what the musician can do, no command-line flags or folders."""
+    from model.api import ModelUnavailableError
+
+    if isinstance(exc, ModelUnavailableError):
+        return MODEL_WORDS
+    text = str(exc)
+    for cli, gui in CLI_ADVICE.items():
+        text = text.replace(cli, gui)
+    return text
+
+
 class _Steps:
     """Maps the progress of step k of n onto one 0..1000*n scale."""
 
@@ -446,7 +464,7 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
             res.views.update(views)
             steps.next()
         if error is not None:
-            res.error = str(error)
+            res.error = in_words(error)
             if not res.objects:
                 raise error
             break
@@ -469,7 +487,7 @@ def export_job(objects: dict, path: str | Path, options=None, *, progress, shoul
     if obj is None:
         res = translate_job(objects, [modality], options, progress=progress, should_stop=should_stop)
         if res.error:
-            raise UnimtError(res.error)
+            raise UnimtError(res.error)    # in words already
         obj = res.objects.get(modality)
         if obj is None:
             raise UnimtError(f"nothing loaded can be turned into {fmt}", path)

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 
 from model.api import Modality
 from unimt_desktop import jobs
+from unimt_desktop.banner import Banner
 from unimt_desktop.drops import DropFilter
+from unimt_desktop.exporting import ExportMixin
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
 from unimt_desktop.playback import PlaybackMixin
 from unimt_desktop.player import Player
@@ -35,19 +37,41 @@ OPEN_FILTER = ("All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.fla
                "*.jpeg *.tif *.tiff *.pdf);;Scores (*.musicxml *.xml *.mxl);;"
                "Score images (*.png *.jpg *.jpeg *.tif *.tiff *.pdf);;MIDI (*.mid *.midi);;"
                "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)")
-EXPORT_FILTER = ("MusicXML (*.musicxml);;Compressed MusicXML (*.mxl);;MIDI (*.mid);;WAV audio (*.wav);;"
-                 "FLAC audio (*.flac);;PDF score (*.pdf);;PNG score pages (*.png);;SVG score pages (*.svg)")
 TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
            "all": [Modality.NOTATION, Modality.MIDI, Modality.AUDIO]}
 CANNOT = {Modality.IMAGE: "read score images", Modality.AUDIO: "transcribe recordings"}
-PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> Its weights ({where}) were trained for other "
-                 "translations; weights that {what} will come with a later release, or choose a folder in "
-                 "Settings. Everything else works.")
-NO_MODEL = ("<b>No model installed.</b> Reading score images and transcribing recordings need the unimt "
-            "model weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
-            "Everything else works.")
+NEEDS_MODEL = {Modality.IMAGE: "Reading score images", Modality.AUDIO: "Transcribing recordings"}
+PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> It was trained for other translations; a "
+                 "later version of the model will add this one. Everything else works.")
+NO_MODEL = ("<b>No model installed.</b> {What} needs the unimt model, which is not installed on this "
+            "computer. Everything else works. If you have the model, choose its folder in Edit ▸ Settings.")
+HELP = """<h3>unimt</h3>
+<p>Open or drop a score (MusicXML), a scan or PDF, a MIDI file or a recording on any pane: it opens in
+the pane of its kind, and <b>Translate</b> fills the others.</p>
+<ul>
+<li><b>Score</b>: the scan and the engraved score, side by side when there are both. Click a bar to play from
+it; the bar playing is shaded. Ctrl+wheel zooms.</li>
+<li><b>Piano roll</b>: the notes, coloured by part. Click to play from there; drag and wheel to move and
+zoom.</li>
+<li><b>Audio</b>: the waveform, and the spectrogram under it. Click to play from there.</li>
+</ul>
+<p><b>Shortcuts</b>: Space play/pause · L loop what the roll or waveform shows · Ctrl+O open · Ctrl+E export ·
+Ctrl+1/2/3/4 translate to score/MIDI/audio/all · Esc cancel.</p>
+<p>Without a sound card, playback runs silently: the playhead still moves through every pane.</p>"""
 
-class MainWindow(PlaybackMixin, QMainWindow):
+
+def version() -> str:
+    """The installed unimt's version ("version unknown" when it runs from a source tree not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _version
+
+    try:
+        return _version("unimt")
+    except PackageNotFoundError:
+        return "(version unknown)"
+
+
+class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
     jobFinished = Signal(str)   # job name, after its result (or error) is applied
 
     def __init__(self, settings: Optional[Settings] = None, parent=None):
@@ -68,6 +92,7 @@ class MainWindow(PlaybackMixin, QMainWindow):
         self.origin: Optional[Modality] = None
         self.last_error: Optional[str] = None
         self._play_after = False
+        self.unexported: set[Modality] = set()   # what translations made and no export has written yet
         self.position = 0.0
         self.player = Player(self)
 
@@ -86,10 +111,7 @@ class MainWindow(PlaybackMixin, QMainWindow):
         self.splitter.addWidget(right)
         self.splitter.setSizes([680, 820])
         self.splitter.setHandleWidth(6)
-        self.banner = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
-        self.banner.setStyleSheet("background: #fff4d6; color: #5a4300; border-bottom: 1px solid #e5c97a;"
-                                  "padding: 8px 12px;")
-        self.banner.hide()
+        self.banner = Banner()
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -169,9 +191,9 @@ class MainWindow(PlaybackMixin, QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addAction(self.export_action)
         m.addSeparator()
-        m.addAction(self.settings_action)
-        m.addSeparator()
         m.addAction(self.quit_action)
+        m = mb.addMenu("&Edit")
+        m.addAction(self.settings_action)
         m = mb.addMenu("&Translate")
         for a in self.translate_actions.values():
             m.addAction(a)
@@ -186,6 +208,7 @@ class MainWindow(PlaybackMixin, QMainWindow):
         self.wave.spec_button.toggled.connect(self.spec_action.setChecked)
         m.addAction(self.spec_action)
         m = mb.addMenu("&Help")
+        m.addAction(self._action("&How to use unimt", self.help, QKeySequence.StandardKey.HelpContents))
         m.addAction(self._action("&About unimt", self.about))
 
         tb = QToolBar("Main", objectName="mainToolbar", movable=False)
@@ -250,6 +273,9 @@ class MainWindow(PlaybackMixin, QMainWindow):
 
     def _loaded(self, path: Path, res: jobs.Result) -> None:
         self.player.set_audio(None)
+        self.unexported.clear()
+        self.banner.reset()
+        self._show_device()          # no model ran for this file (yet)
         self.objects = dict(res.objects)
         self.origin = next(m for m in res.objects if isinstance(m, Modality))
         self.source = path
@@ -292,8 +318,8 @@ class MainWindow(PlaybackMixin, QMainWindow):
 
     def _translated(self, res: jobs.Result) -> None:
         self.objects.update(res.objects)
-        if res.device:
-            self._show_device(res.device)
+        self.unexported.update(m for m in res.objects if isinstance(m, Modality))
+        self._show_device(res.device)     # the device the model ran on, or the setting when none ran
         self._apply_views(res)
         if res.error:
             self._error(res.error)
@@ -332,45 +358,6 @@ class MainWindow(PlaybackMixin, QMainWindow):
         self.workers.add(w)
         w.signals.finished.connect(lambda w=w: self.workers.discard(w))
         self.side_pool.start(w)
-
-    # -- exporting ----------------------------------------------------------------------------------
-    @Slot()
-    def export_dialog(self) -> None:
-        if not self.objects:
-            return
-        stem = self.source.stem if self.source else "score"
-        start = str(Path(self.settings.folder("export")) / stem)
-        path, chosen = QFileDialog.getSaveFileName(self, "Export", start, EXPORT_FILTER,
-                                                   options=QFileDialog.Option.DontConfirmOverwrite)
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += chosen[chosen.index("*") + 1:chosen.index(")")]
-        self.export_to(path)
-
-    def export_to(self, path: str | Path, confirm: bool = True) -> bool:
-        path = Path(path)
-        from model.api import UnimtError, output_format
-
-        try:
-            output_format(path)
-        except UnimtError as exc:
-            self._error(str(exc))
-            return False
-        if confirm and path.exists():
-            answer = QMessageBox.question(self, "Replace the file?", f"{path.name} already exists in "
-                                          f"{path.parent}.\nDo you want to replace it?",
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                          QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
-        self.settings.set_folder("export", path.parent)
-        self.statusBar().showMessage(f"Exporting {path.name}…")
-        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
-                           name="export"),
-                    lambda written: self.statusBar().showMessage(
-                        "Wrote " + ", ".join(Path(p).name for p in written), 10000))
-        return True
 
     # -- jobs ---------------------------------------------------------------------------------------
     def _start(self, worker: Worker, on_result) -> None:
@@ -475,21 +462,18 @@ class MainWindow(PlaybackMixin, QMainWindow):
             a.setToolTip(tip)
         self.export_action.setEnabled(bool(have) and not busy)
         self.cancel_action.setEnabled(busy)
-        can_play = bool(have)      # without an audio output it plays silently: the playhead still moves
+        # without an audio output it plays silently; it needs audio, or something audio can be made from
+        can_play = bool(have) and Modality.AUDIO in self.exportable()
         self.play_action.setEnabled(can_play)
         self.stop_action.setEnabled(can_play)
         self.loop_action.setEnabled(can_play)
         show = self.origin in CANNOT and not can[self.origin] and Modality.NOTATION not in have \
             and Modality.MIDI not in have
         if show:
-            where = f"<code>{caps.looked_in[0]}</code>" if caps.looked_in else "the weights folder"
-            self.banner.setToolTip(caps.problem)
-            if model_ok:
-                self.banner.setToolTip("")
-                self.banner.setText(PARTIAL_MODEL.format(what=CANNOT[self.origin], where=where))
-            else:
-                self.banner.setText(NO_MODEL.format(where=where))
-        self.banner.setVisible(show)
+            what = CANNOT[self.origin]
+            self.banner.setText(PARTIAL_MODEL.format(what=what) if model_ok else
+                                NO_MODEL.format(What=NEEDS_MODEL[self.origin]))
+        self.banner.show_message(show)
 
     def _restore_state(self) -> None:
         geometry, state = self.settings.window_state()
@@ -518,8 +502,11 @@ class MainWindow(PlaybackMixin, QMainWindow):
             self._update_actions()
 
     def about(self) -> None:
-        QMessageBox.about(self, "About unimt", "<b>unimt</b><br>Translate music between score images, "
-                          "MusicXML, MIDI and audio, locally and offline.")
+        QMessageBox.about(self, "About unimt", f"<b>unimt</b> {version()}<br>Translate music between score "
+                          "images, MusicXML, MIDI and audio, locally and offline.")
+
+    def help(self) -> None:
+        QMessageBox.information(self, "How to use unimt", HELP)
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Ask running jobs to stop and wait for them (the mandelbrot example's stop()/wait())."""
@@ -530,6 +517,9 @@ class MainWindow(PlaybackMixin, QMainWindow):
         self.side_pool.waitForDone(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_quit():
+            event.ignore()
+            return
         self.save_state()
         self.shutdown()
         super().closeEvent(event)

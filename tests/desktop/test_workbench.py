@@ -119,3 +119,102 @@ def test_bar_numbers_follow_the_printed_numbering(no_sound_card, window, run_job
         assert f"measure {printed}" in window.score.info.text()
     window.seek(view.times[4] + 1.0)                         # inside printed bar 4
     assert "measure 4" in window.score.info.text()
+
+
+@pytest.fixture
+def no_model(monkeypatch, tmp_path):
+    """No weights anywhere: as on a fresh install."""
+    import model.inference.weights as weights
+
+    monkeypatch.setenv("UNIMT_WEIGHTS", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(weights, "PACKAGED_WEIGHTS", tmp_path / "not-shipped")
+
+
+def _developer_words(text: str) -> list[str]:
+    return [w for w in ("--", "/", "\\\\", "UNIMT_", "weights", "Error", "pass ") if w in text]
+
+
+def test_a_scan_without_a_model_says_so_in_words_and_offers_only_what_can_be_made(
+    no_model, window, run_job, samples, dialogs, qtbot, tmp_path
+):
+    run_job(lambda: window.open_file(samples / "study.png"))
+    banner = window.banner
+    assert banner.isVisibleTo(window) and "No model installed" in banner.text()
+    assert "Reading score images" in banner.text()
+    assert _developer_words(banner.text().replace("</b>", "")) == [], banner.text()
+    assert _developer_words(banner.toolTip()) == []
+    # Export offers the pages (PDF, PNG, SVG) and nothing the missing model would have to make
+    assert window.exportable() == [Modality.IMAGE]
+    offered = window.export_filter()
+    assert "PDF" in offered and "PNG" in offered and "SVG" in offered
+    assert "MusicXML" not in offered and "MIDI" not in offered and "audio" not in offered
+    assert not window.play_action.isEnabled()            # nothing to play without the model
+    assert window.export_to(tmp_path / "scan.mid") is False
+    assert len(dialogs.warnings) == 1 and _developer_words(dialogs.warnings[0]) == [], dialogs.warnings
+    run_job(lambda: window.export_to(tmp_path / "scan.pdf"))
+    assert (tmp_path / "scan.pdf").stat().st_size > 100
+    run_job(lambda: window.translate("midi"))            # forced anyway: one message, in words
+    assert len(dialogs.warnings) == 2 and "model" in dialogs.warnings[1]
+    assert _developer_words(dialogs.warnings[1]) == [], dialogs.warnings[1]
+    # the banner can be closed, stays closed for this file, and comes back for the next
+    qtbot.mouseClick(banner.close_button, Qt.MouseButton.LeftButton)
+    assert not banner.isVisibleTo(window)
+    window._update_actions()
+    assert not banner.isVisibleTo(window)
+    run_job(lambda: window.open_file(samples / "study.png"))
+    assert banner.isVisibleTo(window)
+
+
+def test_model_device_is_cleared_when_no_model_ran(window, run_job, samples):
+    window._show_device("cpu")                            # as after a scan read on the CPU
+    assert "ran on: CPU" in window.device_label.text()
+    run_job(lambda: window.open_file(samples / "study.musicxml"))
+    assert "ran on" not in window.device_label.text()
+    window._show_device("cpu")
+    run_job(lambda: window.translate("midi"))             # the quantiser-free route: no model step
+    assert "ran on" not in window.device_label.text()
+
+
+def test_about_shows_the_version_and_settings_are_under_edit(window, monkeypatch):
+    from importlib.metadata import version
+
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "about", staticmethod(lambda parent, title, text: shown.append(text)))
+    window.about()
+    assert version("unimt") in shown[0]
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert window.settings_action in menus["Edit"].actions()
+    assert window.settings_action not in menus["File"].actions()
+    assert "Edit > Settings" in (__import__("pathlib").Path(__file__).parents[2] / "README.md").read_text()
+
+
+def test_quit_with_unexported_results_asks(window, run_job, samples, dialogs, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    B = QMessageBox.StandardButton
+    run_job(lambda: window.open_file(samples / "study.musicxml"))
+    run_job(lambda: window.translate("midi"))
+    assert window.unexported == {Modality.MIDI}
+    for answer in (B.Cancel, B.No):
+        dialogs.answer = answer
+        assert window.close() is False
+        assert window.isVisible()
+    assert len(dialogs.questions) == 2 and "MIDI" in dialogs.questions[0]
+    run_job(lambda: window.export_to(tmp_path / "study.mid"))
+    assert window.unexported == set()
+    dialogs.answer = B.Cancel
+    assert window.close() is True and not window.isVisible()   # nothing unexported: no question
+    assert len(dialogs.questions) == 2
+
+
+def test_quit_discarding_unexported_results(window, run_job, samples, dialogs):
+    from PySide6.QtWidgets import QMessageBox
+
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    run_job(lambda: window.translate("audio"))
+    dialogs.answer = QMessageBox.StandardButton.Discard
+    assert window.close() is True and not window.isVisible()
+    assert len(dialogs.questions) == 1 and "audio" in dialogs.questions[0]
