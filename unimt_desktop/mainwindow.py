@@ -40,6 +40,7 @@ OPEN_FILTER = ("All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.fla
 TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
            "all": [Modality.NOTATION, Modality.MIDI, Modality.AUDIO]}
 CANNOT = {Modality.IMAGE: "read score images", Modality.AUDIO: "transcribe recordings"}
+MIN_SIZE = (960, 600)
 NEEDS_MODEL = {Modality.IMAGE: "Reading score images", Modality.AUDIO: "Transcribing recordings"}
 PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> It was trained for other translations; a "
                  "later version of the model will add this one. Everything else works.")
@@ -80,6 +81,7 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setObjectName("unimtMainWindow")
         self.resize(1500, 920)
+        self.setMinimumSize(*MIN_SIZE)     # every control stays reachable (tests/desktop/test_workbench.py)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)           # one translation at a time
         self.side_pool = QThreadPool(self)
@@ -216,16 +218,17 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
         tb.addAction(self.open_action)
         tb.addAction(self.export_action)
         tb.addSeparator()
-        tb.addWidget(QLabel("  Translate: "))
-        for a in self.translate_actions.values():
-            tb.addAction(a)
-        tb.addSeparator()
+        # the transport before Translate: a narrow window pushes Translate, never Play, into the overflow
         tb.addAction(self.play_action)
         tb.addAction(self.stop_action)
         tb.addAction(self.loop_action)
         self.time_label = QLabel("0:00.0")
         self.time_label.setStyleSheet("font-family: monospace; font-size: 13px; padding: 0 10px;")
         tb.addWidget(self.time_label)
+        tb.addSeparator()
+        tb.addWidget(QLabel("  Translate: "))
+        for a in self.translate_actions.values():
+            tb.addAction(a)
         self.addToolBar(tb)
         self.toolbar = tb
 

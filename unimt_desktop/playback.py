@@ -33,8 +33,7 @@ class PlaybackMixin:
         if Modality.AUDIO in self.objects:
             self.player.toggle()
             if self.player.playing and self.player.silent:
-                self._say_silent()
-                self.statusBar().showMessage(SILENT + ".", 8000)
+                self._say_silent()      # (the status bar's right end, where it stays)
         elif self.objects and not self.busy():
             self._play_after = True
             self.translate("audio")

@@ -151,7 +151,7 @@ def test_playback_without_an_audio_device(window, run_job, samples, monkeypatch)
     run_job(lambda: window.open_file(samples / "study.wav"))
     monkeypatch.setattr(window.player, "_device", False)
     window.toggle_play()
-    assert "No audio output found: playing silently" in window.statusBar().currentMessage()
+    assert window.audio_label.text() == "No audio output found: playing silently"
     assert window.player.playing and window.player.silent     # on the clock, without sound
     window.toggle_play()
     window.seek(2.5)  # the playhead still moves

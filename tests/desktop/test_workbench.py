@@ -51,7 +51,6 @@ def test_silent_clock_plays_through_all_three_panes(no_sound_card, window, run_j
     run_job(lambda: window.play_action.trigger())  # Play first makes the performance, then plays it
     assert Modality.AUDIO in window.objects and Modality.MIDI in window.objects
     assert window.player.playing and window.player.silent
-    assert window.statusBar().currentMessage().startswith(SILENT)
     assert window.audio_label.isVisible() and window.audio_label.text() == SILENT
     assert "Error" not in window.audio_label.toolTip() and "-1" not in window.audio_label.toolTip()
     start = _heads(window)
@@ -218,3 +217,70 @@ def test_quit_discarding_unexported_results(window, run_job, samples, dialogs):
     dialogs.answer = QMessageBox.StandardButton.Discard
     assert window.close() is True and not window.isVisible()
     assert len(dialogs.questions) == 1 and "audio" in dialogs.questions[0]
+
+
+def _clipped(window) -> list[str]:
+    """The controls that do not fit where they are: toolbar overflow, header widgets cut off."""
+    from PySide6.QtWidgets import QToolButton
+
+    bad = []
+    ext = window.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    if ext is not None and ext.isVisible():
+        bad.append("toolbar overflow")
+    for action in window.toolbar.actions():
+        w = window.toolbar.widgetForAction(action)
+        if w is not None and action.isVisible() and not action.isSeparator() and not w.isVisible():
+            bad.append(f"toolbar: {action.text()}")
+    for pane in (window.score, window.roll, window.wave):
+        header = pane.header
+        for w in [pane.title, *pane.header_widgets]:
+            cut = w.geometry().right() > header.width() or w.width() < w.minimumSizeHint().width()
+            if w.isVisible() and cut:
+                bad.append(f"{pane.title.text()}: {w.text() if hasattr(w, 'text') else type(w).__name__}")
+    return bad
+
+
+def test_the_smallest_window_keeps_every_control_reachable(window, run_job, samples, qtbot):
+    """The busiest state (a scan beside its engraving, doubtful measures, roll, waveform and spectrogram)
+    at the minimum size: nothing in the toolbar overflow, no header control cut off, Play in reach."""
+    from types import SimpleNamespace
+
+    from unimt_desktop.jobs import PageSet
+    from unimt_desktop.mainwindow import MIN_SIZE
+
+    run_job(lambda: window.open_file(samples / "study.musicxml"))
+    run_job(lambda: window.translate("all"))
+    page = window.score._sets["engraved"].pages[0]
+    rec = SimpleNamespace(systems=[(0, (100, 200, 900, 400))], system_measures=[4],
+                          measure_confidence=[0.95, 0.3, 0.99, 0.5])
+    window.score.set_pages("scan", PageSet([page] * 3, 150))
+    window.score._sets["engraved"].recognition = rec
+    window.score.set_pages("engraved", window.score._sets["engraved"])
+    window.wave.spec_button.setChecked(True)
+    assert window.score.mode() == 2 and window.score.doubt_button.isVisibleTo(window)
+    assert (window.minimumWidth(), window.minimumHeight()) == MIN_SIZE
+    window.resize(600, 400)                      # asked smaller, it stays at the minimum
+    qtbot.wait(100)
+    assert (window.width(), window.height()) == MIN_SIZE
+    assert _clipped(window) == []
+    play = window.toolbar.widgetForAction(window.play_action)
+    assert play.isVisible() and window.toolbar.rect().contains(play.geometry())
+    for w in (window.score, window.roll, window.wave):
+        assert w.width() >= 200 and w.height() >= 150, w
+
+
+def test_thumbnails_stay_in_one_scrolling_column(window, run_job, samples, qtbot):
+    from unimt_desktop.jobs import PageSet
+
+    run_job(lambda: window.open_file(samples / "study.png"))
+    page = window.score._sets["scan"].pages[0]
+    window.score.set_pages("scan", PageSet([page] * 9, 150))
+    thumbs = window.score.thumbs
+    qtbot.waitUntil(lambda: thumbs.count() == 9)
+    qtbot.wait(50)
+    xs = {thumbs.visualItemRect(thumbs.item(i)).x() for i in range(9)}
+    assert len(xs) == 1                                         # one column
+    assert thumbs.verticalScrollBar().maximum() > 0             # that scrolls
+    assert thumbs.horizontalScrollBar().maximum() == 0
+    thumbs.scrollToItem(thumbs.item(8))
+    assert thumbs.viewport().rect().intersects(thumbs.visualItemRect(thumbs.item(8)))

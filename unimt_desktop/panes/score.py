@@ -284,7 +284,9 @@ class PageView(QGraphicsView):
 
 
 class ScorePane(Pane):
-    MODES = ("Scan", "Engraved", "Side by side")
+    MODES = ("Scan", "Engraved", "Both")
+    MODE_TIPS = ("Show the scan", "Show the engraved score",
+                 "Show the scan and the engraved score side by side")
 
     def __init__(self, parent=None):
         super().__init__(
@@ -298,6 +300,9 @@ class ScorePane(Pane):
         self.thumbs = QListWidget()
         self.thumbs.setViewMode(QListWidget.ViewMode.IconMode)
         self.thumbs.setFlow(QListWidget.Flow.TopToBottom)
+        self.thumbs.setWrapping(False)      # one column that scrolls, never a clipped second column
+        self.thumbs.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.thumbs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.thumbs.setMovement(QListWidget.Movement.Static)
         self.thumbs.setIconSize(QSize(84, 118))
         self.thumbs.setFixedWidth(118)
@@ -319,11 +324,11 @@ class ScorePane(Pane):
         self.mode_buttons = QButtonGroup(self)
         self.mode_buttons.setExclusive(True)
         for i, name in enumerate(self.MODES):
-            b = QToolButton(text=name, checkable=True, autoRaise=True)
+            b = QToolButton(text=name, checkable=True, autoRaise=True, toolTip=self.MODE_TIPS[i])
             self.mode_buttons.addButton(b, i)
             self.add_header_widget(b)
         self.mode_buttons.idClicked.connect(self.set_mode)
-        self.doubt_button = QToolButton(text="Next doubtful measure", autoRaise=True)
+        self.doubt_button = QToolButton(text="Next doubtful", autoRaise=True)
         self.doubt_button.setToolTip("Jump to the next measure the model was unsure about")
         self.doubt_button.clicked.connect(self._next_doubtful)
         self.add_header_widget(self.doubt_button)
@@ -389,6 +394,8 @@ class ScorePane(Pane):
         b = self.mode_buttons.button(mode)
         if b is not None:
             b.setChecked(True)
+        if mode == 2:
+            self.split.setSizes([1000, 1000])    # scan and engraving get half each
         self._rebuild_thumbs()
         QTimer.singleShot(0, self._fit)
         self._update_controls()
@@ -410,7 +417,16 @@ class ScorePane(Pane):
                     84, 118, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
                 self.thumbs.addItem(QListWidgetItem(QIcon(small), str(i + 1)))
         self.thumbs.blockSignals(False)
-        self.thumbs.setVisible(ps is not None and len(ps.pages) > 1)
+        self._show_thumbs()
+
+    def _show_thumbs(self) -> None:
+        """The page strip shows for several pages, unless the pane is too narrow for it beside two views."""
+        n = self.thumbs.count()
+        self.thumbs.setVisible(n > 1 and (self._mode != 2 or self.width() >= 640))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._show_thumbs()
 
     def _thumb_clicked(self, row: int) -> None:
         self.active_view().show_page(row)
