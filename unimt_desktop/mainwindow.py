@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from model.api import Modality
-from unimt_desktop import jobs
+from unimt_desktop import jobs, timeaxis
 from unimt_desktop.banner import Banner
 from unimt_desktop.drops import DropFilter
 from unimt_desktop.exporting import ExportMixin
@@ -135,6 +135,7 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
         for pane in (self.score, self.roll, self.wave):
             pane.seekRequested.connect(self.seek)
         self.wave.spectrogramRequested.connect(self._compute_spectrogram)
+        timeaxis.link(self.roll, self.wave)
         self.player.positionChanged.connect(self._position_changed)
         self.player.stateChanged.connect(self._play_state)
 
@@ -350,6 +351,8 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
             self.wave.set_data(audio, v["wave"])
             if audio is not None:
                 self.player.set_audio(audio.samples, audio.sample_rate)
+        if "roll" in v or "wave" in v:
+            timeaxis.fit(self.roll, self.wave)
 
     def _compute_spectrogram(self) -> None:
         audio = self.objects.get(Modality.AUDIO)

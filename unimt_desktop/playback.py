@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QStyle
 
 from model.api import Modality
+from unimt_desktop import timeaxis
 from unimt_desktop.panes.common import fmt_time
 
 SILENT = "No audio output found: playing silently"
@@ -59,6 +60,8 @@ class PlaybackMixin:
 
     def _position_changed(self, t: float) -> None:
         self.position = t
+        if self.player.playing:
+            timeaxis.follow(self.roll, self.wave, t)
         self.roll.set_position(t)
         self.wave.set_position(t)
         self.score.set_position(t, follow=self.player.playing)

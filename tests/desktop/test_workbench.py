@@ -284,3 +284,44 @@ def test_thumbnails_stay_in_one_scrolling_column(window, run_job, samples, qtbot
     assert thumbs.horizontalScrollBar().maximum() == 0
     thumbs.scrollToItem(thumbs.item(8))
     assert thumbs.viewport().rect().intersects(thumbs.visualItemRect(thumbs.item(8)))
+
+
+@pytest.mark.parametrize("no_sound_card", ["no device"], indirect=True)
+def test_roll_and_waveform_share_one_time_axis(no_sound_card, window, run_job, chorale, qtbot):
+    """The same range, the same left margin: the one playhead stands at the same x in both panes, zoomed
+    out, zoomed in, and after a seek; playing zoomed in, the view turns the page to follow it."""
+    from unimt_desktop.timeaxis import x_on_screen
+
+    run_job(lambda: window.open_file(chorale))
+    run_job(lambda: window.translate("all"))
+    roll, wave = window.roll.plot, window.wave.wave_plot
+    qtbot.wait(50)
+
+    def same_x(t: float) -> None:
+        window.seek(t)
+        qtbot.wait(20)
+        x_roll = x_on_screen(roll, window.roll.playhead.value())
+        x_wave = x_on_screen(wave, window.wave.playheads[0].value())
+        assert abs(x_roll - x_wave) <= 1.0, (t, x_roll, x_wave)
+        assert roll.getViewBox().viewRange()[0] == pytest.approx(wave.getViewBox().viewRange()[0], abs=0.05)
+
+    end = max(window.roll.data.duration, window.wave.data.duration)
+    x0, x1 = roll.getViewBox().viewRange()[0]
+    assert x0 <= 0.0 and end <= x1 <= end * 1.05          # the whole piece, not past it
+    same_x(7.0)
+    roll.setXRange(5.0, 9.0, padding=0)                    # zoom the roll: the waveform follows
+    qtbot.wait(50)
+    same_x(6.5)
+    roll.getViewBox().scaleBy(x=100)                       # zooming out stops at the piece
+    qtbot.wait(50)
+    x0, x1 = roll.getViewBox().viewRange()[0]
+    assert x0 >= -0.02 * end and x1 <= end * 1.03
+    roll.setXRange(0.0, 2.0, padding=0)
+    window.seek(1.5)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.position > 2.2, timeout=3000)
+    qtbot.wait(100)
+    x0, x1 = roll.getViewBox().viewRange()[0]
+    assert x0 <= window.position <= x1                     # the view followed the playhead
+    window.toggle_play()
+    same_x(window.position)
