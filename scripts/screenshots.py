@@ -117,6 +117,7 @@ def main() -> int:
     wait_job(lambda: window.open_file(samples["png"]))
     shot("07-scan-loaded-no-model")
 
+    window.unexported.clear()    # (closing would ask about the translations not exported)
     window.close()
     app.processEvents()
     return 0

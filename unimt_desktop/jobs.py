@@ -33,6 +33,7 @@ class PageSet:
     measures: list = field(default_factory=list)       # (page, x0, y0, x1, y1) in page pixels, score order
     measure_times: list = field(default_factory=list)  # first start of each measure in seconds
     play_order: list = field(default_factory=list)     # (start s, measure index) as played, repeats included
+    measure_numbers: list = field(default_factory=list)  # each measure's printed number ("0" for a pickup)
 
 
 @dataclass
@@ -88,6 +89,24 @@ class Result:
     error: Optional[str] = None
     device: Optional[str] = None
     capabilities: Any = None   # model.api.Capabilities of the weights in use, read off the GUI thread
+
+
+MODEL_WORDS = ("This needs the unimt model, and the model on this computer cannot do it: none is installed, "
+               "or the one installed was not trained for this step yet. Everything else works.")
+# advice meant for the command line, and what the window says instead
+CLI_ADVICE = {"or pass --soundfont FILE.sf2": "or choose a soundfont in Edit ▸ Settings"}
+
+
+def in_words(exc: BaseException) -> str:
+    """A model error as the window says it: what the musician can do, no command-line flags or folders."""
+    from model.api import ModelUnavailableError
+
+    if isinstance(exc, ModelUnavailableError):
+        return MODEL_WORDS
+    text = str(exc)
+    for cli, gui in CLI_ADVICE.items():
+        text = text.replace(cli, gui)
+    return text
 
 
 class _Steps:
@@ -317,6 +336,21 @@ def measure_times(notation) -> tuple[list[float], list[tuple[float, int]]]:
     return first, order
 
 
+def measure_numbers(notation) -> list[str]:
+    """Each written measure's number as the score prints it: a pickup is 0 (or whatever the file says),
+    a numbered suffix ("12a") is kept; measures without a number count on from the one before."""
+    try:
+        written = list(notation.score.parts[0].getElementsByClass("Measure"))
+    except Exception:
+        return []
+    out, last = [], 0
+    for m in written:
+        number = m.number if isinstance(m.number, int) and (m.number or not out) else last + 1
+        out.append(f"{number}{m.numberSuffix or ''}")
+        last = number
+    return out
+
+
 def views_for(obj, progress=None) -> dict:
     """What the panes draw for one model object (engraving a score is part of it)."""
     from model.api import Modality, TranslateOptions, translate
@@ -339,6 +373,7 @@ def views_for(obj, progress=None) -> dict:
             ps.measure_times = first[:len(ps.measures)]
             ps.measures = ps.measures[:len(ps.measure_times)]
             ps.play_order = [(t, i) for t, i in order if i < len(ps.measures)]
+            ps.measure_numbers = measure_numbers(obj)[:len(ps.measures)]
         return {"engraved": ps, "_image": image}
     if m is Modality.MIDI:
         return {"roll": roll_data(obj)}
@@ -429,7 +464,7 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
             res.views.update(views)
             steps.next()
         if error is not None:
-            res.error = str(error)
+            res.error = in_words(error)
             if not res.objects:
                 raise error
             break
@@ -452,7 +487,7 @@ def export_job(objects: dict, path: str | Path, options=None, *, progress, shoul
     if obj is None:
         res = translate_job(objects, [modality], options, progress=progress, should_stop=should_stop)
         if res.error:
-            raise UnimtError(res.error)
+            raise UnimtError(res.error)    # in words already
         obj = res.objects.get(modality)
         if obj is None:
             raise UnimtError(f"nothing loaded can be turned into {fmt}", path)

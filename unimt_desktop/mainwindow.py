@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from model.api import Modality
-from unimt_desktop import jobs
+from unimt_desktop import jobs, timeaxis
+from unimt_desktop.banner import Banner
 from unimt_desktop.drops import DropFilter
+from unimt_desktop.exporting import ExportMixin
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
-from unimt_desktop.panes.common import fmt_time
+from unimt_desktop.playback import PlaybackMixin
 from unimt_desktop.player import Player
 from unimt_desktop.settings import Settings
 from unimt_desktop.workers import Worker
@@ -35,20 +37,42 @@ OPEN_FILTER = ("All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.fla
                "*.jpeg *.tif *.tiff *.pdf);;Scores (*.musicxml *.xml *.mxl);;"
                "Score images (*.png *.jpg *.jpeg *.tif *.tiff *.pdf);;MIDI (*.mid *.midi);;"
                "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)")
-EXPORT_FILTER = ("MusicXML (*.musicxml);;Compressed MusicXML (*.mxl);;MIDI (*.mid);;WAV audio (*.wav);;"
-                 "FLAC audio (*.flac);;PDF score (*.pdf);;PNG score pages (*.png);;SVG score pages (*.svg)")
 TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
            "all": [Modality.NOTATION, Modality.MIDI, Modality.AUDIO]}
 CANNOT = {Modality.IMAGE: "read score images", Modality.AUDIO: "transcribe recordings"}
-PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> Its weights ({where}) were trained for other "
-                 "translations; weights that {what} will come with a later release, or choose a folder in "
-                 "Settings. Everything else works.")
-NO_MODEL = ("<b>No model installed.</b> Reading score images and transcribing recordings need the unimt "
-            "model weights, which are not installed yet. Put them in {where} or choose a folder in Settings. "
-            "Everything else works.")
+MIN_SIZE = (960, 600)
+NEEDS_MODEL = {Modality.IMAGE: "Reading score images", Modality.AUDIO: "Transcribing recordings"}
+PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> It was trained for other translations; a "
+                 "later version of the model will add this one. Everything else works.")
+NO_MODEL = ("<b>No model installed.</b> {What} needs the unimt model, which is not installed on this "
+            "computer. Everything else works. If you have the model, choose its folder in Edit ▸ Settings.")
+HELP = """<h3>unimt</h3>
+<p>Open or drop a score (MusicXML), a scan or PDF, a MIDI file or a recording on any pane: it opens in
+the pane of its kind, and <b>Translate</b> fills the others.</p>
+<ul>
+<li><b>Score</b>: the scan and the engraved score, side by side when there are both. Click a bar to play from
+it; the bar playing is shaded. Ctrl+wheel zooms.</li>
+<li><b>Piano roll</b>: the notes, coloured by part. Click to play from there; drag and wheel to move and
+zoom.</li>
+<li><b>Audio</b>: the waveform, and the spectrogram under it. Click to play from there.</li>
+</ul>
+<p><b>Shortcuts</b>: Space play/pause · L loop what the roll or waveform shows · Ctrl+O open · Ctrl+E export ·
+Ctrl+1/2/3/4 translate to score/MIDI/audio/all · Esc cancel.</p>
+<p>Without a sound card, playback runs silently: the playhead still moves through every pane.</p>"""
 
 
-class MainWindow(QMainWindow):
+def version() -> str:
+    """The installed unimt's version ("version unknown" when it runs from a source tree not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _version
+
+    try:
+        return _version("unimt")
+    except PackageNotFoundError:
+        return "(version unknown)"
+
+
+class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
     jobFinished = Signal(str)   # job name, after its result (or error) is applied
 
     def __init__(self, settings: Optional[Settings] = None, parent=None):
@@ -57,6 +81,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setObjectName("unimtMainWindow")
         self.resize(1500, 920)
+        self.setMinimumSize(*MIN_SIZE)     # every control stays reachable (tests/desktop/test_workbench.py)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)           # one translation at a time
         self.side_pool = QThreadPool(self)
@@ -69,6 +94,7 @@ class MainWindow(QMainWindow):
         self.origin: Optional[Modality] = None
         self.last_error: Optional[str] = None
         self._play_after = False
+        self.unexported: set[Modality] = set()   # what translations made and no export has written yet
         self.position = 0.0
         self.player = Player(self)
 
@@ -87,10 +113,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(right)
         self.splitter.setSizes([680, 820])
         self.splitter.setHandleWidth(6)
-        self.banner = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
-        self.banner.setStyleSheet("background: #fff4d6; color: #5a4300; border-bottom: 1px solid #e5c97a;"
-                                  "padding: 8px 12px;")
-        self.banner.hide()
+        self.banner = Banner()
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -112,6 +135,7 @@ class MainWindow(QMainWindow):
         for pane in (self.score, self.roll, self.wave):
             pane.seekRequested.connect(self.seek)
         self.wave.spectrogramRequested.connect(self._compute_spectrogram)
+        timeaxis.link(self.roll, self.wave)
         self.player.positionChanged.connect(self._position_changed)
         self.player.stateChanged.connect(self._play_state)
 
@@ -170,9 +194,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addAction(self.export_action)
         m.addSeparator()
-        m.addAction(self.settings_action)
-        m.addSeparator()
         m.addAction(self.quit_action)
+        m = mb.addMenu("&Edit")
+        m.addAction(self.settings_action)
         m = mb.addMenu("&Translate")
         for a in self.translate_actions.values():
             m.addAction(a)
@@ -187,6 +211,7 @@ class MainWindow(QMainWindow):
         self.wave.spec_button.toggled.connect(self.spec_action.setChecked)
         m.addAction(self.spec_action)
         m = mb.addMenu("&Help")
+        m.addAction(self._action("&How to use unimt", self.help, QKeySequence.StandardKey.HelpContents))
         m.addAction(self._action("&About unimt", self.about))
 
         tb = QToolBar("Main", objectName="mainToolbar", movable=False)
@@ -194,16 +219,17 @@ class MainWindow(QMainWindow):
         tb.addAction(self.open_action)
         tb.addAction(self.export_action)
         tb.addSeparator()
-        tb.addWidget(QLabel("  Translate: "))
-        for a in self.translate_actions.values():
-            tb.addAction(a)
-        tb.addSeparator()
+        # the transport before Translate: a narrow window pushes Translate, never Play, into the overflow
         tb.addAction(self.play_action)
         tb.addAction(self.stop_action)
         tb.addAction(self.loop_action)
         self.time_label = QLabel("0:00.0")
         self.time_label.setStyleSheet("font-family: monospace; font-size: 13px; padding: 0 10px;")
         tb.addWidget(self.time_label)
+        tb.addSeparator()
+        tb.addWidget(QLabel("  Translate: "))
+        for a in self.translate_actions.values():
+            tb.addAction(a)
         self.addToolBar(tb)
         self.toolbar = tb
 
@@ -233,14 +259,6 @@ class MainWindow(QMainWindow):
                  "mps": "GPU (Apple)"}.get(d, d)
         self.device_label.setText(f"Model {'ran on' if resolved else 'device'}: {label}")
 
-    def _check_audio(self) -> None:
-        """Find out (after the window is up) whether there is an audio output; say so when there is none."""
-        if not self.player.available():
-            self.audio_label.setText("Playback off: no audio output")
-            self.audio_label.setToolTip(self.player.reason)
-            self.audio_label.show()
-            self._update_actions()
-
     # -- files --------------------------------------------------------------------------------------
     @Slot()
     def open_dialog(self) -> None:
@@ -259,6 +277,9 @@ class MainWindow(QMainWindow):
 
     def _loaded(self, path: Path, res: jobs.Result) -> None:
         self.player.set_audio(None)
+        self.unexported.clear()
+        self.banner.reset()
+        self._show_device()          # no model ran for this file (yet)
         self.objects = dict(res.objects)
         self.origin = next(m for m in res.objects if isinstance(m, Modality))
         self.source = path
@@ -301,8 +322,8 @@ class MainWindow(QMainWindow):
 
     def _translated(self, res: jobs.Result) -> None:
         self.objects.update(res.objects)
-        if res.device:
-            self._show_device(res.device)
+        self.unexported.update(m for m in res.objects if isinstance(m, Modality))
+        self._show_device(res.device)     # the device the model ran on, or the setting when none ran
         self._apply_views(res)
         if res.error:
             self._error(res.error)
@@ -313,7 +334,7 @@ class MainWindow(QMainWindow):
         if self._play_after:
             self._play_after = False
             if Modality.AUDIO in self.objects:
-                self.player.play()
+                self.toggle_play()
 
     def _apply_views(self, res: jobs.Result) -> None:
         v = res.views
@@ -330,6 +351,8 @@ class MainWindow(QMainWindow):
             self.wave.set_data(audio, v["wave"])
             if audio is not None:
                 self.player.set_audio(audio.samples, audio.sample_rate)
+        if "roll" in v or "wave" in v:
+            timeaxis.fit(self.roll, self.wave)
 
     def _compute_spectrogram(self) -> None:
         audio = self.objects.get(Modality.AUDIO)
@@ -341,45 +364,6 @@ class MainWindow(QMainWindow):
         self.workers.add(w)
         w.signals.finished.connect(lambda w=w: self.workers.discard(w))
         self.side_pool.start(w)
-
-    # -- exporting ----------------------------------------------------------------------------------
-    @Slot()
-    def export_dialog(self) -> None:
-        if not self.objects:
-            return
-        stem = self.source.stem if self.source else "score"
-        start = str(Path(self.settings.folder("export")) / stem)
-        path, chosen = QFileDialog.getSaveFileName(self, "Export", start, EXPORT_FILTER,
-                                                   options=QFileDialog.Option.DontConfirmOverwrite)
-        if not path:
-            return
-        if not Path(path).suffix:
-            path += chosen[chosen.index("*") + 1:chosen.index(")")]
-        self.export_to(path)
-
-    def export_to(self, path: str | Path, confirm: bool = True) -> bool:
-        path = Path(path)
-        from model.api import UnimtError, output_format
-
-        try:
-            output_format(path)
-        except UnimtError as exc:
-            self._error(str(exc))
-            return False
-        if confirm and path.exists():
-            answer = QMessageBox.question(self, "Replace the file?", f"{path.name} already exists in "
-                                          f"{path.parent}.\nDo you want to replace it?",
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                          QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
-        self.settings.set_folder("export", path.parent)
-        self.statusBar().showMessage(f"Exporting {path.name}…")
-        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
-                           name="export"),
-                    lambda written: self.statusBar().showMessage(
-                        "Wrote " + ", ".join(Path(p).name for p in written), 10000))
-        return True
 
     # -- jobs ---------------------------------------------------------------------------------------
     def _start(self, worker: Worker, on_result) -> None:
@@ -450,55 +434,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(msg, 10000)
         QMessageBox.warning(self, APP_NAME, msg)
 
-    # -- playback -----------------------------------------------------------------------------------
-    @Slot()
-    def toggle_play(self) -> None:
-        if not self.player.available():
-            self.statusBar().showMessage(f"Playback is off: {self.player.reason}.", 8000)
-            self._update_actions()
-            return
-        if Modality.AUDIO in self.objects:
-            if not self.player.toggle() and self.player.reason:
-                self.statusBar().showMessage(f"Playback is off: {self.player.reason}.", 8000)
-                self._update_actions()
-        elif self.objects and not self.busy():
-            self._play_after = True
-            self.translate("audio")
-
-    @Slot()
-    def stop_playback(self) -> None:
-        self.player.pause()
-        self.seek(0.0)
-
-    @Slot()
-    def toggle_loop(self) -> None:
-        if self.loop_action.isChecked():
-            vb = (self.wave.wave_plot if self.wave.has_content() else self.roll.plot).getViewBox()
-            x0, x1 = vb.viewRange()[0]
-            self.player.set_loop(max(0.0, x0), x1)
-            self.statusBar().showMessage(f"Looping {fmt_time(max(0.0, x0))} to {fmt_time(x1)}.", 5000)
-        else:
-            self.player.set_loop(None)
-
-    @Slot(float)
-    def seek(self, t: float) -> None:
-        if self.player.has_audio():
-            self.player.seek(t)
-        else:
-            self._position_changed(t)
-
-    def _position_changed(self, t: float) -> None:
-        self.position = t
-        self.roll.set_position(t)
-        self.wave.set_position(t)
-        self.score.set_position(t, follow=self.player.playing)
-        self.time_label.setText(fmt_time(t))
-
-    def _play_state(self, playing: bool) -> None:
-        SP = QStyle.StandardPixmap
-        self.play_action.setIcon(self.style().standardIcon(SP.SP_MediaPause if playing else SP.SP_MediaPlay))
-        self.play_action.setText("Pause" if playing else "Play")
-
     # -- state --------------------------------------------------------------------------------------
     def _capabilities(self):
         """What the weights in use can do: as the last job read it (off the GUI thread), else read now."""
@@ -533,23 +468,18 @@ class MainWindow(QMainWindow):
             a.setToolTip(tip)
         self.export_action.setEnabled(bool(have) and not busy)
         self.cancel_action.setEnabled(busy)
-        can_play = bool(have) and self.player.available() is not False
+        # without an audio output it plays silently; it needs audio, or something audio can be made from
+        can_play = bool(have) and Modality.AUDIO in self.exportable()
         self.play_action.setEnabled(can_play)
         self.stop_action.setEnabled(can_play)
         self.loop_action.setEnabled(can_play)
-        if self.player._available is False:
-            self.play_action.setToolTip(f"Playback is off: {self.player.reason}")
         show = self.origin in CANNOT and not can[self.origin] and Modality.NOTATION not in have \
             and Modality.MIDI not in have
         if show:
-            where = f"<code>{caps.looked_in[0]}</code>" if caps.looked_in else "the weights folder"
-            self.banner.setToolTip(caps.problem)
-            if model_ok:
-                self.banner.setToolTip("")
-                self.banner.setText(PARTIAL_MODEL.format(what=CANNOT[self.origin], where=where))
-            else:
-                self.banner.setText(NO_MODEL.format(where=where))
-        self.banner.setVisible(show)
+            what = CANNOT[self.origin]
+            self.banner.setText(PARTIAL_MODEL.format(what=what) if model_ok else
+                                NO_MODEL.format(What=NEEDS_MODEL[self.origin]))
+        self.banner.show_message(show)
 
     def _restore_state(self) -> None:
         geometry, state = self.settings.window_state()
@@ -578,8 +508,11 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
     def about(self) -> None:
-        QMessageBox.about(self, "About unimt", "<b>unimt</b><br>Translate music between score images, "
-                          "MusicXML, MIDI and audio, locally and offline.")
+        QMessageBox.about(self, "About unimt", f"<b>unimt</b> {version()}<br>Translate music between score "
+                          "images, MusicXML, MIDI and audio, locally and offline.")
+
+    def help(self) -> None:
+        QMessageBox.information(self, "How to use unimt", HELP)
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """Ask running jobs to stop and wait for them (the mandelbrot example's stop()/wait())."""
@@ -590,6 +523,9 @@ class MainWindow(QMainWindow):
         self.side_pool.waitForDone(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_quit():
+            event.ignore()
+            return
         self.save_state()
         self.shutdown()
         super().closeEvent(event)

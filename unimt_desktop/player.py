@@ -1,8 +1,10 @@
 """Playback with sounddevice: one position (seconds) that every pane's playhead follows.
 
 The audio callback runs on PortAudio's thread and only copies samples; a QTimer on the GUI thread
-publishes the position. Without an output device (or without PortAudio) playback is unavailable and
-``reason`` says why; everything else in the app keeps working.
+publishes the position. Without an output device (no sound card, no PortAudio, a stream that will not
+open) playback goes on silently: a monotonic clock (QElapsedTimer) advances the position instead of the
+sound card, so the playhead still moves through every pane, and ``reason`` says in words why there is no
+sound.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
 
 
 def _first_line(exc: Exception) -> str:
@@ -34,21 +36,34 @@ class Player(QObject):
         self.playing = False
         self.reason = ""
         self._lock = threading.Lock()
-        self._available: Optional[bool] = None
+        self.detail = ""         # PortAudio's own words, for a log or a bug report
+        self._device: Optional[bool] = None
+        self.silent = False      # playing on the clock, without sound
+        self.clock = QElapsedTimer()
+        self._clock_frame = 0    # the frame the clock started from
         self.timer = QTimer(self, interval=33, timeout=self._tick)
 
     # -- device
-    def available(self) -> bool:
-        if self._available is None:
+    def has_output(self) -> bool:
+        """Whether there is an audio output to play on (asked once; without one playback is silent)."""
+        if self._device is None:
             try:
                 import sounddevice as sd
 
                 sd.query_devices(kind="output")
-                self._available = True
-            except Exception as exc:  # PortAudio missing, no device: playback off, the rest works
-                self.reason = f"no audio output device ({_first_line(exc)})"
-                self._available = False
-        return self._available
+                self._device = True
+            except Exception as exc:  # PortAudio missing, no device: silent playback, the rest works
+                self._no_output(exc)
+        return self._device
+
+    def _no_output(self, exc: Exception) -> None:
+        self._device = False
+        self.detail = _first_line(exc)
+        self.reason = "no audio output found"
+
+    def available(self) -> bool:
+        """Playback always works: with sound when there is an output, silently on a clock otherwise."""
+        return True
 
     # -- content
     def set_audio(self, samples: Optional[np.ndarray], sample_rate: int = 44100) -> None:
@@ -69,13 +84,33 @@ class Player(QObject):
         return len(self.samples) / self.sample_rate if self.has_audio() else 0.0
 
     def position(self) -> float:
+        self._advance_clock()
         return self.frame / self.sample_rate if self.sample_rate else 0.0
 
     def seek(self, t: float) -> None:
         with self._lock:
             n = len(self.samples) if self.samples is not None else 0
             self.frame = int(max(0, min(n, round(t * self.sample_rate))))
+        self._restart_clock()
         self.positionChanged.emit(self.position())
+
+    # -- the silent clock
+    def _restart_clock(self) -> None:
+        self._clock_frame = self.frame
+        self.clock.restart()
+
+    def _advance_clock(self) -> None:
+        """Silent playback: move the frame on by the time the clock has run, looping as the sound would."""
+        if not (self.silent and self.playing and self.clock.isValid()):
+            return
+        frame = self._clock_frame + int(self.clock.elapsed() * self.sample_rate / 1000)
+        n = len(self.samples) if self.samples is not None else 0
+        if self.loop is not None and frame >= self.loop[1] > self.loop[0]:
+            a, b = self.loop
+            frame = a + (frame - b) % (b - a)
+            self._clock_frame = frame
+            self.clock.restart()
+        self.frame = min(frame, n)
 
     def set_loop(self, start: Optional[float], end: Optional[float] = None) -> None:
         with self._lock:
@@ -86,28 +121,35 @@ class Player(QObject):
 
     # -- transport
     def play(self) -> bool:
-        if not self.has_audio() or not self.available():
+        """Start playing: on the audio output, or silently on the clock when there is none."""
+        if not self.has_audio():
             return False
-        import sounddevice as sd
-
         if self.frame >= len(self.samples):
             self.frame = 0
-        try:
-            if self.stream is None:
-                self.stream = sd.OutputStream(samplerate=self.sample_rate, channels=self.samples.shape[1],
-                                              dtype="float32", callback=self._callback)
-            self.stream.start()
-        except Exception as exc:
-            self.reason = f"cannot play audio ({_first_line(exc)})"
-            self._available = False
-            self._close()
-            return False
+        self.silent = not (self.has_output() and self._start_stream())
+        if self.silent:
+            self._restart_clock()
         self.playing = True
         self.timer.start()
         self.stateChanged.emit(True)
         return True
 
+    def _start_stream(self) -> bool:
+        try:
+            import sounddevice as sd
+
+            if self.stream is None:
+                self.stream = sd.OutputStream(samplerate=self.sample_rate, channels=self.samples.shape[1],
+                                              dtype="float32", callback=self._callback)
+            self.stream.start()
+            return True
+        except Exception as exc:  # PortAudioError and friends: no sound, but the clock plays on
+            self._no_output(exc)
+            self._close()
+            return False
+
     def pause(self) -> None:
+        self._advance_clock()
         if self.stream is not None:
             try:
                 self.stream.stop()
@@ -115,6 +157,7 @@ class Player(QObject):
                 self._close()
         was = self.playing
         self.playing = False
+        self.silent = False
         self.timer.stop()
         if was:
             self.stateChanged.emit(False)
@@ -159,7 +202,7 @@ class Player(QObject):
             self.frame = i + n
 
     def _tick(self) -> None:
-        self.positionChanged.emit(self.position())
+        self.positionChanged.emit(self.position())   # (silently: the clock moves the frame on)
         if (
             self.playing
             and self.samples is not None

@@ -23,9 +23,10 @@ class WorkerSignals(QObject):
 
 def one_line(exc: BaseException) -> str:
     from model.api import UnimtError
+    from unimt_desktop.jobs import in_words
 
     if isinstance(exc, UnimtError):
-        return str(exc)
+        return in_words(exc)
     if isinstance(exc, MemoryError):
         return "not enough memory for this job"
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]

@@ -147,8 +147,8 @@ def transcribe_streamed(
     """Audio -> MIDI through the note head, reading the recording from its file segment by segment."""
     import torch
 
+    from model.batching import Example, collate
     from model.notes import notes_to_midi, window_starts
-    from model.training.batching import Example, collate
 
     c = engine.mel_config
     fps = int(round(c.frames_per_second))

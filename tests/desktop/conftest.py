@@ -91,6 +91,7 @@ def window(qtbot, dialogs):
     w.resize(1400, 900)
     w.show()
     yield w
+    w.unexported.clear()    # closing at teardown must not ask (a real message box would wait for a click)
     w.shutdown()
 
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 PLAYHEAD = QColor("#e0457b")
 ACCENT = QColor("#3b6fd8")
@@ -13,6 +21,21 @@ QFrame#paneHeader { background: palette(window); border-bottom: 1px solid palett
 QLabel#paneTitle { font-weight: 600; font-size: 13px; }
 QLabel#paneInfo { color: palette(placeholder-text); }
 """
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when its text does not fit (it gives way to the controls)."""
+
+    def __init__(self, text: str = "", **kwargs):
+        super().__init__(text, **kwargs)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        align = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.style().drawItemText(p, self.rect(), align, self.palette(), self.isEnabled(), text,
+                                  self.foregroundRole())
 
 
 class Pane(QFrame):
@@ -26,7 +49,8 @@ class Pane(QFrame):
         self.header = QFrame(objectName="paneHeader")
         self.header.setStyleSheet(HEADER_QSS)
         self.title = QLabel(title, objectName="paneTitle")
-        self.info = QLabel("", objectName="paneInfo")
+        # the info gives way first in a narrow pane (it ends in "…"; the controls beside it are never cut)
+        self.info = ElidedLabel("", objectName="paneInfo")
         self.header_layout = QHBoxLayout(self.header)
         self.header_layout.setContentsMargins(10, 5, 6, 5)
         self.header_layout.addWidget(self.title)

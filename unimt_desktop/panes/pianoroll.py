@@ -150,7 +150,9 @@ class PianoRollPane(Pane):
         self.legend.setMinimumWidth(self.legend.sizeHint().width())
         lo = float(data.notes[:, 2].min()) - 3 if n else 48
         hi = float(data.notes[:, 2].max()) + 3 if n else 84
-        self.plot.getViewBox().setLimits(xMax=max(data.duration, 1.0) + 5)
+        # never zoomed out past the notes (an octave either side) nor the piece (the window fits the time)
+        self.plot.getViewBox().setLimits(xMax=max(data.duration, 1.0) + 5, yMin=max(0.0, lo - 12),
+                                         yMax=min(128.0, hi + 12))
         self.plot.setXRange(0, min(max(data.duration, 1.0), 30.0), padding=0.01)
         self.plot.setYRange(lo, hi, padding=0)
         self.show_body(True)

@@ -63,6 +63,7 @@ class PageView(QGraphicsView):
         self.auto_fit = True
         self.measures: list = []
         self.times: list[float] = []
+        self.numbers: list[str] = []   # printed measure numbers ("0" for a pickup)
         self.order: list = []          # (start, measure index) as played
         self._order_t: list[float] = []
         self.playing_item = None
@@ -78,6 +79,7 @@ class PageView(QGraphicsView):
         self._fit_pending = True
         self._page = -1
         self.measures, self.times, self.playing_item, self._playing = [], [], None, -1
+        self.numbers = []
         self.order, self._order_t = [], []
 
     def set_pages(self, pages: list[np.ndarray]) -> None:
@@ -170,9 +172,13 @@ class PageView(QGraphicsView):
             self.currentPageChanged.emit(i)
 
     # -- the playing measure (engraved scores: boxes from Verovio's SVG, times from the score)
-    def set_measures(self, measures: list, times: list[float], order: list | None = None) -> None:
-        """``times``: first start of each measure; ``order``: (start, measure) as played, with repeats."""
+    def set_measures(self, measures: list, times: list[float], order: list | None = None,
+                     numbers: list | None = None) -> None:
+        """``times``: first start of each measure; ``order``: (start, measure) as played, with repeats;
+        ``numbers``: the printed measure numbers (counted from 1 when the score has none)."""
         self.measures, self.times = list(measures), list(times)
+        numbers = list(numbers or [])
+        self.numbers = numbers + [str(i + 1) for i in range(len(numbers), len(self.times))]
         self.order = sorted(order) if order else [(t, i) for i, t in enumerate(self.times)]
         self._order_t = [t for t, _ in self.order]
         self._playing = -1
@@ -188,7 +194,8 @@ class PageView(QGraphicsView):
 
         if not self.times or self._pending:
             return -1
-        k = max(0, bisect.bisect_right(self._order_t, t) - 1)
+        # a seek lands on a whole sample, up to half a sample before the bar's start: allow a millisecond
+        k = max(0, bisect.bisect_right(self._order_t, t + 1e-3) - 1)
         i = self.order[k][1] if self.order else 0
         if i == self._playing:
             return i
@@ -205,6 +212,10 @@ class PageView(QGraphicsView):
         if follow:
             self.ensureVisible(r, 20, 40)
         return i
+
+    def number(self, i: int) -> str:
+        """The printed number of measure ``i`` (index in score order)."""
+        return self.numbers[i] if 0 <= i < len(self.numbers) else str(i + 1)
 
     def mousePressEvent(self, event) -> None:
         self._press = event.position()
@@ -273,7 +284,9 @@ class PageView(QGraphicsView):
 
 
 class ScorePane(Pane):
-    MODES = ("Scan", "Engraved", "Side by side")
+    MODES = ("Scan", "Engraved", "Both")
+    MODE_TIPS = ("Show the scan", "Show the engraved score",
+                 "Show the scan and the engraved score side by side")
 
     def __init__(self, parent=None):
         super().__init__(
@@ -287,6 +300,9 @@ class ScorePane(Pane):
         self.thumbs = QListWidget()
         self.thumbs.setViewMode(QListWidget.ViewMode.IconMode)
         self.thumbs.setFlow(QListWidget.Flow.TopToBottom)
+        self.thumbs.setWrapping(False)      # one column that scrolls, never a clipped second column
+        self.thumbs.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.thumbs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.thumbs.setMovement(QListWidget.Movement.Static)
         self.thumbs.setIconSize(QSize(84, 118))
         self.thumbs.setFixedWidth(118)
@@ -308,11 +324,11 @@ class ScorePane(Pane):
         self.mode_buttons = QButtonGroup(self)
         self.mode_buttons.setExclusive(True)
         for i, name in enumerate(self.MODES):
-            b = QToolButton(text=name, checkable=True, autoRaise=True)
+            b = QToolButton(text=name, checkable=True, autoRaise=True, toolTip=self.MODE_TIPS[i])
             self.mode_buttons.addButton(b, i)
             self.add_header_widget(b)
         self.mode_buttons.idClicked.connect(self.set_mode)
-        self.doubt_button = QToolButton(text="Next doubtful measure", autoRaise=True)
+        self.doubt_button = QToolButton(text="Next doubtful", autoRaise=True)
         self.doubt_button.setToolTip("Jump to the next measure the model was unsure about")
         self.doubt_button.clicked.connect(self._next_doubtful)
         self.add_header_widget(self.doubt_button)
@@ -330,6 +346,7 @@ class ScorePane(Pane):
             v.zoomChanged.connect(self._update_info)
             v.currentPageChanged.connect(self._page_changed)
         self._doubt = -1
+        self.position = 0.0      # the playhead's time (s): the playing measure is shaded
         self._mode = 1
         self._sets: dict[str, object] = {}
         self._update_controls()
@@ -347,7 +364,7 @@ class ScorePane(Pane):
                 rec = getattr(pageset, "recognition", None)
                 self.scan.set_recognition(rec)
                 view.set_measures(getattr(pageset, "measures", []), getattr(pageset, "measure_times", []),
-                                  getattr(pageset, "play_order", []))
+                                  getattr(pageset, "play_order", []), getattr(pageset, "measure_numbers", []))
         has_scan, has_eng = (
             "scan" in self._sets and self._sets["scan"],
             "engraved" in self._sets and self._sets["engraved"],
@@ -377,6 +394,8 @@ class ScorePane(Pane):
         b = self.mode_buttons.button(mode)
         if b is not None:
             b.setChecked(True)
+        if mode == 2:
+            self.split.setSizes([1000, 1000])    # scan and engraving get half each
         self._rebuild_thumbs()
         QTimer.singleShot(0, self._fit)
         self._update_controls()
@@ -398,7 +417,16 @@ class ScorePane(Pane):
                     84, 118, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
                 self.thumbs.addItem(QListWidgetItem(QIcon(small), str(i + 1)))
         self.thumbs.blockSignals(False)
-        self.thumbs.setVisible(ps is not None and len(ps.pages) > 1)
+        self._show_thumbs()
+
+    def _show_thumbs(self) -> None:
+        """The page strip shows for several pages, unless the pane is too narrow for it beside two views."""
+        n = self.thumbs.count()
+        self.thumbs.setVisible(n > 1 and (self._mode != 2 or self.width() >= 640))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._show_thumbs()
 
     def _thumb_clicked(self, row: int) -> None:
         self.active_view().show_page(row)
@@ -432,10 +460,11 @@ class ScorePane(Pane):
         if n:
             parts.append(f"page {max(0, v._page) + 1} of {n}")
         if self.engraved.playing_item is not None and self.engraved._playing >= 0 and self._mode != 0:
-            parts.append(f"measure {self.engraved._playing + 1}")
+            parts.append(f"measure {self.engraved.number(self.engraved._playing)}")
         self.info.setText("  ·  ".join(parts))
 
     def set_position(self, t: float, follow: bool = False) -> None:
+        self.position = t
         before = self.engraved._playing
         self.engraved.highlight_time(t, follow and self.engraved.isVisible())
         if self.engraved._playing != before:

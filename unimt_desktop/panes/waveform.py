@@ -37,6 +37,7 @@ class WaveformPane(Pane):
             p.getViewBox().setMouseEnabled(x=True, y=False)
             p.scene().sigMouseClicked.connect(lambda ev, p=p: self._clicked(p, ev))
         self.wave_plot.setLabel("bottom", "time", units="s")
+        self.wave_plot.getAxis("left").setStyle(showValues=False)   # raw amplitudes mean nothing to musicians
         self.spec_plot.setXLink(self.wave_plot)
         self.wave_plot.setYRange(-1, 1, padding=0.02)
         self.curve = pg.PlotDataItem(pen=pg.mkPen(WAVE_COLOUR, width=1))

@@ -1,0 +1,117 @@
+"""Export, offering only what can be made, and the question on quitting with results not exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from model.api import Modality
+from unimt_desktop import jobs
+from unimt_desktop.workers import Worker
+
+# (filter entry, the modality it writes), in the order the dialog lists them
+EXPORT_FORMATS = [
+    ("MusicXML (*.musicxml)", Modality.NOTATION),
+    ("Compressed MusicXML (*.mxl)", Modality.NOTATION),
+    ("MIDI (*.mid)", Modality.MIDI),
+    ("WAV audio (*.wav)", Modality.AUDIO),
+    ("FLAC audio (*.flac)", Modality.AUDIO),
+    ("PDF score (*.pdf)", Modality.IMAGE),
+    ("PNG score pages (*.png)", Modality.IMAGE),
+    ("SVG score pages (*.svg)", Modality.IMAGE),
+]
+EXPORT_FILTER = ";;".join(f for f, _ in EXPORT_FORMATS)
+MADE = {Modality.NOTATION: "score", Modality.MIDI: "MIDI", Modality.AUDIO: "audio",
+        Modality.IMAGE: "score pages"}
+
+
+class ExportMixin:
+    """Export for :class:`unimt_desktop.mainwindow.MainWindow`: its objects, settings and jobs."""
+
+    def exportable(self) -> list[Modality]:
+        """The modalities an export can write now: those at hand, and those a route reaches whose model
+        steps the installed weights can do (a scan without a model exports as pages, not as MIDI)."""
+        from model.api import best_route
+
+        have = [m for m in self.objects if isinstance(m, Modality)]
+        if not have:
+            return []
+        caps = self._capabilities()
+        out = []
+        for m in (Modality.NOTATION, Modality.MIDI, Modality.AUDIO, Modality.IMAGE):
+            if m in have or (m is Modality.IMAGE and "engraved" in self.objects):
+                out.append(m)
+                continue
+            route = best_route(have, m)
+            if route and all(not e.needs_model or (caps.available and caps.can(e.src.value)) for e in route):
+                out.append(m)
+        return out
+
+    def export_filter(self) -> str:
+        can = set(self.exportable())
+        return ";;".join(f for f, m in EXPORT_FORMATS if m in can)
+
+    def export_dialog(self) -> None:
+        if not self.objects:
+            return
+        stem = self.source.stem if self.source else "score"
+        start = str(Path(self.settings.folder("export")) / stem)
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", start, self.export_filter(),
+                                                   options=QFileDialog.Option.DontConfirmOverwrite)
+        if not path:
+            return
+        if not Path(path).suffix and "*" in chosen:
+            path += chosen[chosen.index("*") + 1:chosen.index(")")]
+        self.export_to(path)
+
+    def export_to(self, path: str | Path, confirm: bool = True) -> bool:
+        path = Path(path)
+        from model.api import UnimtError, output_format
+
+        try:
+            modality, _ = output_format(path)
+        except UnimtError:
+            kind = f"{path.suffix} files" if path.suffix else "a file without an extension"
+            self._error(f"unimt cannot write {kind}. Choose one of the formats the Export dialog lists.")
+            return False
+        if modality not in self.exportable():
+            self._error(f"This cannot be exported as {MADE[modality]} here: making it needs the unimt model, "
+                        "and the model installed cannot do that step.")
+            return False
+        if confirm and path.exists():
+            answer = QMessageBox.question(self, "Replace the file?", f"{path.name} already exists in "
+                                          f"{path.parent}.\nDo you want to replace it?",
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.settings.set_folder("export", path.parent)
+        self.statusBar().showMessage(f"Exporting {path.name}…")
+        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
+                           name="export"),
+                    lambda written, m=modality: self._exported(m, written))
+        return True
+
+    def _exported(self, modality: Modality, written: list) -> None:
+        self.unexported.discard(modality)
+        self.statusBar().showMessage("Wrote " + ", ".join(Path(p).name for p in written), 10000)
+
+    # -- quitting with results not exported
+    def confirm_quit(self) -> bool:
+        """True when the window may close: nothing made is unexported, or the user says to discard it."""
+        if not self.unexported:
+            return True
+        names = [MADE[m] for m in (Modality.NOTATION, Modality.MIDI, Modality.AUDIO) if m in self.unexported]
+        what = " and ".join(names) if len(names) < 3 else f"{names[0]}, {names[1]} and {names[2]}"
+        src = f" from {self.source.name}" if self.source else ""
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Quit without exporting?",
+            f"The {what} made{src} {'has' if len(names) == 1 else 'have'} not been exported. "
+            f"Quit anyway and lose {'it' if len(names) == 1 else 'them'}, or export first?",
+            B.Save | B.Discard | B.Cancel, B.Cancel)
+        if answer == B.Save:
+            self.export_dialog()
+            return False
+        return answer == B.Discard
