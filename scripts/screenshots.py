@@ -115,7 +115,11 @@ def main() -> int:
     wait_job(lambda: window.open_file(samples["wav"]))
     shot("06-audio-loaded-no-model")
     wait_job(lambda: window.open_file(samples["png"]))
-    shot("07-scan-loaded-no-model")
+    shot("07-scan-loaded")
+    wait_job(lambda: window.translate("all"))     # scan -> score -> MIDI -> audio (weights that read scans)
+    window.seek(4.0)
+    settle()
+    shot("08-scan-to-all")
 
     window.unexported.clear()    # (closing would ask about the translations not exported)
     window.close()
