@@ -36,9 +36,11 @@ def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, 
 
     pool = load_pool(Path(pool_path))
     musescore = load_musescore(Path(musescore_dir))
-    for n, (strip, target) in enumerate(stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore), 1):
+    for n, (strip, target) in enumerate(
+        stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore), 1
+    ):
         queue.put((strip, target))
-        if n % 3000 == 0:     # the pool and the engravings may still be growing (builds running beside)
+        if n % 3000 == 0:  # the pool and the engravings may still be growing (builds running beside)
             pool[:] = load_pool(Path(pool_path))
             musescore[:] = load_musescore(Path(musescore_dir))
 
@@ -55,8 +57,8 @@ def batches(queue, budget: int, max_items: int, slots: int):
         start = int(np.random.randint(0, len(buf)))
         width = ((buf[start][0].shape[1] + 63) // 64) * 64
         n = max(1, min(max_items, budget // max(width, 1)))
-        chosen = buf[max(0, start - n + 1):start + 1]
-        del buf[max(0, start - n + 1):start + 1]
+        chosen = buf[max(0, start - n + 1) : start + 1]
+        del buf[max(0, start - n + 1) : start + 1]
         yield collate(chosen)
 
 
@@ -66,7 +68,7 @@ def collate(items) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
     width = max(((s.shape[1] + 63) // 64) * 64 for s, _ in items)
     images = np.zeros((len(items), 1, items[0][0].shape[0], width), np.float32)
     for i, (s, _) in enumerate(items):
-        images[i, 0, :, :s.shape[1]] = s / 255.0
+        images[i, 0, :, : s.shape[1]] = s / 255.0
     widths = torch.tensor([s.shape[1] for s, _ in items])
     targets = torch.tensor([t for _, ts in items for t in ts], dtype=torch.long)
     lengths = torch.tensor([len(ts) for _, ts in items])
@@ -77,7 +79,7 @@ def validation_set(pool_path: Path, count: int = 160, seed: int = 12345) -> list
     """The fixed validation staves (made once, then read from ``data/staff_valset.npz``)."""
     from model.tokenizers.staff_symbols import SYMBOLS, ids
 
-    if VALSET.exists():      # targets are kept as symbol names: the set stays valid when the vocabulary grows
+    if VALSET.exists():  # targets are kept as symbol names: the set stays valid when the vocabulary grows
         data = np.load(VALSET, allow_pickle=False)
         return [(data[f"s{i}"], ids(str(data[f"t{i}"]).split())) for i in range(int(data["n"]))]
     from model.data.staff_images import load_pool, random_excerpt, staff_examples
@@ -92,8 +94,12 @@ def validation_set(pool_path: Path, count: int = 160, seed: int = 12345) -> list
         except Exception:
             continue
     VALSET.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(VALSET, n=len(out), **{f"s{i}": s for i, (s, _) in enumerate(out)},
-                        **{f"t{i}": np.asarray(" ".join(SYMBOLS[k] for k in t)) for i, (_, t) in enumerate(out)})
+    np.savez_compressed(
+        VALSET,
+        n=len(out),
+        **{f"s{i}": s for i, (s, _) in enumerate(out)},
+        **{f"t{i}": np.asarray(" ".join(SYMBOLS[k] for k in t)) for i, (_, t) in enumerate(out)},
+    )
     return out
 
 
@@ -106,7 +112,7 @@ def evaluate_ser(model, valset, batch: int = 8) -> float:
     order = sorted(range(len(valset)), key=lambda i: valset[i][0].shape[1])
     with torch.inference_mode():
         for k in range(0, len(order), batch):
-            items = [valset[i] for i in order[k:k + batch]]
+            items = [valset[i] for i in order[k : k + batch]]
             images, widths, _, _ = collate(items)
             decoded = greedy_decode(model(images), model.output_lengths(widths))
             for (ids, _, _), (_, target) in zip(decoded, items):
@@ -135,8 +141,39 @@ def save_best(model, run: Path) -> None:
 
     from model.tokenizers.staff_symbols import SYMBOLS
 
-    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(run / "reader.safetensors"))
+    save_file(
+        {k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(run / "reader.safetensors")
+    )
     (run / "reader.json").write_text(json.dumps({"config": model.config.to_dict(), "symbols": list(SYMBOLS)}))
+
+
+def _restore(model, opt, run: Path, args) -> dict:
+    """Resume from ``RUN/last.pt``, or start from ``--init`` weights, or from scratch; the run's state."""
+    from model.tokenizers.staff_symbols import SYMBOLS
+
+    state = {"step": 0, "hours": 0.0, "best": 1e9}
+    if (run / "last.pt").exists():
+        ck = torch.load(run / "last.pt", weights_only=True)
+        if ck.get("symbols", list(SYMBOLS)) == list(SYMBOLS):
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["opt"])
+        else:  # the vocabulary changed: keep every weight, and the classifier rows of the symbols kept
+            model.load_state_dict(remap_classes(ck["model"], ck["symbols"], model.state_dict()))
+        state = ck["state"]
+        print(f"resumed at step {state['step']} ({state['hours']:.2f} h)", flush=True)
+    elif args.init:  # a fresh run from shipped weights (float16 is enough to go on from)
+        from safetensors.torch import load_file
+
+        old = json.loads((Path(args.init) / "reader.json").read_text())["symbols"]
+        weights = {
+            k: v.to(model.state_dict()[k].dtype)
+            for k, v in load_file(str(Path(args.init) / "reader.safetensors")).items()
+        }
+        model.load_state_dict(
+            remap_classes(weights, old, model.state_dict()) if old != list(SYMBOLS) else weights
+        )
+        print(f"initialised from {args.init}", flush=True)
+    return state
 
 
 def train(args) -> None:
@@ -150,24 +187,27 @@ def train(args) -> None:
     config = ReaderConfig(classes=len(SYMBOLS))
     model = StaffReader(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
-    state = {"step": 0, "hours": 0.0, "best": 1e9}
-    if (run / "last.pt").exists():
-        ck = torch.load(run / "last.pt", weights_only=True)
-        if ck.get("symbols", list(SYMBOLS)) == list(SYMBOLS):
-            model.load_state_dict(ck["model"])
-            opt.load_state_dict(ck["opt"])
-        else:     # the vocabulary changed: keep every weight, and the classifier rows of the symbols kept
-            model.load_state_dict(remap_classes(ck["model"], ck["symbols"], model.state_dict()))
-        state = ck["state"]
-        print(f"resumed at step {state['step']} ({state['hours']:.2f} h)", flush=True)
+    state = _restore(model, opt, run, args)
     valset = validation_set(Path(args.val_pool))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
 
     measures = mp.Value("i", 1)
     queue = mp.Queue(maxsize=256)
-    workers = [mp.Process(target=_worker, args=(queue, args.pool, args.musescore, args.seed * 100 + state["step"] + i,
-                                                measures,
-                                                args.degrade), daemon=True) for i in range(args.workers)]
+    workers = [
+        mp.Process(
+            target=_worker,
+            args=(
+                queue,
+                args.pool,
+                args.musescore,
+                args.seed * 100 + state["step"] + i,
+                measures,
+                args.degrade,
+            ),
+            daemon=True,
+        )
+        for i in range(args.workers)
+    ]
     for w in workers:
         w.start()
     t0, last_val, last_save = time.time(), time.time(), time.time()
@@ -195,8 +235,14 @@ def train(args) -> None:
         if now - last_val > args.val_minutes * 60 or done:
             ser = evaluate_ser(model, valset)
             state["hours"] = hours
-            rec = {"step": state["step"], "hours": round(hours, 4), "loss": round(float(np.mean(losses)), 4),
-                   "val_ser": round(ser, 4), "lr": lr, "measures": measures.value}
+            rec = {
+                "step": state["step"],
+                "hours": round(hours, 4),
+                "loss": round(float(np.mean(losses)), 4),
+                "val_ser": round(ser, 4),
+                "lr": lr,
+                "measures": measures.value,
+            }
             losses = []
             print(json.dumps(rec), flush=True)
             with open(run / "history.jsonl", "a") as f:
@@ -207,8 +253,15 @@ def train(args) -> None:
             last_val = now
         if now - last_save > 300 or done:
             state["hours"] = hours
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
-                        "symbols": list(SYMBOLS)}, run / "last.tmp")
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "state": state,
+                    "symbols": list(SYMBOLS),
+                },
+                run / "last.tmp",
+            )
             (run / "last.tmp").replace(run / "last.pt")
             last_save = now
         if done:
@@ -223,8 +276,10 @@ def ship(run: Path, dest: Path) -> None:
     from safetensors.torch import load_file, save_file
 
     state = load_file(str(run / "reader.safetensors"))
-    small = {k: (v.half() if v.is_floating_point() and "running_" not in k else v).contiguous()
-             for k, v in state.items()}
+    small = {
+        k: (v.half() if v.is_floating_point() and "running_" not in k else v).contiguous()
+        for k, v in state.items()
+    }
     dest.mkdir(parents=True, exist_ok=True)
     save_file(small, str(dest / "reader.safetensors.tmp"))
     (dest / "reader.safetensors.tmp").replace(dest / "reader.safetensors")
@@ -235,12 +290,16 @@ def curve(run: Path, every: float = 0.25) -> str:
     """The learning curve of a run as a Markdown table: validation SER against CPU hours, one row per
     ``every`` hours and the last one."""
     rows = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines() if line.strip()]
-    out = ["| hours (one training thread) | step | max measures | training CTC loss | validation symbol SER |",
-           "| --- | --- | --- | --- | --- |"]
+    out = [
+        "| hours (one training thread) | step | max measures | training CTC loss | validation symbol SER |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     next_at = 0.0
     for i, r in enumerate(rows):
         if r["hours"] >= next_at or i == len(rows) - 1:
-            out.append(f"| {r['hours']:.2f} | {r['step']} | {r['measures']} | {r['loss']:.3f} | {r['val_ser']:.1%} |")
+            out.append(
+                f"| {r['hours']:.2f} | {r['step']} | {r['measures']} | {r['loss']:.3f} | {r['val_ser']:.1%} |"
+            )
             next_at = r["hours"] + every
     return "\n".join(out)
 
@@ -263,9 +322,15 @@ def main(argv=None) -> int:
     ap.add_argument("--degrade", type=float, default=0.5)
     ap.add_argument("--val-minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default=None, help="a weights folder with a reader to start a new run from")
     ap.add_argument("--curve", action="store_true", help="print the run's learning curve and stop")
-    ap.add_argument("--ship", type=Path, default=None, metavar="DIR",
-                    help="write the run's best reader into the weights folder DIR (float16) and stop")
+    ap.add_argument(
+        "--ship",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the run's best reader into the weights folder DIR (float16) and stop",
+    )
     args = ap.parse_args(argv)
     if args.curve:
         print(curve(Path(args.run)))
