@@ -291,7 +291,7 @@ def curve(run: Path, every: float = 0.25) -> str:
     ``every`` hours and the last one."""
     rows = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines() if line.strip()]
     out = [
-        "| hours (one training thread) | step | max measures | training CTC loss | validation symbol SER |",
+        "| training hours (wall clock) | step | max measures | training CTC loss | validation symbol SER |",
         "| --- | --- | --- | --- | --- |",
     ]
     next_at = 0.0
