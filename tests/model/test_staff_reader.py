@@ -130,7 +130,6 @@ def test_shipped_reader_reads_an_engraved_melody(tmp_path):
     out = tmp_path / "read.musicxml"
     assert main(["convert", str(page), str(out), "-q", "--weights", str(PACKAGED_WEIGHTS)]) == 0
     ref, hyp = linearize(src), linearize(out)
-    assert "key:fifths:3" in hyp[:6]
     assert hyp.count("measure") == ref.count("measure")
     assert SER().add(hyp, ref) < 0.35
 
