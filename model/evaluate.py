@@ -41,8 +41,7 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
         unit_scores,
     )
     from model.data.split import corpus_files
-    from model.tokenizers.lmx import _to_root, linearize_chunks
-    from model.tokenizers.lmx_linearize import linearize_parts
+    from model.evaluate_reader import score_chunks
 
     files = sorted(corpus_files(split))
     random.Random(seed).shuffle(files)
@@ -59,21 +58,8 @@ def test_examples(pieces: int, excerpts: int, seed: int, tasks: tuple, log=print
         try:
             scores = unit_scores({"path": str(path), "source": rel}, rng)[:1]
             for score in scores:
-                root = _to_root(score)
-                n = len(linearize_parts(root))
-                starts, s = [], 0
-                while s < n:
-                    starts.append(s)
-                    s += int(rng.integers(1, settings.max_measures + 1))
-                chunks = linearize_chunks(root, starts)
-                for i in sorted(rng.choice(len(starts), size=min(excerpts, len(starts)), replace=False)):
-                    stop = starts[i + 1] if i + 1 < len(starts) else n
-                    if not chunks[i] or len(chunks[i]) > 1000:
-                        continue
-                    for header, array in excerpt_examples(
-                        chunks[i], stop - starts[i], rng, settings, rel, toks
-                    ):
-                        out.append((header, array))
+                for chunk, n_measures in score_chunks(score, rng, excerpts, settings.max_measures):
+                    out += excerpt_examples(chunk, n_measures, rng, settings, rel, toks)
             used += 1
         except Exception as exc:  # a piece music21 cannot parse is skipped, as in training
             log(f"skipped {rel}: {type(exc).__name__}")

@@ -22,13 +22,33 @@ from pathlib import Path
 import numpy as np
 
 
+def score_chunks(score, rng: np.random.Generator, excerpts: int,
+                 max_measures: int) -> list[tuple[list[str], int]]:
+    """(LMX, measures) of ``excerpts`` random chunks of 1 to ``max_measures`` measures of a score, in order;
+    chunks longer than 1,000 tokens are left out. Evaluation's one way of cutting a held-out piece."""
+    from model.tokenizers.lmx import _to_root, linearize_chunks
+    from model.tokenizers.lmx_linearize import linearize_parts
+
+    root = _to_root(score)
+    n = len(linearize_parts(root))
+    starts, s = [], 0
+    while s < n:
+        starts.append(s)
+        s += int(rng.integers(1, max_measures + 1))
+    chunks = linearize_chunks(root, starts)
+    out = []
+    for i in sorted(rng.choice(len(starts), size=min(excerpts, len(starts)), replace=False)):
+        stop = starts[i + 1] if i + 1 < len(starts) else n
+        if chunks[i] and len(chunks[i]) <= 1000:
+            out.append((chunks[i], stop - starts[i]))
+    return out
+
+
 def held_out_excerpts(pieces: int, excerpts: int, seed: int, split: str = "test", max_measures: int = 8,
                       log=print) -> list[tuple[str, list[str]]]:
     """(source, LMX) of excerpts of ``split`` pieces, deterministic for a seed."""
     from model.data.build import unit_scores
     from model.data.split import corpus_files
-    from model.tokenizers.lmx import _to_root, linearize_chunks
-    from model.tokenizers.lmx_linearize import linearize_parts
 
     files = sorted(corpus_files(split))
     random.Random(seed).shuffle(files)
@@ -39,16 +59,7 @@ def held_out_excerpts(pieces: int, excerpts: int, seed: int, split: str = "test"
         rng = np.random.default_rng([seed, k])
         try:
             score = unit_scores({"path": str(path), "source": rel}, rng)[0]
-            root = _to_root(score)
-            n = len(linearize_parts(root))
-            starts, s = [], 0
-            while s < n:
-                starts.append(s)
-                s += int(rng.integers(1, max_measures + 1))
-            chunks = linearize_chunks(root, starts)
-            for i in sorted(rng.choice(len(starts), size=min(excerpts, len(starts)), replace=False)):
-                if chunks[i] and len(chunks[i]) <= 1000:
-                    out.append((rel, chunks[i]))
+            out += [(rel, chunk) for chunk, _ in score_chunks(score, rng, excerpts, max_measures)]
             used += 1
         except Exception as exc:  # a piece music21 cannot parse is skipped, as in training
             log(f"skipped {rel}: {type(exc).__name__}")
