@@ -117,12 +117,10 @@ def window_starts(n_frames: int, window: int, overlap: int) -> list[int]:
     return starts
 
 
-def blend_windows(chunks: list[np.ndarray], starts: list[int], n_frames: int,
-                  overlap: Optional[int] = None) -> np.ndarray:
-    """Average overlapping windows' (t, 88, 4) probabilities into one (n_frames, 88, 4) roll, with a
-    linear cross-fade so each frame trusts the window where it lies further from the edge."""
-    out = np.zeros((n_frames,) + chunks[0].shape[1:], dtype=np.float32)
-    weight = np.zeros((n_frames, 1, 1), dtype=np.float32)
+def add_windows(out: np.ndarray, weight: np.ndarray, chunks, starts, base: int, n_frames: int,
+                overlap: Optional[int]) -> None:
+    """Add windows starting at absolute frames ``starts`` into ``out``/``weight`` (which begin at frame
+    ``base`` of a recording of ``n_frames``), each ramped over ``overlap`` frames at its inner edges."""
     for chunk, s in zip(chunks, starts):
         t = min(len(chunk), n_frames - s)
         ramp = np.ones(t, dtype=np.float32)
@@ -133,6 +131,15 @@ def blend_windows(chunks: list[np.ndarray], starts: list[int], n_frames: int,
                 ramp[:edge] = r
             if s + t < n_frames:
                 ramp[t - edge:] = r[::-1]
-        out[s:s + t] += chunk[:t] * ramp[:, None, None]
-        weight[s:s + t, 0, 0] += ramp
+        out[s - base:s - base + t] += chunk[:t] * ramp[:, None, None]
+        weight[s - base:s - base + t, 0, 0] += ramp
+
+
+def blend_windows(chunks: list[np.ndarray], starts: list[int], n_frames: int,
+                  overlap: Optional[int] = None) -> np.ndarray:
+    """Average overlapping windows' (t, 88, 4) probabilities into one (n_frames, 88, 4) roll, with a
+    linear cross-fade so each frame trusts the window where it lies further from the edge."""
+    out = np.zeros((n_frames,) + chunks[0].shape[1:], dtype=np.float32)
+    weight = np.zeros((n_frames, 1, 1), dtype=np.float32)
+    add_windows(out, weight, chunks, starts, 0, n_frames, overlap)
     return out / np.maximum(weight, 1e-6)

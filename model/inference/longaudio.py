@@ -148,7 +148,7 @@ def transcribe_streamed(
     import torch
 
     from model.batching import Example, collate
-    from model.notes import notes_to_midi, window_starts
+    from model.notes import add_windows, notes_to_midi, window_starts
 
     c = engine.mel_config
     fps = int(round(c.frames_per_second))
@@ -198,7 +198,7 @@ def transcribe_streamed(
         if grow > 0:
             out = np.concatenate([out, np.zeros((grow, 88, 4), np.float32)])
             weight = np.concatenate([weight, np.zeros((grow, 1, 1), np.float32)])
-        _blend(out, weight, chunks, starts[i:j], base, frames.total, overlap)
+        add_windows(out, weight, chunks, starts[i:j], base, frames.total, overlap)
         final = (starts[j] if j < len(starts) else frames.total) - base
         reader.push(out[:final] / np.maximum(weight[:final], 1e-6), last=j >= len(starts))
         out, weight, base = out[final:], weight[final:], base + final
@@ -208,23 +208,3 @@ def transcribe_streamed(
     midi = Midi(notes_to_midi(notes), source=None)
     midi.note_confidence = [n[4] for n in notes]  # type: ignore[attr-defined]
     return midi
-
-
-def _blend(
-    out: np.ndarray, weight: np.ndarray, chunks, starts, base: int, n_frames: int, overlap: int
-) -> None:
-    """Add windows starting at absolute frames ``starts`` into ``out``/``weight`` (which begin at frame
-    ``base``)
-    with :func:`model.notes.blend_windows`'s cross-fade, in place."""
-    for chunk, s in zip(chunks, starts):
-        t = min(len(chunk), n_frames - s)
-        ramp = np.ones(t, dtype=np.float32)
-        edge = min(overlap or 0, t // 2)
-        if edge > 0:
-            r = (np.arange(edge, dtype=np.float32) + 1) / (edge + 1)
-            if s > 0:
-                ramp[:edge] = r
-            if s + t < n_frames:
-                ramp[t - edge :] = r[::-1]
-        out[s - base : s - base + t] += chunk[:t] * ramp[:, None, None]
-        weight[s - base : s - base + t, 0, 0] += ramp
