@@ -29,8 +29,12 @@ def one_line(exc: BaseException) -> str:
         return in_words(exc)
     if isinstance(exc, MemoryError):
         return "not enough memory for this job"
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:      # the system's own words, and the file it names
+        where = f"{exc.filename}: " if exc.filename else ""
+        return (where + exc.strerror[:1].lower() + exc.strerror[1:]).replace("\n", "\\n")[:300]
+    # a failure unimt did not foresee: said in words; the details go to the terminal (printed by the worker)
+    return ("unimt could not finish this job: an unexpected problem "
+            "(details in the terminal output; please report it)")
 
 
 class Worker(QRunnable):

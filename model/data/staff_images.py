@@ -100,11 +100,30 @@ def load_pool(path: Path) -> list[dict]:
     return out
 
 
-def random_excerpt(piece: dict, rng: np.random.Generator, max_measures: int) -> list[str]:
+def random_excerpt(piece: dict, rng: np.random.Generator, max_measures: int, untimed: float = 0.0) -> list[str]:
+    """Measures ``a`` to ``a + k`` of a pool piece, ``k`` at most ``max_measures``; with probability
+    ``untimed`` its opening has no time signature, as every system of a page after the first."""
     n = len(piece["plain"])
     k = int(rng.integers(1, max_measures + 1))
     a = int(rng.integers(0, max(1, n - k + 1)))
-    return piece["headed"][a] + [t for m in piece["plain"][a + 1:a + k] for t in m]
+    head = piece["headed"][a]
+    if rng.random() < untimed:
+        head = without_time(head)
+    return head + [t for m in piece["plain"][a + 1:a + k] for t in m]
+
+
+def without_time(measure: list[str]) -> list[str]:
+    """A measure's LMX without its time signature (``time beats:N beat-type:M [time:SYMBOL]``)."""
+    out, skipping = [], False
+    for t in measure:
+        if t == "time":
+            skipping = True
+            continue
+        if skipping and (t.startswith(("beats:", "beat-type:")) or t in ("time:common", "time:cut")):
+            continue
+        skipping = False
+        out.append(t)
+    return out
 
 
 # -- one excerpt -> strips --------------------------------------------------------------------------
@@ -240,7 +259,8 @@ def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5,
                 yield from strips_of(img, tokens)
                 continue
             piece = pool[int(rng.integers(len(pool)))]
-            examples = staff_examples(random_excerpt(piece, rng, int(max_measures())), rng, degrade_prob)
+            excerpt = random_excerpt(piece, rng, int(max_measures()), untimed=0.2)
+            examples = staff_examples(excerpt, rng, degrade_prob)
         except Exception:  # an excerpt Verovio or the tokenizers cannot take is skipped
             continue
         yield from examples

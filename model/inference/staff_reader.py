@@ -94,17 +94,21 @@ class StaffReaderEngine:
         self.config = ReaderConfig.from_dict(meta["config"])
         self.model = StaffReader(self.config)
         state = {k: v.float() for k, v in load_file(str(folder / READER_WEIGHTS)).items()}
-        self.model.load_state_dict(state)
+        self.model.load_state_dict(state)   # a reader without a header head has no header weights either
         self.model.eval()
         self.torch = torch
 
     def read_strips(self, strips: list[np.ndarray], batch: int = 8):
-        """Greedy CTC reading of strips: per strip (symbol ids, probabilities, output positions)."""
-        from model.omr.crnn import greedy_decode
+        """Greedy CTC reading of strips: per strip (symbol ids, probabilities, output positions). With a
+        header head, the key and time signature at the strips' opening are the head's, its logits summed
+        over the strips (the staves of one system share their key and time)."""
+        from model.omr.crnn import greedy_decode, header_symbols, set_header
+        from model.tokenizers.staff_symbols import SYMBOLS
 
         torch = self.torch
         order = sorted(range(len(strips)), key=lambda i: strips[i].shape[1])
         out: list = [None] * len(strips)
+        key_sum = time_sum = 0
         for k in range(0, len(order), batch):
             idx = order[k:k + batch]
             width = max(((strips[i].shape[1] + 3) // 4) * 4 for i in idx)
@@ -113,9 +117,19 @@ class StaffReaderEngine:
                 x[j, 0, :, :strips[i].shape[1]] = strips[i]
             widths = torch.tensor([strips[i].shape[1] for i in idx])
             with torch.inference_mode():
-                decoded = greedy_decode(self.model(torch.from_numpy(x)), self.model.output_lengths(widths))
+                if self.config.keys:
+                    log_probs, key_logits, time_logits = self.model(torch.from_numpy(x), header=True)
+                    key_sum = key_sum + key_logits.log_softmax(-1).sum(0)
+                    time_sum = time_sum + time_logits.log_softmax(-1).sum(0)
+                else:
+                    log_probs = self.model(torch.from_numpy(x))
+                decoded = greedy_decode(log_probs, self.model.output_lengths(widths))
             for j, i in enumerate(idx):
                 out[i] = decoded[j]
+        if self.config.keys and strips:
+            keys, times = header_symbols(list(SYMBOLS))
+            key, time = keys[int(key_sum.argmax())], times[int(time_sum.argmax())]
+            out = [(set_header(ids, key, time, keys, times), probs, pos) for ids, probs, pos in out]
         return out
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:

@@ -103,22 +103,46 @@ def validation_set(pool_path: Path, count: int = 160, seed: int = 12345) -> list
     return out
 
 
-def evaluate_ser(model, valset, batch: int = 8) -> float:
+def evaluate_ser(model, valset, batch: int = 8) -> tuple[float, float, float]:
+    """(symbol error rate, key signature accuracy, time signature accuracy) of ``model`` on ``valset``,
+    reading as the product does (the header head's key and time where the model has one)."""
     from model.metrics import SER
-    from model.omr.crnn import greedy_decode
+    from model.omr.crnn import greedy_decode, header_labels, header_symbols, set_header
+    from model.tokenizers.staff_symbols import SYMBOLS
 
+    keys, times = header_symbols(list(SYMBOLS))
     model.eval()
     ser = SER()
+    hits = {"key": [], "time": []}
     order = sorted(range(len(valset)), key=lambda i: valset[i][0].shape[1])
     with torch.inference_mode():
         for k in range(0, len(order), batch):
             items = [valset[i] for i in order[k : k + batch]]
             images, widths, _, _ = collate(items)
-            decoded = greedy_decode(model(images), model.output_lengths(widths))
-            for (ids, _, _), (_, target) in zip(decoded, items):
+            if model.config.keys:
+                log_probs, key_logits, time_logits = model(images, header=True)
+            else:
+                log_probs, key_logits, time_logits = model(images), None, None
+            decoded = greedy_decode(log_probs, model.output_lengths(widths))
+            for j, ((ids, _, _), (_, target)) in enumerate(zip(decoded, items)):
+                if key_logits is not None:
+                    ids = set_header(ids, keys[int(key_logits[j].argmax())], times[int(time_logits[j].argmax())],
+                                     keys, times)
                 ser.add(ids, list(target))
+                want = header_labels(list(target), keys, times)
+                got = header_labels(ids, keys, times)
+                for name, w, g in zip(("key", "time"), want, got):
+                    if w >= 0:
+                        hits[name].append(w == g)
     model.train()
-    return ser.value
+    return ser.value, float(np.mean(hits["key"] or [0])), float(np.mean(hits["time"] or [0]))
+
+
+def load_lenient(model, state: dict) -> None:
+    """Load weights made before the header head existed: only the head's own weights may be missing."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("header") for k in missing):
+        raise RuntimeError(f"weights do not fit the reader: missing {missing}, unexpected {unexpected}")
 
 
 def remap_classes(old: dict, old_symbols: list[str], new: dict) -> dict:
@@ -155,10 +179,13 @@ def _restore(model, opt, run: Path, args) -> dict:
     if (run / "last.pt").exists():
         ck = torch.load(run / "last.pt", weights_only=True)
         if ck.get("symbols", list(SYMBOLS)) == list(SYMBOLS):
-            model.load_state_dict(ck["model"])
-            opt.load_state_dict(ck["opt"])
+            load_lenient(model, ck["model"])
+            try:
+                opt.load_state_dict(ck["opt"])
+            except ValueError:   # new parameters (a head added): the optimiser starts afresh
+                pass
         else:  # the vocabulary changed: keep every weight, and the classifier rows of the symbols kept
-            model.load_state_dict(remap_classes(ck["model"], ck["symbols"], model.state_dict()))
+            load_lenient(model, remap_classes(ck["model"], ck["symbols"], model.state_dict()))
         state = ck["state"]
         print(f"resumed at step {state['step']} ({state['hours']:.2f} h)", flush=True)
     elif args.init:  # a fresh run from shipped weights (float16 is enough to go on from)
@@ -169,27 +196,63 @@ def _restore(model, opt, run: Path, args) -> dict:
             k: v.to(model.state_dict()[k].dtype)
             for k, v in load_file(str(Path(args.init) / "reader.safetensors")).items()
         }
-        model.load_state_dict(
-            remap_classes(weights, old, model.state_dict()) if old != list(SYMBOLS) else weights
-        )
+        load_lenient(model, remap_classes(weights, old, model.state_dict()) if old != list(SYMBOLS) else weights)
         print(f"initialised from {args.init}", flush=True)
     return state
 
 
+def _ema_of(model, run: Path, decay: float):
+    """The averaged copy of the weights that is validated and kept (the model itself when ``decay`` is 0)."""
+    if decay <= 0:
+        return model
+    import copy
+
+    ema = copy.deepcopy(model)
+    if (run / "last.pt").exists():
+        ck = torch.load(run / "last.pt", weights_only=True)
+        if "ema" in ck:
+            try:
+                load_lenient(ema, ck["ema"])
+            except RuntimeError:  # the vocabulary changed: start the average from the weights
+                pass
+    ema.eval()
+    return ema
+
+
+@torch.no_grad()
+def _ema_update(ema, model, decay: float) -> None:
+    """Exponential moving average of weights and batch-norm statistics (validation noise halves, and it
+    needs no annealing to read like an annealed model)."""
+    if ema is model:
+        return
+    for e, m in zip(ema.state_dict().values(), model.state_dict().values()):
+        if e.is_floating_point():
+            e.mul_(decay).add_(m, alpha=1 - decay)
+        else:
+            e.copy_(m)
+
+
+def _ce_or_zero(ce, logits, labels):
+    return ce(logits, labels) if (labels >= 0).any() else logits.sum() * 0.0
+
+
 def train(args) -> None:
-    from model.omr.crnn import ReaderConfig, StaffReader
+    from model.omr.crnn import ReaderConfig, StaffReader, header_labels, header_symbols
     from model.tokenizers.staff_symbols import SYMBOLS
 
+    keys, times = header_symbols(list(SYMBOLS))
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
-    config = ReaderConfig(classes=len(SYMBOLS))
+    config = ReaderConfig(classes=len(SYMBOLS), keys=len(keys), times=len(times))
     model = StaffReader(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
     state = _restore(model, opt, run, args)
+    ema = _ema_of(model, run, args.ema)
     valset = validation_set(Path(args.val_pool))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
 
     measures = mp.Value("i", 1)
     queue = mp.Queue(maxsize=256)
@@ -222,24 +285,34 @@ def train(args) -> None:
             lr *= 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
         for g in opt.param_groups:
             g["lr"] = lr
-        log_probs = model(images)
+        log_probs, key_logits, time_logits = model(images, header=True)
+        labels = torch.tensor(
+            [header_labels(t.tolist(), keys, times) for t in torch.split(targets, lengths.tolist())]
+        )
         loss = ctc(log_probs.transpose(0, 1), targets, model.output_lengths(widths), lengths)
+        if (labels >= 0).any():
+            loss = loss + args.header_weight * (
+                _ce_or_zero(ce, key_logits, labels[:, 0]) + _ce_or_zero(ce, time_logits, labels[:, 1])
+            )
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        _ema_update(ema, model, args.ema)
         state["step"] += 1
         losses.append(float(loss.detach()))
         now = time.time()
         done = frac >= 1.0
         if now - last_val > args.val_minutes * 60 or done:
-            ser = evaluate_ser(model, valset)
+            ser, key_acc, time_acc = evaluate_ser(ema, valset)
             state["hours"] = hours
             rec = {
                 "step": state["step"],
                 "hours": round(hours, 4),
                 "loss": round(float(np.mean(losses)), 4),
                 "val_ser": round(ser, 4),
+                "val_key": round(key_acc, 3),
+                "val_time": round(time_acc, 3),
                 "lr": lr,
                 "measures": measures.value,
             }
@@ -249,7 +322,7 @@ def train(args) -> None:
                 f.write(json.dumps(rec) + "\n")
             if ser < state["best"]:
                 state["best"] = ser
-                save_best(model, run)
+                save_best(ema, run)
             last_val = now
         if now - last_save > 300 or done:
             state["hours"] = hours
@@ -257,6 +330,7 @@ def train(args) -> None:
                 {
                     "model": model.state_dict(),
                     "opt": opt.state_dict(),
+                    "ema": ema.state_dict(),
                     "state": state,
                     "symbols": list(SYMBOLS),
                 },
@@ -322,6 +396,8 @@ def main(argv=None) -> int:
     ap.add_argument("--degrade", type=float, default=0.5)
     ap.add_argument("--val-minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--header-weight", type=float, default=0.5, help="weight of the key/time head's loss")
+    ap.add_argument("--ema", type=float, default=0.999, help="decay of the weight average kept (0: none)")
     ap.add_argument("--init", default=None, help="a weights folder with a reader to start a new run from")
     ap.add_argument("--curve", action="store_true", help="print the run's learning curve and stop")
     ap.add_argument(

@@ -148,3 +148,39 @@ def test_reading_assembles_without_invisible_rests():
     assert "print-object:no" not in plain
     assert plain.count("measure") == 2 and plain.count("E5") == plain.count("C4") == plain.count("D5") == 1
     delinearize(plain)
+
+
+def test_header_head_reads_key_and_time_beside_ctc():
+    from model.omr.crnn import header_labels, header_symbols, set_header
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
+
+    keys, times = header_symbols(list(SYMBOLS))
+    assert [SYMBOLS[k] for k in keys] == [f"key:fifths:{i}" for i in range(-7, 8)]
+    assert "time:3/4" in [SYMBOLS[t] for t in times] and len(set(keys) & set(times)) == 0
+    model = StaffReader(ReaderConfig(classes=len(SYMBOLS), slots=3, keys=len(keys), times=len(times))).eval()
+    with torch.no_grad():
+        log_probs, key_logits, time_logits = model(torch.rand(2, 1, STRIP_HEIGHT, 40), header=True)
+    assert log_probs.shape == (2, 30, len(SYMBOLS))          # a strip narrower than the head's reach is padded
+    assert key_logits.shape == (2, 15) and time_logits.shape == (2, len(times))
+
+    read = [SYMBOL_INDEX[s] for s in ["clef:G2", "key:fifths:0", "time:3/4", "C5", "d:quarter", "key:fifths:0"]]
+    fixed = set_header(read, SYMBOL_INDEX["key:fifths:-3"], SYMBOL_INDEX["time:6/8"], keys, times)
+    assert [SYMBOLS[i] for i in fixed][:3] == ["clef:G2", "key:fifths:-3", "time:6/8"]
+    assert SYMBOLS[fixed[-1]] == "key:fifths:0"                # a key change later in the staff is the CTC's
+    assert header_labels(fixed, keys, times) == (keys.index(SYMBOL_INDEX["key:fifths:-3"]),
+                                                 times.index(SYMBOL_INDEX["time:6/8"]))
+    untimed = [i for i in read if SYMBOLS[i] != "time:3/4"]   # no time signature read: none is invented
+    assert set_header(untimed, keys[0], times[0], keys, times)[2] == SYMBOL_INDEX["C5"]
+    assert header_labels(untimed[2:4], keys, times) == (-100, -100)
+
+
+def test_untimed_excerpts_drop_the_whole_time_signature():
+    from model.data.staff_images import random_excerpt, without_time
+    from model.tokenizers.lmx import delinearize
+
+    piece = _pool_piece()
+    tokens = random_excerpt(piece, np.random.default_rng(0), 2, untimed=1.0)
+    assert "time" not in tokens and not any(t.startswith(("beats:", "beat-type:")) for t in tokens)
+    assert "<time" not in delinearize(tokens)
+    assert without_time(["measure", "key:fifths:1", "time", "beats:3", "beat-type:4", "clef:G2"]) == [
+        "measure", "key:fifths:1", "clef:G2"]
