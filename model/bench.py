@@ -142,7 +142,7 @@ def model_bench(
             ScoreImage.from_arrays([page]), ModelOptions(device, str(folder)), Reporter()
         )
         sec = time.perf_counter() - t
-        systems = len(notation.recognition.systems)  # type: ignore[attr-defined]
+        systems = len(notation.recognition.systems)
         results["recognise_page"] = {
             "score": "joplin/maple_leaf_rag page 1, 150 dpi",
             "seconds": round(sec, 2),

@@ -177,7 +177,7 @@ def roll_data(midi) -> RollData:
         k = pm.instruments.index(next(i for i in pm.instruments if i.notes))
         notes[:, 4] = np.where(notes[:, 2] >= SPLIT_PITCH, 0, 1)
         names = [f"{names[k]} (upper)", f"{names[k]} (lower)"]
-    conf = getattr(midi, "note_confidence", None)
+    conf = midi.note_confidence
     confidence = np.asarray(conf, dtype=np.float64) if conf is not None and len(conf) == len(notes) else None
     return RollData(notes, names, float(pm.get_end_time()), confidence)
 

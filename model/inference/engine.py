@@ -153,7 +153,7 @@ class Engine:
             raise UnimtError("the model found no measures on the page", image.source)
         score = decode_tokens(all_tokens)
         notation = Notation(score, source=None)
-        notation.recognition = rec  # type: ignore[attr-defined]
+        notation.recognition = rec
         return notation
 
     # -- performance MIDI -> notation ----------------------------------------------------------------
@@ -204,7 +204,7 @@ class Engine:
         if not tokens:
             raise UnimtError("the model wrote no measures for this performance", midi.source)
         notation = Notation(decode_tokens(tokens), source=None)
-        notation.recognition = Recognition(measure_confidence=measure_confidences(tokens, conf))  # type: ignore[attr-defined]
+        notation.recognition = Recognition(measure_confidence=measure_confidences(tokens, conf))
         return notation
 
     # -- audio --------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ class Engine:
                               onset_threshold=float(self.inference.get("onset_threshold", 0.5)),
                               frame_threshold=float(self.inference.get("frame_threshold", 0.4)))
         midi = Midi(notes_to_midi(notes), source=None)
-        midi.note_confidence = [n[4] for n in notes]  # type: ignore[attr-defined]
+        midi.note_confidence = [n[4] for n in notes]
         return midi
 
 

@@ -206,5 +206,5 @@ def transcribe_streamed(
     report(1, 1, "reading notes")
     notes = sorted(reader.notes, key=lambda n: (n[1], n[0]))
     midi = Midi(notes_to_midi(notes), source=None)
-    midi.note_confidence = [n[4] for n in notes]  # type: ignore[attr-defined]
+    midi.note_confidence = [n[4] for n in notes]
     return midi

@@ -195,5 +195,5 @@ def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notati
     if "measure" not in tokens:
         raise UnimtError("the score reader found no measures on the page", image.source)
     notation = Notation(decode_tokens(tokens), source=None)
-    notation.recognition = read  # type: ignore[attr-defined]
+    notation.recognition = read
     return notation

@@ -63,6 +63,10 @@ class Notation:
     score: Any
     source: Optional[Path] = None
     modality: Modality = field(default=Modality.NOTATION, init=False)
+    #: set when the score was read from images: system boxes per page (``systems``), measures per system
+    #: (``system_measures``), a confidence per measure (``measure_confidence``) and, from the staff
+    #: reader, each measure's box on its page (``measure_boxes``)
+    recognition: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -72,6 +76,9 @@ class Midi:
     pm: Any
     source: Optional[Path] = None
     modality: Modality = field(default=Modality.MIDI, init=False)
+    #: set when the notes were transcribed: one confidence (0..1) per note, in the order of
+    #: ``pm.instruments[i].notes`` for i in order
+    note_confidence: Optional[list] = field(default=None, compare=False, repr=False)
 
     @property
     def duration(self) -> float:
