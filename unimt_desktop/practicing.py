@@ -27,7 +27,6 @@ class PracticeMixin:
         self.practice = rh.Practice(self.settings.tempo_percent / 100.0, self.settings.semitones)
         self.rehearsal: Optional[rh.Rehearsal] = None
         self._rehearsing: Optional[rh.Practice] = None    # what the running rehearsal job makes
-        self._practice_pending = False
         self.plain_views: dict = {}      # the panes' views as written: roll, wave, engraved
         self.bar_sets: dict = {}         # "notation" | "midi": the piece's bars (model.api.Bar), piece time
         self.practice_bar = bar = PracticeBar(self)
@@ -124,8 +123,7 @@ class PracticeMixin:
                 (self._rehearsing == want and self.busy()):
             return
         if self.busy() and self.job.name != "rehearse":
-            self._practice_pending = True     # after the running translation or export
-            return
+            return      # after the running translation or export (_practice_job_finished)
         engrave = want.semitones != 0 and Modality.NOTATION in self.objects and not (
             self.rehearsal is not None and self.rehearsal.practice.semitones == want.semitones
             and self.rehearsal.engraved is not None)
@@ -186,9 +184,8 @@ class PracticeMixin:
                 self.practice = made
                 self.practice_bar.set_values(round(made.tempo * 100), made.semitones, made.muted)
                 self.settings.tempo_percent, self.settings.semitones = round(made.tempo * 100), made.semitones
-        elif self._practice_pending:
-            self._practice_pending = False
-            self.rehearse()
+        elif self.wants_rehearsal():
+            self.rehearse()        # asked for during another job, or put off by it
 
     # -- playing
     def wants_rehearsal(self) -> bool:

@@ -43,8 +43,8 @@ class BarAxis(pg.AxisItem):
         bar = float(np.median(lengths)) if lengths else 1.0
         step = next((s for s in STEPS if s * bar * px >= BAR_PIXELS), STEPS[-1])
         shown = [(i, b) for i, b in enumerate(self.bars) if b.end >= minVal and b.start <= maxVal]
-        levels = [(bar * step, [b.start for i, b in shown if i % step == 0])]
-        beats = [t for _, b in shown for t, k in b.beats if abs(t - b.start) > 1e-6]
+        levels = [(bar * step, [b.start for i, b in shown if i % step == 0 and minVal <= b.start <= maxVal])]
+        beats = [t for _, b in shown for t, k in b.beats if abs(t - b.start) > 1e-6 and minVal <= t <= maxVal]
         if step == 1 and beats:
             beat = bar / max(1, max(len(b.beats) for _, b in shown))
             if beat * px >= BEAT_PIXELS:
