@@ -94,7 +94,7 @@ def test_half_tempo_plays_the_passage_twice_as_long_at_the_same_pitch(window, ru
     assert window.rehearsal is not None and window.last_error is None
     slow = playing_audio(window)
     assert slow.duration - plain.duration == pytest.approx(2.0, abs=0.02)       # 2 s of music became 4 s
-    assert arrival(slow, 659.26) == pytest.approx(2 * arrival(plain, 659.26), abs=0.1)   # E5 comes twice as late
+    assert arrival(slow, 659.26) == pytest.approx(2 * arrival(plain, 659.26), abs=0.1)   # E5: twice as late
     a_plain, a_slow = dominant(plain, 0.1, 0.6), dominant(slow, 0.2, 1.2)
     assert a_plain == pytest.approx(440.0, rel=0.01) and a_slow == pytest.approx(a_plain, rel=0.005)
     # the panes, the ruler and the score follow the scaled time
