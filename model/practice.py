@@ -24,6 +24,10 @@ MIN_TEMPO, MAX_TEMPO = 0.25, 2.0      # 25% to 200% of the written tempo
 MAX_SEMITONES = 12
 CLICK_HZ = (1760.0, 1320.0)           # the first beat of the bar is higher, as on a metronome
 CLICK_SECONDS = 0.05
+# the two spellings of each transposition (semitones up): the one giving the simpler key signature is used
+INTERVALS = {0: ("P1",), 1: ("m2", "A1"), 2: ("M2", "d3"), 3: ("m3", "A2"), 4: ("M3", "d4"), 5: ("P4", "A3"),
+             6: ("A4", "d5"), 7: ("P5", "d6"), 8: ("m6", "A5"), 9: ("M6", "d7"), 10: ("m7", "A6"),
+             11: ("M7", "d8"), 12: ("P8",)}
 
 
 @dataclass(frozen=True)
@@ -188,10 +192,31 @@ def transpose(obj, semitones: int):
     by music21 (key signatures and spelling follow); a MIDI file moves every pitched note."""
     semitones = check_semitones(semitones)
     if isinstance(obj, Notation):
-        return Notation(obj.score.transpose(semitones) if semitones else copy.deepcopy(obj.score), obj.source)
+        if not semitones:
+            return Notation(copy.deepcopy(obj.score), obj.source)
+        return Notation(obj.score.transpose(spelled_interval(obj.score, semitones)), obj.source)
     if isinstance(obj, Midi):
         return Midi(rehearsal(obj, 1.0, semitones).pm, obj.source)
     raise BadInputError("only a score or MIDI can be transposed; a recording is transposed through its MIDI")
+
+
+def spelled_interval(score, semitones: int) -> str:
+    """The interval (music21's name, "-" going down) that moves ``score`` by ``semitones`` into the key with
+    the fewest sharps or flats: up 2 from F sharp minor is G sharp minor (M2, five sharps), not A flat minor
+    (d3, seven flats)."""
+    from music21 import interval
+
+    sign = "-" if semitones < 0 else ""
+    names = [sign + n for n in INTERVALS[abs(int(semitones))]]
+    keys = list(score.recurse().getElementsByClass("KeySignature"))[:8]
+
+    def accidentals(name: str) -> int:
+        i = interval.Interval(name)
+        try:
+            return max((abs(k.transpose(i).sharps) for k in keys), default=0)
+        except Exception:
+            return 99
+    return min(names, key=accidentals)
 
 
 def rehearse(

@@ -38,6 +38,7 @@ class PracticeMixin:
         self.addToolBarBreak()
         self.addToolBar(bar)
         self.rulers = ruler.install(self.roll.plot, self.wave.wave_plot)
+        self.loop_regions = ruler.loop_regions(self.roll.plot, self.wave.wave_plot)
         self._practice_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.rehearse)
         self.jobFinished.connect(self._practice_job_finished)
 
@@ -91,6 +92,7 @@ class PracticeMixin:
         """Bars, the score's measures and the loop in playing time."""
         bars = self.bars()
         ruler.set_bars(self.rulers, bars)
+        self.roll.plot.showGrid(x=not bars, y=False, alpha=0.15)     # bar lines rather than seconds
         self.practice_bar.set_bars([b.number for b in bars])
         ps = self.score._sets.get("engraved")
         if ps is not None and getattr(ps, "measure_times", None):
@@ -235,6 +237,7 @@ class PracticeMixin:
 
     def apply_loop(self, seek: bool = True) -> None:
         span = self.loop_bars() if self.practice_bar.loop.isChecked() else None
+        ruler.show_loop(self.loop_regions, span)
         if span is None:
             if not self.loop_action.isChecked():
                 self.player.set_loop(None)

@@ -10,6 +10,7 @@ import pyqtgraph as pg
 BAR_PIXELS = 26      # the least room a labelled bar gets (otherwise every 2nd, 4th... bar is labelled)
 BEAT_PIXELS = 9      # beats get ticks from this many pixels apart
 BEAT_LABEL_PIXELS = 34
+LOOP_COLOUR, LOOP_EDGE = (224, 69, 123, 28), (224, 69, 123, 140)
 STEPS = (1, 2, 4, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
@@ -71,7 +72,7 @@ def install(*plots) -> list[BarAxis]:
     for plot in plots:
         axis = BarAxis()
         plot.setAxisItems({"top": axis})
-        axis.setGrid(60)
+        axis.setGrid(90)
         axes.append(axis)
     return axes
 
@@ -79,3 +80,23 @@ def install(*plots) -> list[BarAxis]:
 def set_bars(axes: list[BarAxis], bars: list) -> None:
     for axis in axes:
         axis.set_bars(bars)
+
+
+def loop_regions(*plots) -> list[pg.LinearRegionItem]:
+    """A shaded band in each plot for the bars that loop (hidden until a loop is chosen)."""
+    regions = []
+    for plot in plots:
+        region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(LOOP_COLOUR),
+                                     pen=pg.mkPen(LOOP_EDGE, width=1))
+        region.setZValue(-5)
+        region.hide()
+        plot.addItem(region)
+        regions.append(region)
+    return regions
+
+
+def show_loop(regions: list[pg.LinearRegionItem], span) -> None:
+    for region in regions:
+        if span is not None:
+            region.setRegion(span)
+        region.setVisible(span is not None)

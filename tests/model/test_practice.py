@@ -70,6 +70,10 @@ def test_a_transposed_score_is_respelled_in_its_new_key(chorale):
     assert key.sharps == 0                                   # F sharp minor up a minor third: A minor
     assert [p.midi for p in up.score.pitches[:8]] == [p.midi + 3 for p in chorale.score.pitches[:8]]
     assert chorale.score.parts[0].recurse().getElementsByClass("KeySignature")[0].sharps == 3   # unchanged
+    for semitones, sharps in ((2, 5), (-1, -4), (6, -3), (-12, 3)):    # G# minor, F minor, C minor...
+        moved = api.transpose(chorale, semitones).score
+        assert moved.parts[0].recurse().getElementsByClass("KeySignature")[0].sharps == sharps, semitones
+        assert moved.pitches[0].midi == chorale.score.pitches[0].midi + semitones
     with pytest.raises(api.BadInputError):
         api.transpose(api.Audio(np.zeros(10, np.float32), 44100), 2)
 
