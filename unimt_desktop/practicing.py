@@ -168,6 +168,7 @@ class PracticeMixin:
 
     def _show(self, roll, audio, wave, engraved) -> None:
         """Put what plays in the player and the panes (views as the rehearsal or as written)."""
+        self.loop_action.setChecked(False)    # a view loop's times belong to the sound it was set on
         self.player.set_audio(audio.samples if audio is not None else None,
                               audio.sample_rate if audio is not None else 44100)
         self.roll.set_data(roll)
