@@ -16,11 +16,35 @@ from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_form
 from model.io.notation import musicxml_bytes
 from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
 from model.perform import expand_repeats, notation_to_midi, quarters_to_seconds, tempo_map
+from model.practice import (
+    MAX_SEMITONES,
+    MAX_TEMPO,
+    MIN_TEMPO,
+    Bar,
+    bars,
+    click_track,
+    note_parts,
+    part_names,
+    rehearsal,
+    rehearse,
+    transpose,
+)
 from model.quantize import SPLIT_PITCH, one_piano_track_both_hands
 from model.synth import find_soundfont, midi_to_audio
 from model.translate import TranslateOptions, run_route, translate
 
 __all__ = [
+    "Bar",
+    "MAX_SEMITONES",
+    "MAX_TEMPO",
+    "MIN_TEMPO",
+    "bars",
+    "click_track",
+    "note_parts",
+    "part_names",
+    "rehearsal",
+    "rehearse",
+    "transpose",
     "Capabilities",
     "capabilities",
     "Audio",

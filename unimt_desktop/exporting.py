@@ -88,14 +88,16 @@ class ExportMixin:
                 return False
         self.settings.set_folder("export", path.parent)
         self.statusBar().showMessage(f"Exporting {path.name}…")
+        semitones = self.practice.semitones
         self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
-                           name="export"),
-                    lambda written, m=modality: self._exported(m, written))
+                           semitones, name="export"),
+                    lambda written, m=modality: self._exported(m, written, semitones))
         return True
 
-    def _exported(self, modality: Modality, written: list) -> None:
+    def _exported(self, modality: Modality, written: list, semitones: int = 0) -> None:
         self.unexported.discard(modality)
-        self.statusBar().showMessage("Wrote " + ", ".join(Path(p).name for p in written), 10000)
+        moved = f" (transposed {semitones:+d} semitones)" if semitones else ""
+        self.statusBar().showMessage("Wrote " + ", ".join(Path(p).name for p in written) + moved, 10000)
 
     # -- quitting with results not exported
     def confirm_quit(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from model.api import SPLIT_PITCH, one_piano_track_both_hands, quarters_to_seconds, tempo_map
+from model.api import quarters_to_seconds, tempo_map
 
 WAVE_BLOCKS = 2_000_000      # min/max pairs at the finest envelope level (a one-hour file: 80 samples each)
 SPEC_FRAMES = 3000           # spectrogram columns for the whole recording
@@ -155,31 +155,19 @@ def page_set(image, progress=None, recognition=None) -> PageSet:
 
 
 def roll_data(midi) -> RollData:
+    """The notes as the roll draws them, one colour per part (:func:`model.api.part_names`: the tracks, or
+    the two hands of a one-track piano piece)."""
+    from model.api import note_parts, part_names
+
     pm = midi.pm
-    rows, names = [], []
-    for k, inst in enumerate(pm.instruments):
-        name = inst.name.strip() if inst.name and inst.name.strip() else None
-        if name is None:
-            name = "Drums" if inst.is_drum else f"Track {k + 1}"
-        names.append(name)
-        for n in inst.notes:
-            rows.append((n.start, n.end, n.pitch, n.velocity, k))
-    seen: dict[str, int] = {}
-    original = list(names)
-    for k, name in enumerate(original):
-        c = original.count(name)
-        if c > 1:   # two "Piano" tracks are the two staves: upper and lower; more are numbered
-            seen[name] = seen.get(name, 0) + 1
-            names[k] = f"{name} ({('upper', 'lower')[seen[name] - 1]})" if c == 2 else f"{name} {seen[name]}"
+    rows = []
+    for inst, parts in zip(pm.instruments, note_parts(midi)):
+        for n, k in zip(inst.notes, parts):
+            rows.append((n.start, n.end, n.pitch, n.velocity, int(k)))
     notes = np.array(rows, dtype=np.float64).reshape(-1, 5)
-    if one_piano_track_both_hands(pm):
-        # one piano track played by both hands: colour the hands apart, as the score will split them
-        k = pm.instruments.index(next(i for i in pm.instruments if i.notes))
-        notes[:, 4] = np.where(notes[:, 2] >= SPLIT_PITCH, 0, 1)
-        names = [f"{names[k]} (upper)", f"{names[k]} (lower)"]
     conf = midi.note_confidence
     confidence = np.asarray(conf, dtype=np.float64) if conf is not None and len(conf) == len(notes) else None
-    return RollData(notes, names, float(pm.get_end_time()), confidence)
+    return RollData(notes, part_names(midi), float(pm.get_end_time()), confidence)
 
 
 def _mono_chunk(samples: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -353,7 +341,7 @@ def measure_numbers(notation) -> list[str]:
 
 def views_for(obj, progress=None) -> dict:
     """What the panes draw for one model object (engraving a score is part of it)."""
-    from model.api import Modality, TranslateOptions, translate
+    from model.api import Modality, TranslateOptions, bars, translate
 
     m = obj.modality
     if m is Modality.IMAGE:
@@ -365,7 +353,7 @@ def views_for(obj, progress=None) -> dict:
         try:
             image = translate(obj, Modality.IMAGE, TranslateOptions(), progress=progress)
         except UnimtError as exc:   # the score itself is fine: show why it has no engraving
-            return {"engrave_error": str(exc)}
+            return {"engrave_error": str(exc), "bars:notation": bars(obj)}
         ps = page_set(image, progress, getattr(obj, "recognition", None))
         if image.svg_pages:
             ps.measures = measure_boxes(image.svg_pages, [p.shape[:2] for p in ps.pages])
@@ -374,9 +362,9 @@ def views_for(obj, progress=None) -> dict:
             ps.measures = ps.measures[:len(ps.measure_times)]
             ps.play_order = [(t, i) for t, i in order if i < len(ps.measures)]
             ps.measure_numbers = measure_numbers(obj)[:len(ps.measures)]
-        return {"engraved": ps, "_image": image}
+        return {"engraved": ps, "_image": image, "bars:notation": bars(obj)}
     if m is Modality.MIDI:
-        return {"roll": roll_data(obj)}
+        return {"roll": roll_data(obj), "bars:midi": bars(obj)}
     return {"wave": wave_data(obj, progress)}
 
 
@@ -475,11 +463,30 @@ def spectrogram_job(audio, *, progress, should_stop) -> Spectrogram:
     return spectrogram(audio, progress, should_stop)
 
 
-def export_job(objects: dict, path: str | Path, options=None, *, progress, should_stop) -> list:
-    """Write ``path`` (format from its extension), translating first when needed."""
+TRANSPOSE_NOTES = ("A recording cannot be transposed by itself: translate it to MIDI first, then export the "
+                   "transposed MIDI, score or audio.")
+
+
+def transposed(objects: dict, semitones: int) -> dict:
+    """The score and the MIDI moved by ``semitones`` (:func:`model.api.transpose`); pages and audio are
+    left out, so an export makes them again from the transposed notes."""
+    from model.api import Modality, UnimtError, transpose
+
+    out = {m: transpose(objects[m], semitones) for m in (Modality.NOTATION, Modality.MIDI) if m in objects}
+    if not out:
+        raise UnimtError(TRANSPOSE_NOTES)
+    return out
+
+
+def export_job(objects: dict, path: str | Path, options=None, semitones: int = 0, *, progress,
+               should_stop) -> list:
+    """Write ``path`` (format from its extension), translating first when needed; ``semitones`` transposes
+    what is written (the score respelled by music21, MIDI and audio made from the moved notes)."""
     from model.api import Modality, UnimtError, output_format, save
 
     modality, fmt = output_format(Path(path))
+    if semitones:
+        objects = transposed(objects, semitones)
     obj = objects.get(modality)
     prepare_thread()
     if modality is Modality.IMAGE and obj is None:

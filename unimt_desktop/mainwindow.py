@@ -29,6 +29,7 @@ from unimt_desktop.exporting import ExportMixin
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
 from unimt_desktop.playback import PlaybackMixin
 from unimt_desktop.player import Player
+from unimt_desktop.practicing import PracticeMixin
 from unimt_desktop.settings import Settings
 from unimt_desktop.workers import Worker
 
@@ -56,6 +57,11 @@ it; the bar playing is shaded. Ctrl+wheel zooms.</li>
 zoom.</li>
 <li><b>Audio</b>: the waveform, and the spectrogram under it. Click to play from there.</li>
 </ul>
+<p><b>Practice</b> (the second toolbar): <b>Tempo</b> slows down or speeds up (25-200%, the pitch stays);
+<b>Transpose</b> moves the music up or down (what plays, the roll, the score and what Export writes);
+<b>Parts</b> mutes a part or a hand; <b>Loop bars</b> repeats the bars chosen (as numbered in the score);
+<b>Count-in</b> clicks one bar before playing. The ruler above the roll and the waveform counts bars and
+beats.</p>
 <p><b>Shortcuts</b>: Space play/pause · L loop what the roll or waveform shows · Ctrl+O open · Ctrl+E export ·
 Ctrl+1/2/3/4 translate to score/MIDI/audio/all · Esc cancel.</p>
 <p>Without a sound card, playback runs silently: the playhead still moves through every pane.</p>"""
@@ -72,7 +78,7 @@ def version() -> str:
         return "(version unknown)"
 
 
-class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
+class MainWindow(PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
     jobFinished = Signal(str)   # job name, after its result (or error) is applied
 
     def __init__(self, settings: Optional[Settings] = None, parent=None):
@@ -140,6 +146,7 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
         self.player.stateChanged.connect(self._play_state)
 
         self._build_actions()
+        self._build_practice()
         self._build_status()
         self._restore_state()
         self._update_actions()
@@ -282,6 +289,7 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
         self._show_device()          # no model ran for this file (yet)
         self.objects = dict(res.objects)
         self.origin = next(m for m in res.objects if isinstance(m, Modality))
+        self.reset_practice()
         self.source = path
         self.score.clear()
         self.roll.set_data(None)
@@ -353,14 +361,15 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
                 self.player.set_audio(audio.samples, audio.sample_rate)
         if "roll" in v or "wave" in v:
             timeaxis.fit(self.roll, self.wave)
+        self.views_applied(v)
 
     def _compute_spectrogram(self) -> None:
-        audio = self.objects.get(Modality.AUDIO)
+        audio = self.wave.audio          # what plays: as written, or the rehearsal
         if audio is None:
             return
         w = Worker(jobs.spectrogram_job, audio, name="spectrogram")
         w.signals.returned.connect(lambda spec, a=audio: self.wave.set_spectrogram(spec)
-                                   if self.objects.get(Modality.AUDIO) is a else None)
+                                   if self.wave.audio is a else None)
         self.workers.add(w)
         w.signals.finished.connect(lambda w=w: self.workers.discard(w))
         self.side_pool.start(w)
@@ -480,6 +489,7 @@ class MainWindow(PlaybackMixin, ExportMixin, QMainWindow):
             self.banner.setText(PARTIAL_MODEL.format(what=what) if model_ok else
                                 NO_MODEL.format(What=NEEDS_MODEL[self.origin]))
         self.banner.show_message(show)
+        self._update_practice_actions()
 
     def _restore_state(self) -> None:
         geometry, state = self.settings.window_state()

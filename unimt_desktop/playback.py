@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QStyle
 
-from model.api import Modality
 from unimt_desktop import timeaxis
 from unimt_desktop.panes.common import fmt_time
 
@@ -31,10 +30,13 @@ class PlaybackMixin:
         self.audio_label.show()
 
     def toggle_play(self) -> None:
-        if Modality.AUDIO in self.objects:
-            self.player.toggle()
-            if self.player.playing and self.player.silent:
-                self._say_silent()      # (the status bar's right end, where it stays)
+        if self.player.playing:
+            self.player.pause()
+        elif self.wants_rehearsal():     # another tempo, key or parts: play once it is made
+            self._play_after = True
+            self.rehearse()
+        elif self.player.has_audio():
+            self.start_playing()         # (after a count-in when it is on)
         elif self.objects and not self.busy():
             self._play_after = True
             self.translate("audio")
@@ -45,6 +47,7 @@ class PlaybackMixin:
 
     def toggle_loop(self) -> None:
         if self.loop_action.isChecked():
+            self.practice_bar.loop.setChecked(False)    # one loop at a time: the view, not the bars
             vb = (self.wave.wave_plot if self.wave.has_content() else self.roll.plot).getViewBox()
             x0, x1 = vb.viewRange()[0]
             self.player.set_loop(max(0.0, x0), x1)

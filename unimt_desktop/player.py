@@ -5,6 +5,9 @@ publishes the position. Without an output device (no sound card, no PortAudio, a
 open) playback goes on silently: a monotonic clock (QElapsedTimer) advances the position instead of the
 sound card, so the playhead still moves through every pane, and ``reason`` says in words why there is no
 sound.
+
+A count-in (one bar of clicks, made by the model package) can lead into playback: the clicks sound first
+while the position waits where playing starts.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ class Player(QObject):
         self.silent = False      # playing on the clock, without sound
         self.clock = QElapsedTimer()
         self._clock_frame = 0    # the frame the clock started from
+        self.count_in: Optional[np.ndarray] = None   # clicks to sound before playing starts (when set)
+        self._pre: Optional[np.ndarray] = None       # the count-in now sounding
+        self._pre_frame = 0
         self.timer = QTimer(self, interval=33, timeout=self._tick)
 
     # -- device
@@ -89,6 +95,7 @@ class Player(QObject):
 
     def seek(self, t: float) -> None:
         with self._lock:
+            self._pre = None          # a seek ends a count-in
             n = len(self.samples) if self.samples is not None else 0
             self.frame = int(max(0, min(n, round(t * self.sample_rate))))
         self._restart_clock()
@@ -104,6 +111,13 @@ class Player(QObject):
         if not (self.silent and self.playing and self.clock.isValid()):
             return
         frame = self._clock_frame + int(self.clock.elapsed() * self.sample_rate / 1000)
+        if self._pre is not None:      # the count-in first: the position waits
+            self._pre_frame = frame - self._clock_frame
+            if self._pre_frame < len(self._pre):
+                return
+            self._clock_frame -= len(self._pre)     # the clock ran the clicks first
+            frame -= len(self._pre)
+            self._pre = None
         n = len(self.samples) if self.samples is not None else 0
         if self.loop is not None and frame >= self.loop[1] > self.loop[0]:
             a, b = self.loop
@@ -126,6 +140,8 @@ class Player(QObject):
             return False
         if self.frame >= len(self.samples):
             self.frame = 0
+        with self._lock:
+            self._pre, self._pre_frame = self.count_in, 0
         self.silent = not (self.has_output() and self._start_stream())
         if self.silent:
             self._restart_clock()
@@ -148,8 +164,14 @@ class Player(QObject):
             self._close()
             return False
 
+    def counting_in(self) -> bool:
+        """Whether the count-in's clicks are sounding (playback starts after them)."""
+        self._advance_clock()
+        return self.playing and self._pre is not None and self._pre_frame < len(self._pre)
+
     def pause(self) -> None:
         self._advance_clock()
+        self._pre = None
         if self.stream is not None:
             try:
                 self.stream.stop()
@@ -187,6 +209,15 @@ class Player(QObject):
             if x is None:
                 outdata.fill(0)
                 return
+            if self._pre is not None:          # the count-in's clicks, then the music
+                pre, j = self._pre, self._pre_frame
+                k = max(0, min(frames, len(pre) - j))
+                outdata[:k] = pre[j:j + k, :outdata.shape[1]]
+                self._pre_frame = j + k
+                if k == frames:
+                    return
+                self._pre = None
+                outdata, frames = outdata[k:], frames - k
             end = len(x) if self.loop is None else min(len(x), self.loop[1])
             n = max(0, min(frames, end - i))
             outdata[:n] = x[i:i + n]

@@ -86,6 +86,31 @@ class Settings:
     def pdf_dpi(self, value: int) -> None:
         self.store.setValue("files/pdf_dpi", int(value))
 
+    # -- practice (tempo in percent of the written tempo, transposition in semitones, the count-in)
+    @property
+    def tempo_percent(self) -> int:
+        return max(25, min(200, self._int("practice/tempo_percent", 100)))
+
+    @tempo_percent.setter
+    def tempo_percent(self, value: int) -> None:
+        self.store.setValue("practice/tempo_percent", int(value))
+
+    @property
+    def semitones(self) -> int:
+        return max(-12, min(12, self._int("practice/semitones", 0)))
+
+    @semitones.setter
+    def semitones(self, value: int) -> None:
+        self.store.setValue("practice/semitones", int(value))
+
+    @property
+    def count_in(self) -> bool:
+        return self._str("practice/count_in", "false").lower() in ("true", "1")
+
+    @count_in.setter
+    def count_in(self, value: bool) -> None:
+        self.store.setValue("practice/count_in", "true" if value else "false")
+
     # -- files
     def recent_files(self) -> list[str]:
         return self._list("files/recent")

@@ -1,0 +1,86 @@
+"""model.practice through model.api: bars and beats, parts, the rehearsal MIDI, transposition, clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import api
+
+
+@pytest.fixture(scope="module")
+def chorale():
+    from music21 import corpus
+
+    return api.Notation(corpus.parse("bach/bwv66.6"))
+
+
+def test_bars_of_a_score_follow_the_printed_numbers_and_its_pickup(chorale):
+    bars = api.bars(chorale)
+    assert [b.number for b in bars[:4]] == ["0", "1", "2", "3"]
+    pickup, first = bars[0], bars[1]
+    assert pickup.beats == ((0.0, 4),)                       # a one-beat pickup is the bar's 4th beat
+    assert first.start == pytest.approx(pickup.end) and [k for _, k in first.beats] == [1, 2, 3, 4]
+    assert first.beats[1][0] - first.beats[0][0] == pytest.approx((first.end - first.start) / 4)
+    midi = api.notation_to_midi(chorale)
+    assert bars[-1].end == pytest.approx(midi.duration, abs=0.01)
+
+
+def test_bars_of_a_midi_file_come_from_its_beats(chorale):
+    midi = api.notation_to_midi(chorale)
+    bars = api.bars(midi)
+    assert bars[0].number == "1" and len(bars[0].beats) == 4
+    slow = api.bars(api.rehearsal(midi, 0.5))
+    assert [b.start for b in slow] == pytest.approx([2 * b.start for b in bars])
+
+
+def test_a_rehearsal_scales_transposes_and_mutes_without_touching_the_performance(chorale):
+    midi = api.notation_to_midi(chorale)
+    before = [(n.start, n.end, n.pitch) for i in midi.pm.instruments for n in i.notes]
+    names = api.part_names(midi)
+    assert names == ["Soprano", "Alto", "Tenor", "Bass"]
+    r = api.rehearsal(midi, 0.5, -2, muted=[names.index("Bass")])
+    assert [(n.start, n.end, n.pitch) for i in midi.pm.instruments for n in i.notes] == before
+    kept = [(n.start, n.end, n.pitch) for i in midi.pm.instruments[:3] for n in i.notes]
+    got = [(n.start, n.end, n.pitch) for i in r.pm.instruments[:3] for n in i.notes]
+    np.testing.assert_allclose(np.array(got), np.array([(2 * s, 2 * e, p - 2) for s, e, p in kept]))
+    assert r.pm.instruments[3].notes == []
+    with pytest.raises(api.BadInputError):
+        api.rehearsal(midi, 0.2)
+    with pytest.raises(api.BadInputError):
+        api.rehearsal(midi, 1.0, 13)
+
+
+def test_one_piano_track_is_muted_by_hand():
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(0, name="Piano")
+    piano.notes = [pretty_midi.Note(80, p, i * 0.5, i * 0.5 + 0.5) for i, p in enumerate((48, 72, 50, 74))]
+    pm.instruments.append(piano)
+    midi = api.Midi(pm)
+    assert api.part_names(midi) == ["Piano (upper)", "Piano (lower)"]
+    left_out = api.rehearsal(midi, muted=[1])
+    assert [n.pitch for n in left_out.pm.instruments[0].notes] == [72, 74]
+
+
+def test_a_transposed_score_is_respelled_in_its_new_key(chorale):
+    up = api.transpose(chorale, 3)
+    key = up.score.parts[0].recurse().getElementsByClass("KeySignature")[0]
+    assert key.sharps == 0                                   # F sharp minor up a minor third: A minor
+    assert [p.midi for p in up.score.pitches[:8]] == [p.midi + 3 for p in chorale.score.pitches[:8]]
+    assert chorale.score.parts[0].recurse().getElementsByClass("KeySignature")[0].sharps == 3   # unchanged
+    for semitones, sharps in ((2, 5), (-1, -4), (6, -3), (-12, 3)):    # G# minor, F minor, C minor...
+        moved = api.transpose(chorale, semitones).score
+        assert moved.parts[0].recurse().getElementsByClass("KeySignature")[0].sharps == sharps, semitones
+        assert moved.pitches[0].midi == chorale.score.pitches[0].midi + semitones
+    with pytest.raises(api.BadInputError):
+        api.transpose(api.Audio(np.zeros(10, np.float32), 44100), 2)
+
+
+def test_the_click_track_is_one_bar_with_a_click_on_each_beat():
+    clicks = api.click_track(3, 0.4, 8000, channels=2)
+    assert clicks.shape == (3 * 3200, 2) and clicks.dtype == np.float32
+    loud = np.flatnonzero(np.abs(clicks[:, 0]) > 0.3)
+    onsets = loud[np.r_[True, np.diff(loud) > 800]]
+    assert list(onsets // 3200) == [0, 1, 2]
