@@ -232,6 +232,15 @@ def _ema_update(ema, model, decay: float) -> None:
             e.copy_(m)
 
 
+def _save_last(run: Path, model, opt, ema, state: dict) -> None:
+    from model.tokenizers.staff_symbols import SYMBOLS
+
+    ck = {"model": model.state_dict(), "opt": opt.state_dict(), "ema": ema.state_dict(), "state": state,
+          "symbols": list(SYMBOLS)}
+    torch.save(ck, run / "last.tmp")
+    (run / "last.tmp").replace(run / "last.pt")
+
+
 def _ce_or_zero(ce, logits, labels):
     return ce(logits, labels) if (labels >= 0).any() else logits.sum() * 0.0
 
@@ -326,17 +335,7 @@ def train(args) -> None:
             last_val = now
         if now - last_save > 300 or done:
             state["hours"] = hours
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "opt": opt.state_dict(),
-                    "ema": ema.state_dict(),
-                    "state": state,
-                    "symbols": list(SYMBOLS),
-                },
-                run / "last.tmp",
-            )
-            (run / "last.tmp").replace(run / "last.pt")
+            _save_last(run, model, opt, ema, state)
             last_save = now
         if done:
             break
