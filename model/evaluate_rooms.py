@@ -57,9 +57,10 @@ CONDITIONS = {
 }
 
 
-def record(dry: np.ndarray, condition: Condition, rng: np.random.Generator, sr: int = SR) -> tuple[np.ndarray, dict]:
-    """``dry`` recorded in ``condition`` (a held-out room drawn from ``rng``): float32 audio of the same length,
-    peak 0.89 (or silent), and what was measured ({"drr_db", "rt60", "snr_db", "noise"})."""
+def record(dry: np.ndarray, condition: Condition, rng: np.random.Generator,
+           sr: int = SR) -> tuple[np.ndarray, dict]:
+    """``dry`` recorded in ``condition`` (a held-out room drawn from ``rng``): float32 audio of the same
+    length, peak 0.89 (or silent), and what was measured ({"drr_db", "rt60", "snr_db", "noise"})."""
     from model.data.channel import noise, safe
     from model.data.rooms import draw_room, impulse_response, measure_drr, measure_rt60, reverberate
 
@@ -83,7 +84,8 @@ def record(dry: np.ndarray, condition: Condition, rng: np.random.Generator, sr: 
 
 def performances(pieces: int, excerpts: int, seed: int, split: str = "test", log=print) -> list[dict]:
     """Excerpts of ``split`` pieces performed with human timing and dynamics, played by the held-out piano:
-    [{"source", "perf" (PrettyMIDI), "audio" (dry float32), "piano", "dynamics"}], deterministic for a seed."""
+    [{"source", "perf" (PrettyMIDI), "audio" (dry float32), "piano", "dynamics"}], deterministic for a
+    seed."""
     from dataclasses import replace
 
     from music21 import converter
@@ -98,7 +100,7 @@ def performances(pieces: int, excerpts: int, seed: int, split: str = "test", log
 
     bank = pianos("test" if split == "test" else "validation")
     if not bank:
-        raise FileNotFoundError(f"no {split} piano installed (musescore-general-soundfont / csound-soundfont)")
+        raise FileNotFoundError(f"no {split} piano installed (musescore-general-soundfont, csound-soundfont)")
     out = []
     for k, (source, lmx) in enumerate(held_out_excerpts(pieces, excerpts, seed, split, log=log)):
         rng = np.random.default_rng([seed, k, 7919])
@@ -161,7 +163,8 @@ def evaluate_rooms(weights: str | None, pieces: int = 8, excerpts: int = 2, seed
     performed = performances(pieces, excerpts, seed, split, log)
     log(f"{len(performed)} {split} performances in {time.time() - t0:.0f} s")
     recs = recordings(performed, tuple(conditions), seed)
-    report: dict = {"weights": str(folder), "split": split, "pieces": pieces, "excerpts": excerpts, "seed": seed,
+    report: dict = {"weights": str(folder), "split": split, "pieces": pieces, "excerpts": excerpts,
+                    "seed": seed,
                     "piano": performed[0]["piano"] if performed else None,
                     "velocity_range": [min((p["dynamics"][1] for p in performed), default=0),
                                        max((p["dynamics"][2] for p in performed), default=0)],
@@ -194,7 +197,8 @@ def evaluate_rooms(weights: str | None, pieces: int = 8, excerpts: int = 2, seed
 
 def print_table(report: dict, out=sys.stdout) -> None:
     """The report as a table: a row per condition, onset and onset-offset F1 per system."""
-    systems = sorted({s for c in report["conditions"].values() for s in c["systems"]}, key=lambda s: s != "unimt")
+    systems = sorted({s for c in report["conditions"].values() for s in c["systems"]},
+                     key=lambda s: s != "unimt")
     head = " | ".join(f"{s} onset F1 | {s} onset-offset F1" for s in systems)
     print(f"| condition | measured DRR (dB) | RT60 (s) | noise below (dB) | {head} |", file=out)
     print("|" + " --- |" * (4 + 2 * len(systems)), file=out)
@@ -205,7 +209,8 @@ def print_table(report: dict, out=sys.stdout) -> None:
                            for s in systems)
         print(f"| {name} | {rng_.get('drr_db', '-')} | {rng_.get('rt60', '-')} | {rng_.get('snr_db', '-')} | "
               f"{cells} |", file=out)
-    print(f"{report['pieces']} pieces x {report['excerpts']} excerpts ({report['seconds_of_audio']} s of audio), "
+    print(f"{report['pieces']} pieces x {report['excerpts']} excerpts "
+          f"({report['seconds_of_audio']} s of audio), "
           f"piano {report['piano']}, velocities {report['velocity_range']}, {report['seconds']} s", file=out)
 
 

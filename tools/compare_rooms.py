@@ -1,4 +1,4 @@
-"""unimt against basic-pitch on the same recordings of held-out rooms (``unimt eval --only rooms`` plus a peer).
+"""unimt against basic-pitch on the same recordings of held-out rooms (``unimt eval --only rooms`` + a peer).
 
     python -m tools.compare_rooms [--weights DIR] [--pieces 8] [--excerpts 2] [--seed 0]
         [--conditions dry,living,reverberant,drr+10,drr0,drr-6,drr-12]
@@ -44,8 +44,10 @@ json.dump(out, open(sys.argv[2], "w"))
 def basic_pitch_system(python: str, log=print):
     """fn(list of float32 16 kHz arrays) -> list of PrettyMIDI, basic-pitch in ``python``'s environment; None
     when that interpreter cannot import basic-pitch (said why in the log)."""
-    check = subprocess.run([python, "-c", "import basic_pitch, onnxruntime"], capture_output=True, text=True) \
-        if Path(python).exists() else None
+    check = None
+    if Path(python).exists():
+        check = subprocess.run([python, "-c", "import basic_pitch, onnxruntime"], capture_output=True,
+                               text=True)
     if check is None or check.returncode != 0:
         log(f"basic-pitch unavailable in {python}: "
             f"{'no such interpreter' if check is None else check.stderr.strip().splitlines()[-1]}")
@@ -62,8 +64,8 @@ def basic_pitch_system(python: str, log=print):
                 paths.append(str(Path(tmp) / f"{k}.wav"))
                 soundfile.write(paths[-1], np.asarray(a, dtype=np.float32), 16000, subtype="FLOAT")
             (Path(tmp) / "in.json").write_text(json.dumps(paths))
-            res = subprocess.run([python, "-c", RUNNER, str(Path(tmp) / "in.json"), str(Path(tmp) / "out.json")],
-                                 capture_output=True, text=True)
+            res = subprocess.run([python, "-c", RUNNER, str(Path(tmp) / "in.json"),
+                                  str(Path(tmp) / "out.json")], capture_output=True, text=True)
             if res.returncode != 0:
                 raise RuntimeError(f"basic-pitch failed: {res.stderr.strip()[-2000:]}")
             notes = json.loads((Path(tmp) / "out.json").read_text())

@@ -249,7 +249,8 @@ def available_codecs() -> tuple:
     if exe is None:
         return ()
     try:
-        out = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True,
+                             timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
     names = {line.split()[1] for line in out.splitlines() if len(line.split()) > 1}
@@ -264,7 +265,8 @@ def _run_ffmpeg(args: list, data: bytes) -> bytes:
 
 
 def _align(y: np.ndarray, x: np.ndarray, sr: int) -> np.ndarray:
-    """``y`` shifted to line up with ``x`` (cross-correlation within +-100 ms), cut or padded to its length."""
+    """``y`` shifted to line up with ``x`` (cross-correlation within +-100 ms), cut or padded to its
+    length."""
     from scipy.signal import correlate
 
     m = int(0.1 * sr)

@@ -98,7 +98,8 @@ def dynamics(pm, rng: np.random.Generator, level: float | None = None, params: d
     v += np.select([role == 1, role == 2], [rng.uniform(5.0, 20.0), rng.uniform(-12.0, 0.0)],
                    rng.uniform(-25.0, -5.0))
     n_groups = int(group.max()) + 1
-    accent = np.where(rng.random(n_groups) < rng.uniform(1 / 14, 1 / 6), rng.uniform(10.0, 30.0, n_groups), 0.0)
+    accented = rng.random(n_groups) < rng.uniform(1 / 14, 1 / 6)
+    accent = np.where(accented, rng.uniform(10.0, 30.0, n_groups), 0.0)
     first_of = np.array([starts[group == g].min() for g in range(n_groups)])
     gap_before = np.diff(first_of, prepend=-np.inf)
     accent += np.where(gap_before > 0.4, rng.uniform(0.0, 8.0, n_groups), 0.0)

@@ -1,4 +1,4 @@
-"""Pianos to record with: every piano preset of the Debian soundfonts, detuned, and an additive piano made here.
+"""Pianos to record with: every piano preset of the Debian soundfonts, detuned, and an additive piano.
 
 Soundfont pianos (:func:`soundfont_pianos`) are read from each bank's preset headers (the ``phdr`` chunk,
 no samples loaded): General MIDI programs 0-3 (grand, bright, electric grand, honky-tonk) of bank 0 and
@@ -109,8 +109,8 @@ def soundfont_pianos(path: str) -> list[Piano]:
 
 
 def pianos(split: str = "train") -> list[Piano]:
-    """The soundfont pianos of a split (train, validation or test) present on this machine; for test, the first
-    bank of the held-out family found."""
+    """The soundfont pianos of a split (train, validation or test) present on this machine; for test, the
+    first bank of the held-out family found."""
     banks = {"train": TRAIN_BANKS, "validation": VALIDATION_BANKS, "test": TEST_BANKS}[split]
     seen, out = set(), []
     for path in banks:
@@ -193,8 +193,8 @@ def _fluid(pm, piano: Piano, sr: int) -> np.ndarray:
 
 
 def play(pm, piano: Piano, sr: int = 16000) -> np.ndarray:
-    """``pm`` played by ``piano``: mono float32 at ``sr``, peak 0.89 (the level the project's synthesis gives),
-    1.5 s of release after the last event. The labels are ``pm``'s notes as they are."""
+    """``pm`` played by ``piano``: mono float32 at ``sr``, peak 0.89 (the level the project's synthesis
+    gives), 1.5 s of release after the last event. The labels are ``pm``'s notes as they are."""
     y = additive_piano(pm, np.random.default_rng(piano.seed), sr, piano.detune_cents) if piano.path is None \
         else _fluid(pm, piano, sr)
     peak = float(np.abs(y).max()) if y.size else 0.0
@@ -229,7 +229,8 @@ def additive_piano(pm, rng: np.random.Generator, sr: int = 16000, detune_cents: 
     end = max((n.end for i in pm.instruments for n in i.notes), default=0.0)
     out = np.zeros(int((end + 1.5) * sr) + 1)
     inst_rng = {"b0": rng.uniform(1.5e-4, 4.5e-4), "x0": rng.uniform(1 / 9, 1 / 7),
-                "decay": rng.uniform(0.6, 1.6), "tilt": rng.uniform(0.8, 1.4), "damp": rng.uniform(0.04, 0.15),
+                "decay": rng.uniform(0.6, 1.6), "tilt": rng.uniform(0.8, 1.4),
+                "damp": rng.uniform(0.04, 0.15),
                 "thump": rng.uniform(0.01, 0.05)}
     tune = 2.0 ** (detune_cents / 1200.0)
     for inst in pm.instruments:
@@ -272,12 +273,14 @@ def _add_note(out: np.ndarray, pitch: int, vel: int, start: float, off: float, s
     env = 0.7 * np.exp(-t[None, :] / t1[:, None]) + 0.3 * np.exp(-t[None, :] / t2[:, None])
     tone = np.zeros(length)
     for c in cents:
-        phase = 2.0 * np.pi * np.outer(fn * 2.0 ** (c / 1200.0), t) + rng.uniform(0, 2 * np.pi, size=(n.size, 1))
+        phase0 = rng.uniform(0, 2 * np.pi, size=(n.size, 1))
+        phase = 2.0 * np.pi * np.outer(fn * 2.0 ** (c / 1200.0), t) + phase0
         tone += np.sum(amp[:, None] * env * np.sin(phase), axis=0)
     tone /= strings * amp.sum()
     if off - start < dur:                                   # dampers
         k = max(int((off - start) * sr), 0)
         tone[k:] *= np.exp(-np.arange(length - k) / (p["damp"] * sr))
     thump_n = min(length, int(0.03 * sr))
-    tone[:thump_n] += p["thump"] * v * rng.standard_normal(thump_n) * np.exp(-np.arange(thump_n) / (0.004 * sr))
+    thump = rng.standard_normal(thump_n) * np.exp(-np.arange(thump_n) / (0.004 * sr))
+    tone[:thump_n] += p["thump"] * v * thump
     out[i0:i0 + length] += tone * v ** 1.6

@@ -127,8 +127,8 @@ def _place(rng: np.random.Generator, dims: np.ndarray, distance: float) -> tuple
 
 def draw_room(rng: np.random.Generator, drr_db: tuple = (-15.0, 15.0), rt60: tuple = RT60_RANGE,
               held_out: bool = False) -> Room:
-    """A room for a wanted condition: DRR and RT60 drawn uniformly from the ranges given; the room's shape from
-    the training family, or the held-out one when ``held_out``."""
+    """A room for a wanted condition: DRR and RT60 drawn uniformly from the ranges given; the room's shape
+    from the training family, or the held-out one when ``held_out``."""
     t60 = float(rng.uniform(*rt60))
     drr = float(rng.uniform(*drr_db))
     vlo, vhi = _volume_range(t60)
@@ -240,7 +240,7 @@ def _assemble(direct: np.ndarray, refl: np.ndarray, tail: np.ndarray, drr_db: fl
     e_refl, e_tail = float(np.mean(refl[a:b] ** 2)), float(np.mean(tail[a:b] ** 2))
     if e_refl > 0 and e_tail > 0:
         tail = tail * np.sqrt(e_refl / e_tail)
-    # the reflections may grow until the loudest is 3 dB under the direct sound; beyond that only the tail does
+    # the reflections may grow until the loudest is 3 dB under the direct sound; beyond that the tail alone
     g_max = 0.7 / max(float(np.abs(refl).max()), 1e-12)
     g = _gain_for_drr(direct, refl + tail, drr_db, sr, g_max)
     if g < g_max * 0.999:
@@ -290,7 +290,8 @@ def measure_drr(ir: np.ndarray, sr: int = 16000) -> float:
 
 
 def measure_rt60(ir: np.ndarray, sr: int = 16000) -> float:
-    """RT60 (s) from the Schroeder decay curve: a least-squares line from -5 to -25 dB, extrapolated to -60."""
+    """RT60 (s) from the Schroeder decay curve: a least-squares line from -5 to -25 dB, extrapolated to
+    -60 dB."""
     ir = np.asarray(ir, dtype=np.float64)[_direct_peak(ir):]
     edc = np.cumsum((ir ** 2)[::-1])[::-1]
     edc_db = 10.0 * np.log10(np.maximum(edc / max(edc[0], 1e-30), 1e-30))
