@@ -204,6 +204,7 @@ def print_table(report: dict, out=sys.stdout) -> None:
     print("|" + " --- |" * (4 + 2 * len(systems)), file=out)
     for name, c in report["conditions"].items():
         m = c["measured"]
+        m = {k: [round(float(x), 2) + 0.0 for x in v] for k, v in m.items()}       # no "-0"
         rng_ = {k: (f"{v[0]:g} to {v[1]:g}" if v[0] != v[1] else f"{v[0]:g}") for k, v in m.items()}
         cells = " | ".join(f"{c['systems'][s]['onset_f1']:.1%} | {c['systems'][s]['onset_offset_f1']:.1%}"
                            for s in systems)
