@@ -230,6 +230,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
                 return run_train(args)
             if args.command == "eval":
+                if [t.strip() for t in args.only.split(",") if t.strip()] == ["rooms"]:
+                    # audio -> MIDI in held-out rooms: every system on the same recordings
+                    from model.evaluate_rooms import run as run_rooms
+
+                    return run_rooms(args)
                 if [t.strip() for t in args.only.split(",") if t.strip()] == ["midi2lmx"]:
                     # performance -> score: every system on the same performances
                     from model.evaluate_notation import run_notation_eval

@@ -270,7 +270,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="test",
         help="validation: for choosing checkpoints and settings (never choose on the test split)",
     )
-    parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained)")
+    parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained); "
+                        "'rooms': audio -> MIDI recorded in held-out rooms (model/evaluate_rooms.py)")
+    parser.add_argument("--conditions", default="",
+                        help="--only rooms: comma-separated recording conditions (default: dry, living, "
+                        "reverberant, drr+10, drr0, drr-6, drr-12)")
     parser.add_argument("--no-musescore", dest="musescore", action="store_false",
                         help="score reading: skip the MuseScore 3 engravings")
     parser.add_argument("--no-writer", dest="writer", action="store_false",

@@ -80,6 +80,7 @@ class BuildSettings:
     soundfonts: tuple = field(default_factory=tuple)
     keep_audio: bool = False          # evaluation: also return each excerpt's recording and performance
     piano_programs: tuple = (0,)      # GM programs the recordings are played with, one drawn per excerpt
+    recording: str = "light"          # "rooms": every training piano, human dynamics, model.data.recording
 
 
 # -- sources ------------------------------------------------------------------------------------
@@ -276,19 +277,22 @@ def excerpt_examples(tokens: list[str], n_measures: int, rng: np.random.Generato
         from model.synth import midi_to_audio
         from model.tokenizers.audio import log_mel
 
-        sf = str(rng.choice(list(settings.soundfonts)))
-        played = perf
-        # one draw always
-        program = int(settings.piano_programs[int(rng.random() * len(settings.piano_programs))])
-        if len(settings.piano_programs) > 1:   # another piano of the soundfont; the labels stay as they are
-            played = copy.deepcopy(perf)
-            for inst in played.instruments:
-                if not inst.is_drum:
-                    inst.program = program
-        audio = midi_to_audio(Midi(played), sf, sample_rate=SAMPLE_RATE).mono()
-        aug = _audio_aug()
-        if aug is not None:
-            audio = aug(audio, SAMPLE_RATE, rng, float(rng.uniform(0.0, 1.0)))
+        if settings.recording == "rooms":
+            perf, audio, sf = _rooms_recording(perf, rng)
+        else:
+            sf = str(rng.choice(list(settings.soundfonts)))
+            played = perf
+            # one draw always
+            program = int(settings.piano_programs[int(rng.random() * len(settings.piano_programs))])
+            if len(settings.piano_programs) > 1:   # another piano of the soundfont; the labels stay
+                played = copy.deepcopy(perf)
+                for inst in played.instruments:
+                    if not inst.is_drum:
+                        inst.program = program
+            audio = midi_to_audio(Midi(played), sf, sample_rate=SAMPLE_RATE).mono()
+            aug = _audio_aug()
+            if aug is not None:
+                audio = aug(audio, SAMPLE_RATE, rng, float(rng.uniform(0.0, 1.0)))
         frames = log_mel(audio, mel_cfg).astype(np.float16)
         fps = int(round(mel_cfg.frames_per_second))
         meta = {"soundfont": Path(sf).name}
@@ -307,6 +311,19 @@ def excerpt_examples(tokens: list[str], n_measures: int, rng: np.random.Generato
                 out.append(({**base, **meta, "task": "audio2midi", "window": k, "tgt_midi": seq.tokens,
                              "tgt_lmx": None}, chunk))
     return out
+
+
+def _rooms_recording(perf, rng: np.random.Generator):
+    """(performance with human dynamics (four times in five), its recording, the piano's name): a training
+    piano (soundfont or additive, detuned) in a training room (model.data.recording)."""
+    from model.data.dynamics import dynamics
+    from model.data.pianos import draw_piano, play
+    from model.data.recording import recorded
+
+    if rng.random() < 0.8:
+        perf = dynamics(perf, rng)
+    piano = draw_piano(rng, "train")
+    return perf, recorded(play(perf, piano, SAMPLE_RATE), SAMPLE_RATE, rng), piano.name
 
 
 def _degrade():
@@ -526,6 +543,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="GM programs to record with, one drawn per excerpt (e.g. 0,0,1,2: grand, bright, "
         "electric grand)",
     )
+    parser.add_argument("--recording", choices=["light", "rooms"], default="light",
+                        help="rooms: every training piano, human dynamics, rooms/microphones/noise/codecs")
 
 
 def run(args) -> int:
@@ -543,6 +562,7 @@ def run(args) -> int:
         excerpts_per_unit=args.excerpts,
         audio_prob=args.audio_prob,
         piano_programs=tuple(int(p) for p in args.piano_programs.split(",") if p.strip()),
+        recording=args.recording,
     )
     m = build(args.out, args.count, args.seed, args.workers, settings, log=lambda s: print(s, flush=True))
     errors = sum(1 for e in m["shards"] if "error" in e)
