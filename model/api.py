@@ -15,6 +15,7 @@ from model.inference.weights import Capabilities, capabilities, find_weights, we
 from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
 from model.io.notation import musicxml_bytes
 from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
+from model.measures import measure_boxes, measure_numbers, measure_times
 from model.perform import expand_repeats, notation_to_midi, quarters_to_seconds, tempo_map
 from model.practice import (
     MAX_SEMITONES,
@@ -79,6 +80,9 @@ __all__ = [
     "notation_to_midi",
     "one_piano_track_both_hands",
     "output_format",
+    "measure_boxes",
+    "measure_numbers",
+    "measure_times",
     "quarters_to_seconds",
     "resolve_device",
     "route",

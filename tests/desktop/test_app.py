@@ -316,8 +316,7 @@ def test_playing_measure_follows_repeats():
     """A repeated passage is highlighted each time it plays; a click seeks to its first playing."""
     from music21 import bar, meter, note, stream
 
-    from model.api import Notation
-    from unimt_desktop.jobs import measure_times
+    from model.api import Notation, measure_times
 
     score, part = stream.Score(), stream.Part()
     for i in range(4):
