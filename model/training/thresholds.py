@@ -2,7 +2,12 @@
 test, and writing them into a bundle's ``config.json``; :mod:`model.notes` reads notes out with them.
 
     python -m model.training.thresholds tune WEIGHTS [--piano SF2] [--pieces 20] [--levels 8.0,8.7,9.4]
-    [--dry-run]
+    [--dry-run] [--conditions dry,living,reverberant]
+
+With ``--conditions``, the recordings are those of ``unimt eval --only rooms`` on the VALIDATION split
+instead: validation pieces with human dynamics, the validation piano
+(:data:`model.data.pianos.VALIDATION_BANKS`) and rooms of the held-out family (never drawn in training), one
+set per condition, all scored together.
 """
 
 from __future__ import annotations
@@ -65,6 +70,17 @@ def validation_recordings(piano: str, pieces: int = 20, excerpts: int = 2, seed:
     return [(h["perf_notes"], a) for h, a in records if h["task"] == "recording"]
 
 
+def room_recordings(conditions: tuple, pieces: int = 20, excerpts: int = 2, seed: int = 0, log=print) -> list:
+    """(reference notes, 16 kHz samples) of validation-split performances played by the validation piano and
+    recorded in every one of ``conditions`` of :mod:`model.evaluate_rooms` (held-out rooms; never test)."""
+    from model.evaluate_rooms import performances, recordings
+
+    performed = performances(pieces, excerpts, seed, split="validation", log=log)
+    recs = recordings(performed, tuple(conditions), seed)
+    return [([[n.pitch, n.start, n.end, n.velocity] for i in ref.instruments for n in i.notes], audio)
+            for items in recs.values() for audio, ref, _ in items]
+
+
 def grid_scores(probs: list, refs: list, onsets=ONSET_GRID, frames=FRAME_GRID) -> list[dict]:
     """Onset and onset-offset F1 (micro over notes, mir_eval 50 ms) of every threshold pair."""
     from model.metrics import NoteF1
@@ -82,16 +98,23 @@ def grid_scores(probs: list, refs: list, onsets=ONSET_GRID, frames=FRAME_GRID) -
 
 
 def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int = 20, excerpts: int = 2,
-                       write: bool = True, levels: tuple = (), log=print) -> dict:
+                       write: bool = True, levels: tuple = (), conditions: tuple = (), log=print) -> dict:
     """Thresholds that give the best onset F1 (ties: onset-offset F1) on whole validation recordings played by
     an unseen piano, through the product's own windowing and level; with ``levels``, also the ``audio_level``
     the recordings are brought to, chosen from those. Written into the bundle's ``config.json`` unless
-    ``write`` is false."""
+    ``write`` is false. With ``conditions`` (names of :data:`model.evaluate_rooms.CONDITIONS`), the recordings
+    are :func:`room_recordings` instead (``piano`` is then the validation bank's)."""
     from pathlib import Path
 
     from model.inference.engine import Engine
 
-    recs = validation_recordings(piano, pieces, excerpts, log=log)
+    if conditions:
+        from model.data.pianos import VALIDATION_BANKS
+
+        recs = room_recordings(conditions, pieces, excerpts, log=log)
+        piano, where = VALIDATION_BANKS[0], f" in held-out rooms ({', '.join(conditions)})"
+    else:
+        recs, where = validation_recordings(piano, pieces, excerpts, log=log), ""
     engine = Engine(weights, "cpu")
     refs = [notes_to_midi(n) for n, _ in recs]
     best = None
@@ -105,7 +128,7 @@ def tune_on_recordings(weights: str, piano: str = VALIDATION_PIANO, pieces: int 
             best = top
     if write:
         write_thresholds(
-            weights, best, f"{len(recs)} validation-split recordings played by {Path(piano).name}"
+            weights, best, f"{len(recs)} validation-split recordings played by {Path(piano).name}{where}"
         )
     return {**best, "recordings": len(recs), "piano": Path(piano).name}
 
@@ -155,6 +178,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pieces", type=int, default=20)
     ap.add_argument("--excerpts", type=int, default=2)
     ap.add_argument("--dry-run", action="store_true", help="score the grid, do not write the thresholds")
+    ap.add_argument("--conditions", default="", help="tune on validation recordings in these held-out room "
+                                                     "conditions instead, e.g. dry,living,reverberant")
     ap.add_argument("--data", default=None, help="tune on validation windows of this data build instead")
     ap.add_argument("--windows", type=int, default=160)
     ap.add_argument("--levels", default="", help="comma-separated audio levels to choose from as well, e.g. "
@@ -164,8 +189,9 @@ def main(argv=None) -> int:
         print(tune_thresholds(args.weights, args.data, args.windows))
     else:
         levels = tuple(float(x) for x in args.levels.split(",") if x.strip())
+        conditions = tuple(c.strip() for c in args.conditions.split(",") if c.strip())
         print(tune_on_recordings(args.weights, args.piano, args.pieces, args.excerpts, write=not args.dry_run,
-                                 levels=levels))
+                                 levels=levels, conditions=conditions))
     return 0
 
 
