@@ -101,8 +101,10 @@ class StaffReaderEngine:
     def read_strips(self, strips: list[np.ndarray], batch: int = 8):
         """Greedy CTC reading of strips: per strip (symbol ids, probabilities, output positions). With a
         header head, the key and time signature at the strips' opening are the head's, its logits summed
-        over the strips (the staves of one system share their key and time)."""
-        from model.omr.crnn import greedy_decode, header_symbols, set_header
+        over the strips (the staves of one system share their key and time) and the time checked against
+        the measures read (:func:`model.omr.header.read_header`)."""
+        from model.omr.crnn import greedy_decode
+        from model.omr.header import read_header
         from model.tokenizers.staff_symbols import SYMBOLS
 
         torch = self.torch
@@ -127,9 +129,8 @@ class StaffReaderEngine:
             for j, i in enumerate(idx):
                 out[i] = decoded[j]
         if self.config.keys and strips:
-            keys, times = header_symbols(list(SYMBOLS))
-            key, time = keys[int(key_sum.argmax())], times[int(time_sum.argmax())]
-            out = [(set_header(ids, key, time, keys, times), probs, pos) for ids, probs, pos in out]
+            fixed = read_header([ids for ids, _, _ in out], key_sum, time_sum, list(SYMBOLS))
+            out = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, out)]
         return out
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:

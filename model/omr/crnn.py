@@ -118,40 +118,6 @@ class StaffReader(nn.Module):
         return (widths // 4) * self.config.slots
 
 
-def header_symbols(symbols: list[str]) -> tuple[list[int], list[int]]:
-    """The symbol ids of the header head's classes: key signatures, then time signatures."""
-    keys = [i for i, s in enumerate(symbols) if s.startswith("key:")]
-    times = [i for i, s in enumerate(symbols) if s.startswith("time:")]
-    return keys, times
-
-
-def header_labels(target: list[int], keys: list[int], times: list[int], reach: int = 4) -> tuple[int, int]:
-    """(key class, time class) of a strip's target: the first key and time symbols among its first ``reach``
-    symbols (a strip's opening); -100 (ignored) where there is none."""
-    k = t = -100
-    for sym in target[:reach]:
-        if k < 0 and sym in keys:
-            k = keys.index(sym)
-        if t < 0 and sym in times:
-            t = times.index(sym)
-    return k, t
-
-
-def set_header(ids: list[int], key: int, time: int, keys: list[int], times: list[int], reach: int = 4
-               ) -> list[int]:
-    """A strip's read symbols with the first key and time signature of its opening (its first ``reach``
-    symbols, where the CTC path writes them) replaced by the header head's ``key`` and ``time`` (symbol
-    ids). A strip read without a key or time signature keeps none."""
-    out = list(ids)
-    done_k = done_t = False
-    for j in range(min(reach, len(out))):
-        if not done_k and out[j] in keys:
-            out[j], done_k = key, True
-        elif not done_t and out[j] in times:
-            out[j], done_t = time, True
-    return out
-
-
 def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[tuple[list[int], list[float], list[int]]]:
     """Best path per item: (symbol ids, the probability of each, the output position of each), blanks (0)
     and repeats removed. Position ``t`` lies in strip column ``t // slots``, 4 pixels wide."""

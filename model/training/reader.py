@@ -107,7 +107,8 @@ def evaluate_ser(model, valset, batch: int = 8) -> tuple[float, float, float]:
     """(symbol error rate, key signature accuracy, time signature accuracy) of ``model`` on ``valset``,
     reading as the product does (the header head's key and time where the model has one)."""
     from model.metrics import SER
-    from model.omr.crnn import greedy_decode, header_labels, header_symbols, set_header
+    from model.omr.crnn import greedy_decode
+    from model.omr.header import header_labels, header_symbols, read_header
     from model.tokenizers.staff_symbols import SYMBOLS
 
     keys, times = header_symbols(list(SYMBOLS))
@@ -126,8 +127,7 @@ def evaluate_ser(model, valset, batch: int = 8) -> tuple[float, float, float]:
             decoded = greedy_decode(log_probs, model.output_lengths(widths))
             for j, ((ids, _, _), (_, target)) in enumerate(zip(decoded, items)):
                 if key_logits is not None:
-                    ids = set_header(ids, keys[int(key_logits[j].argmax())], times[int(time_logits[j].argmax())],
-                                     keys, times)
+                    (ids,) = read_header([ids], key_logits[j], time_logits[j], list(SYMBOLS))
                 ser.add(ids, list(target))
                 want = header_labels(list(target), keys, times)
                 got = header_labels(ids, keys, times)
@@ -246,7 +246,8 @@ def _ce_or_zero(ce, logits, labels):
 
 
 def train(args) -> None:
-    from model.omr.crnn import ReaderConfig, StaffReader, header_labels, header_symbols
+    from model.omr.crnn import ReaderConfig, StaffReader
+    from model.omr.header import header_labels, header_symbols
     from model.tokenizers.staff_symbols import SYMBOLS
 
     keys, times = header_symbols(list(SYMBOLS))

@@ -151,7 +151,7 @@ def test_reading_assembles_without_invisible_rests():
 
 
 def test_header_head_reads_key_and_time_beside_ctc():
-    from model.omr.crnn import header_labels, header_symbols, set_header
+    from model.omr.header import header_labels, header_symbols, set_header
     from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
 
     keys, times = header_symbols(list(SYMBOLS))
@@ -184,3 +184,25 @@ def test_untimed_excerpts_drop_the_whole_time_signature():
     assert "<time" not in delinearize(tokens)
     assert without_time(["measure", "key:fifths:1", "time", "beats:3", "beat-type:4", "clef:G2"]) == [
         "measure", "key:fifths:1", "clef:G2"]
+
+
+def test_the_time_signature_agrees_with_the_measures_read():
+    from model.omr.header import choose_time, header_symbols, measure_lengths, read_header, time_length
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
+
+    assert time_length("time:6/8") == 3 and time_length("time:cut") == 4 and time_length("time:3/2") == 6
+    staff = ["clef:G2", "key:fifths:0", "time:4/4", "C5", "d:quarter", "v1", "chord", "E5", "D5", "d:half.",
+             "v1", "C4", "d:whole", "v2", "measure", "grace", "B4", "d:eighth", "v1", "C5", "d:quarter.", "v1",
+             "D5", "d:eighth", "v1", "E5", "d:quarter:3in2", "v1", "F5", "d:quarter:3in2", "v1", "G5",
+             "d:quarter:3in2", "v1", "measure", "rest:measure", "v1"]
+    assert measure_lengths([staff]) == [4, 4]          # voice 1 only; grace notes and measure rests left out
+    keys, times = header_symbols(list(SYMBOLS))
+    scores = [0.0] * len(times)
+    scores[times.index(SYMBOL_INDEX["time:3/4"])] = 5.0    # the head prefers 3/4 ...
+    scores[times.index(SYMBOL_INDEX["time:4/4"])] = 4.0    # ... the measures say 4 quarters
+    assert SYMBOLS[choose_time(scores, times, list(SYMBOLS), measure_lengths([staff]))] == "time:4/4"
+    assert SYMBOLS[choose_time(scores, times, list(SYMBOLS), [])] == "time:3/4"   # nothing measured
+    key_scores = [0.0] * len(keys)
+    key_scores[keys.index(SYMBOL_INDEX["key:fifths:-2"])] = 1.0
+    (fixed,) = read_header([[SYMBOL_INDEX[s] for s in staff]], key_scores, scores, list(SYMBOLS))
+    assert [SYMBOLS[i] for i in fixed[:3]] == ["clef:G2", "key:fifths:-2", "time:4/4"]
