@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -15,17 +15,17 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QStyle,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from model.api import Modality
 from unimt_desktop import jobs, timeaxis
+from unimt_desktop.actions import TARGETS, ActionsMixin
 from unimt_desktop.banner import Banner
 from unimt_desktop.drops import DropFilter
 from unimt_desktop.exporting import ExportMixin
+from unimt_desktop.jobrunner import APP_NAME, JobsMixin
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
 from unimt_desktop.playback import PlaybackMixin
 from unimt_desktop.player import Player
@@ -33,20 +33,11 @@ from unimt_desktop.practicing import PracticeMixin
 from unimt_desktop.settings import Settings
 from unimt_desktop.workers import Worker
 
-APP_NAME = "unimt"
 OPEN_FILTER = ("All music files (*.musicxml *.xml *.mxl *.mid *.midi *.wav *.flac *.ogg *.mp3 *.png *.jpg "
                "*.jpeg *.tif *.tiff *.pdf);;Scores (*.musicxml *.xml *.mxl);;"
                "Score images (*.png *.jpg *.jpeg *.tif *.tiff *.pdf);;MIDI (*.mid *.midi);;"
                "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)")
-TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
-           "all": [Modality.NOTATION, Modality.MIDI, Modality.AUDIO]}
-CANNOT = {Modality.IMAGE: "read score images", Modality.AUDIO: "transcribe recordings"}
 MIN_SIZE = (960, 600)
-NEEDS_MODEL = {Modality.IMAGE: "Reading score images", Modality.AUDIO: "Transcribing recordings"}
-PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> It was trained for other translations; a "
-                 "later version of the model will add this one. Everything else works.")
-NO_MODEL = ("<b>No model installed.</b> {What} needs the unimt model, which is not installed on this "
-            "computer. Everything else works. If you have the model, choose its folder in Edit ▸ Settings.")
 HELP = """<h3>unimt</h3>
 <p>Open or drop a score (MusicXML), a scan or PDF, a MIDI file or a recording on any pane: it opens in
 the pane of its kind, and <b>Translate</b> fills the others.</p>
@@ -78,7 +69,7 @@ def version() -> str:
         return "(version unknown)"
 
 
-class MainWindow(PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
+class MainWindow(ActionsMixin, JobsMixin, PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
     jobFinished = Signal(str)   # job name, after its result (or error) is applied
 
     def __init__(self, settings: Optional[Settings] = None, parent=None):
@@ -152,94 +143,6 @@ class MainWindow(PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
         self._update_actions()
 
     # -- building ---------------------------------------------------------------------------------
-    def _action(self, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
-        a = QAction(text, self)
-        if shortcut:
-            a.setShortcut(QKeySequence(shortcut))
-        if icon is not None:
-            a.setIcon(self.style().standardIcon(icon))
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        a.triggered.connect(slot)
-        return a
-
-    def _build_actions(self) -> None:
-        SP = QStyle.StandardPixmap
-        self.open_action = self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                                        SP.SP_DialogOpenButton,
-                                        "Open a score, scan, PDF, MIDI file or recording")
-        self.export_action = self._action("&Export…", self.export_dialog, "Ctrl+E", SP.SP_DialogSaveButton,
-                                          "Export as MusicXML, MIDI, audio, PDF, PNG or SVG")
-        self.settings_action = self._action("&Settings…", self.settings_dialog,
-                                            QKeySequence.StandardKey.Preferences)
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.translate_actions = {
-            "score": self._action("To &score", lambda: self.translate("score"), "Ctrl+1",
-                                  tip="Translate into a score"),
-            "midi": self._action("To &MIDI", lambda: self.translate("midi"), "Ctrl+2",
-                                 tip="Translate into MIDI"),
-            "audio": self._action("To &audio", lambda: self.translate("audio"), "Ctrl+3",
-                                  tip="Translate into audio"),
-            "all": self._action("&All", lambda: self.translate("all"), "Ctrl+4",
-                                tip="Translate into every form"),
-        }
-        self.play_action = self._action("Play", self.toggle_play, "Space", SP.SP_MediaPlay,
-                                        "Play or pause (Space)")
-        self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.stop_action = self._action("Stop", self.stop_playback, None, SP.SP_MediaStop,
-                                        "Stop and go to the start")
-        self.loop_action = self._action("Loop view", self.toggle_loop, "L", tip="Loop the stretch of time "
-                                        "visible in the piano roll or waveform (L)")
-        self.loop_action.setCheckable(True)
-        self.cancel_action = self._action("Cancel", self.cancel, "Esc", tip="Cancel the running job")
-
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        m.addAction(self.open_action)
-        self.recent_menu = m.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        m.addAction(self.export_action)
-        m.addSeparator()
-        m.addAction(self.quit_action)
-        m = mb.addMenu("&Edit")
-        m.addAction(self.settings_action)
-        m = mb.addMenu("&Translate")
-        for a in self.translate_actions.values():
-            m.addAction(a)
-        m.addSeparator()
-        m.addAction(self.cancel_action)
-        m = mb.addMenu("&Play")
-        for a in (self.play_action, self.stop_action, self.loop_action):
-            m.addAction(a)
-        m = mb.addMenu("&View")
-        self.spec_action = QAction("&Spectrogram", self, checkable=True)
-        self.spec_action.toggled.connect(self.wave.spec_button.setChecked)
-        self.wave.spec_button.toggled.connect(self.spec_action.setChecked)
-        m.addAction(self.spec_action)
-        m = mb.addMenu("&Help")
-        m.addAction(self._action("&How to use unimt", self.help, QKeySequence.StandardKey.HelpContents))
-        m.addAction(self._action("&About unimt", self.about))
-
-        tb = QToolBar("Main", objectName="mainToolbar", movable=False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        tb.addAction(self.open_action)
-        tb.addAction(self.export_action)
-        tb.addSeparator()
-        # the transport before Translate: a narrow window pushes Translate, never Play, into the overflow
-        tb.addAction(self.play_action)
-        tb.addAction(self.stop_action)
-        tb.addAction(self.loop_action)
-        self.time_label = QLabel("0:00.0")
-        self.time_label.setStyleSheet("font-family: monospace; font-size: 13px; padding: 0 10px;")
-        tb.addWidget(self.time_label)
-        tb.addSeparator()
-        tb.addWidget(QLabel("  Translate: "))
-        for a in self.translate_actions.values():
-            tb.addAction(a)
-        self.addToolBar(tb)
-        self.toolbar = tb
-
     def _build_status(self) -> None:
         sb = self.statusBar()
         self.progress = QProgressBar(maximumWidth=260, textVisible=True)
@@ -374,123 +277,7 @@ class MainWindow(PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
         w.signals.finished.connect(lambda w=w: self.workers.discard(w))
         self.side_pool.start(w)
 
-    # -- jobs ---------------------------------------------------------------------------------------
-    def _start(self, worker: Worker, on_result) -> None:
-        if self.job is not None and not self.job.done:
-            self.job.quit()
-        self.job = worker
-        self.workers.add(worker)
-        s = worker.signals
-        s.progress.connect(lambda d, n, msg, w=worker: self._progress(w, d, n, msg))
-        s.returned.connect(lambda r, w=worker: self._returned(w, r, on_result))
-        s.errored.connect(lambda msg, w=worker: self._errored(w, msg))
-        s.aborted.connect(lambda w=worker: self._aborted(w))
-        s.finished.connect(lambda w=worker: self._finished(w))
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("")
-        self.progress.show()
-        self.cancel_button.show()
-        self._update_actions()
-        self.pool.start(worker)
-
-    def _progress(self, w: Worker, done: int, total: int, msg: str) -> None:
-        if w is not self.job:
-            return
-        if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
-            self.progress.setFormat("%p%")        # the step itself is in the status bar beside it
-        if msg:
-            self.statusBar().showMessage(msg[:1].upper() + msg[1:] + "…")
-
-    def _returned(self, w: Worker, result, on_result) -> None:
-        if w is self.job:
-            self.last_error = None
-            if getattr(result, "capabilities", None) is not None:
-                self.caps = result.capabilities
-            on_result(result)
-
-    def _errored(self, w: Worker, msg: str) -> None:
-        if w is self.job:
-            self._play_after = False
-            self._error(msg)
-
-    def _aborted(self, w: Worker) -> None:
-        if w is self.job:
-            self._play_after = False
-            self.statusBar().showMessage("Cancelled.", 5000)
-
-    def _finished(self, w: Worker) -> None:
-        self.workers.discard(w)
-        if w is self.job:
-            self.job = None
-            self.progress.hide()
-            self.cancel_button.hide()
-            self._update_actions()
-            self.jobFinished.emit(w.name)
-
-    @Slot()
-    def cancel(self) -> None:
-        if self.job is not None:
-            self.job.quit()
-            self.statusBar().showMessage("Cancelling…")
-
-    def busy(self) -> bool:
-        return self.job is not None
-
-    def _error(self, msg: str) -> None:
-        self.last_error = msg
-        self.statusBar().showMessage(msg, 10000)
-        QMessageBox.warning(self, APP_NAME, msg)
-
     # -- state --------------------------------------------------------------------------------------
-    def _capabilities(self):
-        """What the weights in use can do: as the last job read it (off the GUI thread), else read now."""
-        if self.caps is None:
-            from model.api import capabilities
-
-            self.caps = capabilities(self.settings.weights or None)
-        return self.caps
-
-    def _update_actions(self) -> None:
-        from model.api import needs_model
-
-        busy = self.busy()
-        have = [m for m in self.objects if isinstance(m, Modality)]
-        caps = self._capabilities() if have else None     # nothing open: nothing to translate
-        model_ok = caps is not None and caps.available
-        can = {m: caps is not None and caps.can(m.value) for m in CANNOT}
-
-        def blocked(s, t) -> bool:   # the route from s to t needs a model step these weights cannot do
-            return needs_model(s, t) and not can.get(s, True)
-
-        for which, a in self.translate_actions.items():
-            todo = [t for t in TARGETS[which] if t not in have]
-            ok = bool(have) and bool(todo) and not busy
-            tip = a.statusTip()
-            if ok and all(all(blocked(s, t) for s in have) for t in todo):
-                ok = False
-                tip = ("Needs the model: no model installed" if not model_ok else
-                       "Needs the model: the installed weights cannot " + " or ".join(
-                           CANNOT[s] for s in have if s in CANNOT and not can[s]))
-            a.setEnabled(ok)
-            a.setToolTip(tip)
-        self.export_action.setEnabled(bool(have) and not busy)
-        self.cancel_action.setEnabled(busy)
-        # without an audio output it plays silently; it needs audio, or something audio can be made from
-        can_play = bool(have) and Modality.AUDIO in self.exportable()
-        self.play_action.setEnabled(can_play)
-        self.stop_action.setEnabled(can_play)
-        self.loop_action.setEnabled(can_play)
-        show = self.origin in CANNOT and not can[self.origin] and Modality.NOTATION not in have \
-            and Modality.MIDI not in have
-        if show:
-            what = CANNOT[self.origin]
-            self.banner.setText(PARTIAL_MODEL.format(what=what) if model_ok else
-                                NO_MODEL.format(What=NEEDS_MODEL[self.origin]))
-        self.banner.show_message(show)
-        self._update_practice_actions()
-
     def _restore_state(self) -> None:
         geometry, state = self.settings.window_state()
         if geometry is not None:

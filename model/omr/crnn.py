@@ -33,6 +33,7 @@ class ReaderConfig:
     times: int = 0              # header head: time signature classes
     header_cols: int = 96       # the columns the header head reads (384 px, 48 staff spaces)
     header_hidden: int = 64
+    header_pool: bool = False   # the head also max-pools its GRU's outputs over the columns
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -83,7 +84,8 @@ class StaffReader(nn.Module):
         self.classify = nn.Linear(config.slot_dim, config.classes)
         if config.keys:
             self.header = nn.GRU(config.feature, config.header_hidden, batch_first=True, bidirectional=True)
-            self.header_out = nn.Linear(2 * config.header_hidden, config.keys + config.times)
+            width = (4 if config.header_pool else 2) * config.header_hidden
+            self.header_out = nn.Linear(width, config.keys + config.times)
         self.to(memory_format=torch.channels_last)
 
     def forward(self, images: torch.Tensor, header: bool = False):
@@ -110,8 +112,11 @@ class StaffReader(nn.Module):
         opening = f[:, : self.config.header_cols]
         if opening.shape[1] < self.config.header_cols:
             opening = nn.functional.pad(opening, (0, 0, 0, self.config.header_cols - opening.shape[1]))
-        _, last = self.header(opening)                       # (2, B, hidden): both directions' ends
-        out = self.header_out(torch.cat([last[0], last[1]], dim=-1))
+        seq, last = self.header(opening)                     # (2, B, hidden): both directions' ends
+        ends = torch.cat([last[0], last[1]], dim=-1)
+        if self.config.header_pool:      # a glyph seen anywhere in the opening (a time signature's digits)
+            ends = torch.cat([ends, seq.max(dim=1).values], dim=-1)
+        out = self.header_out(ends)
         return log_probs, out[:, : self.config.keys], out[:, self.config.keys:]
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:

@@ -139,7 +139,11 @@ def evaluate_ser(model, valset, batch: int = 8) -> tuple[float, float, float]:
 
 
 def load_lenient(model, state: dict) -> None:
-    """Load weights made before the header head existed: only the head's own weights may be missing."""
+    """Load weights made before the header head existed or changed: only the head's own weights may be
+    missing (or of another shape: they start afresh)."""
+    mine = model.state_dict()
+    state = {k: v for k, v in state.items() if not (k.startswith("header") and k in mine
+                                                      and v.shape != mine[k].shape)}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or any(not k.startswith("header") for k in missing):
         raise RuntimeError(f"weights do not fit the reader: missing {missing}, unexpected {unexpected}")
@@ -255,7 +259,7 @@ def train(args) -> None:
     torch.manual_seed(args.seed)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
-    config = ReaderConfig(classes=len(SYMBOLS), keys=len(keys), times=len(times))
+    config = ReaderConfig(classes=len(SYMBOLS), keys=len(keys), times=len(times), header_pool=True)
     model = StaffReader(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
     state = _restore(model, opt, run, args)
