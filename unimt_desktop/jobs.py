@@ -371,6 +371,37 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
     return res
 
 
+def rewrite_job(midi, recognition=None, options=None, *, progress, should_stop) -> Result:
+    """The score written again from edited notes (the MIDI -> score route of :func:`model.api.best_route`)
+    and engraved; ``recognition`` (what the reader saw on the scan the score came from) stays with it, so
+    its measures still point at the scan."""
+    from model.api import Modality
+
+    res = translate_job({Modality.MIDI: midi}, [Modality.NOTATION], options, progress=progress,
+                        should_stop=should_stop)
+    notation = res.objects.get(Modality.NOTATION)
+    if notation is not None and recognition is not None:
+        notation.recognition = recognition
+        if res.views.get("engraved") is not None:
+            res.views["engraved"].recognition = recognition
+    return res
+
+
+def editor_file_job(notation, stem: str, *, progress, should_stop) -> str:
+    """The score written (atomically) to a MusicXML file in a folder of its own under the system's temporary
+    folder, for a notation editor to open; returns its path."""
+    import re
+    import tempfile
+
+    from model.api import save
+
+    folder = Path(tempfile.gettempdir()) / "unimt-scores"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w\-. ]+", "_", stem).strip(" .") or "score"
+    progress(0, 1, "writing the score for the notation editor")
+    return str(save(notation, folder / f"{name}.musicxml")[0])
+
+
 def spectrogram_job(audio, *, progress, should_stop) -> Spectrogram:
     return spectrogram(audio, progress, should_stop)
 

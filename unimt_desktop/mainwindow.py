@@ -24,6 +24,7 @@ from unimt_desktop import jobs, timeaxis
 from unimt_desktop.actions import TARGETS, ActionsMixin
 from unimt_desktop.banner import Banner
 from unimt_desktop.drops import DropFilter
+from unimt_desktop.editing import EditMixin
 from unimt_desktop.exporting import ExportMixin
 from unimt_desktop.jobrunner import APP_NAME, JobsMixin
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
@@ -69,7 +70,7 @@ def version() -> str:
         return "(version unknown)"
 
 
-class MainWindow(ActionsMixin, JobsMixin, PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
+class MainWindow(ActionsMixin, JobsMixin, EditMixin, PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
     jobFinished = Signal(str)   # job name, after its result (or error) is applied
 
     def __init__(self, settings: Optional[Settings] = None, parent=None):
@@ -193,6 +194,7 @@ class MainWindow(ActionsMixin, JobsMixin, PracticeMixin, PlaybackMixin, ExportMi
         self.objects = dict(res.objects)
         self.origin = next(m for m in res.objects if isinstance(m, Modality))
         self.reset_practice()
+        self.reset_edits()
         self.source = path
         self.score.clear()
         self.roll.set_data(None)
