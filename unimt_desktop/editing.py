@@ -127,7 +127,8 @@ class EditMixin:
                 after, text = row, "Move note"
             elif op == "resize":
                 row, end = args
-                new, after, text = api.resize_note(midi, api.note_ref(midi, row), end, grid), row, "Lengthen note"
+                new = api.resize_note(midi, api.note_ref(midi, row), end, grid)
+                after, text = row, "Lengthen note"
             elif op == "velocity":
                 row, velocity = args
                 new, after, text = api.set_velocity(midi, api.note_ref(midi, row), velocity), row, "Velocity"
@@ -187,8 +188,8 @@ class EditMixin:
         self.roll.set_data(v["roll"], keep_view=True, select=select)
         if self.wave.data is not v["wave"] or self.wave.audio is not v["audio"]:
             self.wave.set_data(v["audio"], v["wave"])
-        self.wave.set_stale(STALE_SOUND if take.sound_stale else
-                            (KEPT_RECORDING if self.origin is Modality.AUDIO and self.undo_stack.index() else ""))
+        kept = self.origin is Modality.AUDIO and self.undo_stack.index() > 0
+        self.wave.set_stale(STALE_SOUND if take.sound_stale else (KEPT_RECORDING if kept else ""))
         if v["engraved"] is not self.score._sets.get("engraved") and not take.score_due:
             self.score.set_pages("engraved", v["engraved"])
         self.retime()

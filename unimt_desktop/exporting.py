@@ -22,8 +22,8 @@ EXPORT_FORMATS = [
     ("SVG score pages (*.svg)", Modality.IMAGE),
 ]
 EXPORT_FILTER = ";;".join(f for f, _ in EXPORT_FORMATS)
-NO_EDITOR = ("No program on this computer is set up to open MusicXML scores. Install a notation editor such as "
-             "MuseScore, or use File ▸ Export to save the score as MusicXML and open it from there.")
+NO_EDITOR = ("No program on this computer is set up to open MusicXML scores. Install a notation editor such "
+             "as MuseScore, or use File ▸ Export to save the score as MusicXML and open it from there.")
 MADE = {Modality.NOTATION: "score", Modality.MIDI: "MIDI", Modality.AUDIO: "audio",
         Modality.IMAGE: "score pages"}
 

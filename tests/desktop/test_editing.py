@@ -241,14 +241,16 @@ def test_next_doubtful_selects_the_measure_and_shows_the_scan_beside_the_bar(win
         measure_boxes=[(p, (x0, y0, x1, y1)) for p, x0, y0, x1, y1 in boxes])
     views = jobs.views_for(notation)
     window._translated(jobs.Result({Modality.NOTATION: notation, "engraved": views.pop("_image")}, views))
-    qtbot.waitUntil(lambda: len(window.score.scan.measure_rects) == n and window.score.engraved.pages_loaded())
+    qtbot.waitUntil(lambda: len(window.score.scan.measure_rects) == n
+                    and window.score.engraved.pages_loaded())
     score = window.score
     assert score.doubt_button.isVisibleTo(window) and not score.compare.isVisibleTo(window)
 
     for expected in (1, 3, 1):
         qtbot.mouseClick(score.doubt_button, Qt.MouseButton.LeftButton)
         assert score.selected_measure == expected
-        assert score.scan.mark_item.isVisible() and score.scan.mark_item.rect() == score.scan.measure_rects[expected]
+        mark = score.scan.mark_item
+        assert mark.isVisible() and mark.rect() == score.scan.measure_rects[expected]
         assert score.engraved.mark_item.rect() == score.engraved.measure_rect(expected)
         assert score.compare.isVisibleTo(window)
         _, x0, y0, x1, y1 = boxes[expected]
@@ -296,7 +298,8 @@ def test_open_in_notation_editor(window, run_job, samples, dialogs):
     assert len(dialogs.warnings) == 1 and "MuseScore" in dialogs.warnings[0]
     assert "/" not in dialogs.warnings[0] and "--" not in dialogs.warnings[0]
     written = window.editor_file
-    assert written.suffix == ".musicxml" and score_pitches(written) == score_pitches(samples / "study.musicxml")
+    assert written.suffix == ".musicxml"
+    assert score_pitches(written) == score_pitches(samples / "study.musicxml")
 
     # an editor registered for files: it gets the score, and no message
     handler = Handler()

@@ -279,7 +279,8 @@ class PianoRollPane(Pane):
             return -1
         n = self.data.notes
         px = self.plot.getViewBox().viewPixelSize()[0]
-        hit = (n[:, 0] <= t) & (t <= np.maximum(n[:, 1], n[:, 0] + 3 * px)) & (np.abs(n[:, 2] - pitch) <= 0.45)
+        hit = (n[:, 0] <= t) & (t <= np.maximum(n[:, 1], n[:, 0] + 3 * px))
+        hit &= np.abs(n[:, 2] - pitch) <= 0.45
         rows = np.flatnonzero(hit)
         return int(rows[np.argmax(n[rows, 0])]) if len(rows) else -1
 
