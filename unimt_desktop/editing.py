@@ -35,6 +35,7 @@ class Take:
     unexported: set
     score_due: bool = False       # the score is to be written again from these notes
     recognition: Any = None       # what the reader saw on the scan the score came from
+    title: Optional[str] = None   # the score's title, kept when it is written again
     sound_stale: bool = False     # the sound shown was made before an edit
 
 
@@ -71,6 +72,7 @@ class EditMixin:
     def _build_editing(self, menu) -> None:
         """The undo stack, the Edit menu's Undo, Redo and Delete note, and the roll's requests."""
         self.undo_stack = QUndoStack(self)
+        self.edit_menu = menu
         self._take: Optional[Take] = None
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
@@ -151,7 +153,8 @@ class EditMixin:
                     score_due=notation is None and last is not None and last.score_due,
                     recognition=getattr(notation, "recognition", None) if notation is not None else
                     (last.recognition if last is not None else None),
-                    sound_stale=Modality.AUDIO not in self.objects and views["wave"] is not None)
+                    sound_stale=Modality.AUDIO not in self.objects and views["wave"] is not None,
+                    title=_title(notation) if notation is not None else (last.title if last else None))
 
     def take_with(self, midi, before: Take) -> Take:
         """``before`` with these notes: the score to be written again (when there was one), a sound made
@@ -167,7 +170,7 @@ class EditMixin:
         due = before.score_due or Modality.NOTATION in before.objects
         made = {Modality.MIDI} | ({Modality.NOTATION} if due else set())
         return Take(objects, views, before.unexported | made, score_due=due, recognition=before.recognition,
-                    sound_stale=not keep_sound and views.get("wave") is not None)
+                    sound_stale=not keep_sound and views.get("wave") is not None, title=before.title)
 
     # -- showing a take
     def show_take(self, take: Take, select: int = -1) -> None:
@@ -205,14 +208,10 @@ class EditMixin:
         self._rewriting = take
         self.statusBar().showMessage("Writing the score again from the edited notes…")
         self._start(Worker(jobs.rewrite_job, take.objects[Modality.MIDI], take.recognition,
-                           self.translate_options(), name="rewrite"),
+                           self.translate_options(), take.title, name="rewrite"),
                     lambda res, t=take: self._rewritten(t, res))
 
     def _rewritten(self, take: Take, res: jobs.Result) -> None:
-        notation = res.objects.get(Modality.NOTATION)
-        if notation is None:
-            self._error(res.error or "The score could not be written from the edited notes.")
-            return
         take.objects.update(res.objects)
         take.views["engraved"] = res.views.get("engraved")
         take.views["bars:notation"] = res.views.get("bars:notation")
@@ -237,3 +236,9 @@ class EditMixin:
         take = self._take
         if name != "rewrite" and take is not None and take.score_due and not self.busy():
             self._rewrite(take)
+
+
+def _title(notation) -> Optional[str]:
+    md = getattr(getattr(notation, "score", None), "metadata", None)
+    title = (getattr(md, "bestTitle", None) or "").strip()
+    return title or None

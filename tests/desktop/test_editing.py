@@ -111,6 +111,8 @@ def test_an_edit_changes_the_export_and_the_score_and_undo_restores_it(
     assert (int(gone[2]), round(gone[0], 3)) not in [(p, s) for p, s, _, _ in after]
     pitches = score_pitches(export(run_job, window, tmp_path / "deleted.musicxml"))
     assert len(pitches) == len(pitches0) - 1
+    assert window.objects[Modality.NOTATION] is not score0
+    assert window.objects[Modality.NOTATION].score.metadata.bestTitle == "Little study"    # kept
     assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Delete note"
 
     # move: select a note, Up twice: two semitones higher in the export and the score

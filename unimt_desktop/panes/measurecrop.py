@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout
 
-CROP_HEIGHT = 96        # pixels on screen for each crop
+CROP_HEIGHT = 96        # pixels on screen for each crop, at least (more in a tall pane: up to MAX_HEIGHT)
+MAX_HEIGHT = 200
 MARGIN = 6              # page pixels kept around a measure's box
 
 
@@ -68,8 +69,10 @@ class MeasureCompare(QFrame):
         self.read_crop: Optional[np.ndarray] = None
         self.hide()
 
-    def show_measure(self, caption: str, scan: Optional[np.ndarray], read: Optional[np.ndarray]) -> None:
-        """Show the crops (either may be None: "not on the page")."""
+    def show_measure(self, caption: str, scan: Optional[np.ndarray], read: Optional[np.ndarray],
+                     tall: int = CROP_HEIGHT) -> None:
+        """Show the crops (either may be None: "not on the page"), ``tall`` pixels high at most."""
+        tall = max(CROP_HEIGHT, min(MAX_HEIGHT, tall))
         self.scan_crop, self.read_crop = scan, read
         self.caption.setText(caption)
         # each crop gets at most half the strip's width; both at the same height
@@ -80,7 +83,7 @@ class MeasureCompare(QFrame):
                 lab.setText("(not found on the page)")
                 continue
             h, w = img.shape[:2]
-            height = int(min(CROP_HEIGHT, CROP_HEIGHT * width / max(1, w * CROP_HEIGHT / h)))
+            height = int(min(tall, width * h / max(1, w)))
             lab.setPixmap(to_pixmap(img, max(24, height)))
         self.show()
 

@@ -531,7 +531,8 @@ class ScorePane(Pane):
             read_crop = crop(read.pages[p], (x0, y0, x1, y1))
         conf = self.scan.measure_conf[i] if i < len(self.scan.measure_conf) else None
         sure = f" · the reader was {round(100 * conf)}% sure" if conf is not None else ""
-        self.compare.show_measure(f"Measure {self.engraved.number(i)}{sure}", scan_crop, read_crop)
+        self.compare.show_measure(f"Measure {self.engraved.number(i)}{sure}", scan_crop, read_crop,
+                                  self.height() // 4)
 
     def _update_info(self) -> None:
         v = self.active_view()
