@@ -6,6 +6,21 @@ Everything here is plain Python: no Qt. Long calls take ``progress(done, total, 
 
 from __future__ import annotations
 
+from model.edit import (
+    DEFAULT_VELOCITY,
+    NoteRef,
+    add_note,
+    beat_at,
+    delete_note,
+    move_note,
+    note_ref,
+    note_row,
+    note_values,
+    resize_note,
+    set_velocity,
+    snap,
+    snap_grid,
+)
 from model.engrave import FONTS, EngraveOptions, engrave_svg, notation_to_image
 from model.errors import BadInputError, Cancelled, MissingDependencyError, ModelUnavailableError, UnimtError
 from model.graph import best_route, describe, needs_model, route, supported_pairs
@@ -35,6 +50,19 @@ from model.synth import find_soundfont, midi_to_audio
 from model.translate import TranslateOptions, run_route, translate
 
 __all__ = [
+    "DEFAULT_VELOCITY",
+    "NoteRef",
+    "add_note",
+    "beat_at",
+    "delete_note",
+    "move_note",
+    "note_ref",
+    "note_row",
+    "note_values",
+    "resize_note",
+    "set_velocity",
+    "snap",
+    "snap_grid",
     "Bar",
     "MAX_SEMITONES",
     "MAX_TEMPO",

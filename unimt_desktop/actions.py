@@ -18,6 +18,10 @@ PARTIAL_MODEL = ("<b>The installed model cannot {what} yet.</b> It was trained f
 NO_MODEL = ("<b>No model installed.</b> {What} needs the unimt model, which is not installed on this "
             "computer. Everything else works. If you have the model, choose its folder in Edit ▸ Settings.")
 
+EDITOR_TIP = "Open the score in MuseScore, or the program this computer opens MusicXML scores with"
+NO_SCORE_TIP = ("There is no score to open yet: open one, or translate into a score (Translate ▸ To score). "
+                "After an edit, the score is ready once it is written again.")
+
 
 class ActionsMixin:
     """For MainWindow: builds ``self.*_action`` and the toolbar, and greys out what cannot be done now."""
@@ -70,9 +74,14 @@ class ActionsMixin:
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addAction(self.export_action)
+        self.editor_action = self._action("Open in notation &editor", self.open_in_editor, "Ctrl+Shift+E",
+                                          tip=EDITOR_TIP)
+        m.addAction(self.editor_action)
         m.addSeparator()
         m.addAction(self.quit_action)
         m = mb.addMenu("&Edit")
+        self._build_editing(m)
+        m.addSeparator()
         m.addAction(self.settings_action)
         m = mb.addMenu("&Translate")
         for a in self.translate_actions.values():
@@ -142,6 +151,9 @@ class ActionsMixin:
             a.setEnabled(ok)
             a.setToolTip(tip)
         self.export_action.setEnabled(bool(have) and not busy)
+        score = Modality.NOTATION in have
+        self.editor_action.setEnabled(score and not busy)
+        self.editor_action.setToolTip(EDITOR_TIP if score else NO_SCORE_TIP)
         self.cancel_action.setEnabled(busy)
         # without an audio output it plays silently; it needs audio, or something audio can be made from
         can_play = bool(have) and Modality.AUDIO in self.exportable()

@@ -22,6 +22,8 @@ EXPORT_FORMATS = [
     ("SVG score pages (*.svg)", Modality.IMAGE),
 ]
 EXPORT_FILTER = ";;".join(f for f, _ in EXPORT_FORMATS)
+NO_EDITOR = ("No program on this computer is set up to open MusicXML scores. Install a notation editor such "
+             "as MuseScore, or use File ▸ Export to save the score as MusicXML and open it from there.")
 MADE = {Modality.NOTATION: "score", Modality.MIDI: "MIDI", Modality.AUDIO: "audio",
         Modality.IMAGE: "score pages"}
 
@@ -98,6 +100,28 @@ class ExportMixin:
         self.unexported.discard(modality)
         moved = f" (transposed {semitones:+d} semitones)" if semitones else ""
         self.statusBar().showMessage("Wrote " + ", ".join(Path(p).name for p in written) + moved, 10000)
+
+    # -- handing the score to a notation editor
+    def open_in_editor(self) -> None:
+        """Write the score to a temporary MusicXML file (off the GUI thread) and hand it to the program the
+        system opens such files with."""
+        notation = self.objects.get(Modality.NOTATION)
+        if notation is None:
+            return
+        stem = self.source.stem if self.source else "score"
+        self.statusBar().showMessage("Writing the score for the notation editor…")
+        self._start(Worker(jobs.editor_file_job, notation, stem, name="editor"), self._hand_to_editor)
+
+    def _hand_to_editor(self, path: str) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        self.editor_file = Path(path)
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.statusBar().showMessage("The score is open in your notation editor. Changes made there stay "
+                                         "there: save them from the editor.", 10000)
+        else:
+            self._error(NO_EDITOR)
 
     # -- quitting with results not exported
     def confirm_quit(self) -> bool:

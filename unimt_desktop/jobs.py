@@ -300,21 +300,22 @@ def load_job(path: str | Path, dpi: int = 150, weights=None, *, progress, should
     return res
 
 
-def name_untitled(notation, source) -> None:
-    """A score made from a file with no title of its own takes the file's name (not "Music21 Fragment")."""
-    if source is None:
+def name_untitled(notation, source, title: Optional[str] = None) -> None:
+    """A score made from a file with no title of its own takes ``title``, else the file's name (not "Music21
+    Fragment")."""
+    if source is None and not title:
         return
     try:
         from music21 import metadata
 
         score = notation.score
         md = score.metadata
-        title = (md.title or "").strip() if md is not None else ""
-        if not title or title.lower().startswith("music21"):
+        own = (md.title or "").strip() if md is not None else ""
+        if not own or own.lower().startswith("music21"):
             if md is None:
                 md = metadata.Metadata()
                 score.insert(0, md)
-            md.title = Path(source).stem.replace("_", " ")
+            md.title = title or Path(source).stem.replace("_", " ")
             if (md.movementName or "").lower().startswith("music21"):
                 md.movementName = None
     except Exception:
@@ -369,6 +370,43 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
                 raise error
             break
     return res
+
+
+def rewrite_job(midi, recognition=None, options=None, title: Optional[str] = None, *, progress,
+                should_stop) -> Result:
+    """The score written again from edited notes (the MIDI -> score route of :func:`model.api.best_route`)
+    and engraved. It keeps the old score's ``title`` and ``recognition`` (what the reader saw on the scan the
+    score came from), so its measures still point at the scan."""
+    from model.api import Modality, best_route, run_route
+
+    steps = _Steps(progress, 2)
+    notation = None
+    for _edge, obj in run_route(midi, best_route([Modality.MIDI], Modality.NOTATION), options,
+                                progress=steps.sub, should_stop=should_stop):
+        notation = obj
+    steps.next()
+    notation.recognition = recognition
+    name_untitled(notation, getattr(midi, "source", None), title)
+    res = Result({Modality.NOTATION: notation})
+    res.views.update(views_for(notation, steps.sub))
+    if "_image" in res.views:
+        res.objects["engraved"] = res.views.pop("_image")
+    return res
+
+
+def editor_file_job(notation, stem: str, *, progress, should_stop) -> str:
+    """The score written (atomically) to a MusicXML file in a folder of its own under the system's temporary
+    folder, for a notation editor to open; returns its path."""
+    import re
+    import tempfile
+
+    from model.api import save
+
+    folder = Path(tempfile.gettempdir()) / "unimt-scores"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w\-. ]+", "_", stem).strip(" .") or "score"
+    progress(0, 1, "writing the score for the notation editor")
+    return str(save(notation, folder / f"{name}.musicxml")[0])
 
 
 def spectrogram_job(audio, *, progress, should_stop) -> Spectrogram:

@@ -24,6 +24,7 @@ from unimt_desktop import jobs, timeaxis
 from unimt_desktop.actions import TARGETS, ActionsMixin
 from unimt_desktop.banner import Banner
 from unimt_desktop.drops import DropFilter
+from unimt_desktop.editing import EditMixin
 from unimt_desktop.exporting import ExportMixin
 from unimt_desktop.jobrunner import APP_NAME, JobsMixin
 from unimt_desktop.panes import PianoRollPane, ScorePane, WaveformPane
@@ -43,9 +44,12 @@ HELP = """<h3>unimt</h3>
 the pane of its kind, and <b>Translate</b> fills the others.</p>
 <ul>
 <li><b>Score</b>: the scan and the engraved score, side by side when there are both. Click a bar to play from
-it; the bar playing is shaded. Ctrl+wheel zooms.</li>
+it; the bar playing is shaded. For a score read from a scan, the bar clicked (or <b>Next doubtful</b>) shows
+its crop from the scan beside the bar as read. Ctrl+wheel zooms.</li>
 <li><b>Piano roll</b>: the notes, coloured by part. Click to play from there; drag and wheel to move and
-zoom.</li>
+zoom. <b>Edit notes</b>: click a note to select it, Delete removes it, double-click adds one, drag it to move
+it, drag its right end to lengthen it, Up/Down move it a semitone; the Velocity box sets how hard it plays.
+The score is written again from the edited notes; Ctrl+Z undoes, Ctrl+Shift+Z redoes.</li>
 <li><b>Audio</b>: the waveform, and the spectrogram under it. Click to play from there.</li>
 </ul>
 <p><b>Practice</b> (the second toolbar): <b>Tempo</b> slows down or speeds up (25-200%, the pitch stays);
@@ -69,7 +73,7 @@ def version() -> str:
         return "(version unknown)"
 
 
-class MainWindow(ActionsMixin, JobsMixin, PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
+class MainWindow(ActionsMixin, JobsMixin, EditMixin, PracticeMixin, PlaybackMixin, ExportMixin, QMainWindow):
     jobFinished = Signal(str)   # job name, after its result (or error) is applied
 
     def __init__(self, settings: Optional[Settings] = None, parent=None):
@@ -193,6 +197,7 @@ class MainWindow(ActionsMixin, JobsMixin, PracticeMixin, PlaybackMixin, ExportMi
         self.objects = dict(res.objects)
         self.origin = next(m for m in res.objects if isinstance(m, Modality))
         self.reset_practice()
+        self.reset_edits()
         self.source = path
         self.score.clear()
         self.roll.set_data(None)

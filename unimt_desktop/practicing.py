@@ -70,6 +70,7 @@ class PracticeMixin:
         have = any(isinstance(m, Modality) for m in self.objects)
         self.practice_bar.set_practice_enabled(have and self.can_rehearse(), rh.NEEDS_NOTES if have else "")
         self.practice_bar.set_loop_enabled(bool(self.bars()))
+        self._update_edit_actions()
 
     # -- views (called after every load and translation)
     def views_applied(self, views: dict) -> None:

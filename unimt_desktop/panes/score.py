@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QSplitter,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from unimt_desktop.panes.common import Pane
+from unimt_desktop.panes.measurecrop import MeasureCompare, crop
 
 PAGE_GAP = 24
 DOUBTFUL = 0.6
@@ -42,6 +44,7 @@ class PageView(QGraphicsView):
     zoomChanged = Signal(float)
     currentPageChanged = Signal(int)
     measureClicked = Signal(float)     # start time (s) of the measure clicked
+    measurePicked = Signal(int)        # index (score order) of the measure clicked
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -54,6 +57,8 @@ class PageView(QGraphicsView):
         self.overlays: list = []
         self.measure_rects: list[QRectF] = []
         self.measure_conf: list[float] = []
+        self.measure_boxes_px: list = []   # (page, (x0, y0, x1, y1)) in page pixels, as measure_rects
+        self.mark_item = None              # the selected measure's outline
         self._pending: list[np.ndarray] = []
         self._y = 0.0
         self._fit_pending = True
@@ -74,7 +79,8 @@ class PageView(QGraphicsView):
         self._timer.stop()
         self.scene().clear()
         self.page_rects, self.overlays, self._pending = [], [], []
-        self.measure_rects, self.measure_conf = [], []
+        self.measure_rects, self.measure_conf, self.measure_boxes_px = [], [], []
+        self.mark_item = None
         self._y = 0.0
         self._fit_pending = True
         self._page = -1
@@ -223,13 +229,34 @@ class PageView(QGraphicsView):
 
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
-        if self._press is not None and (event.position() - self._press).manhattanLength() < 4 and self.times:
-            pos = self.mapToScene(event.position().toPoint())
-            for i in range(min(len(self.measures), len(self.times))):
-                if self.measures[i][0] < len(self.page_rects) and self.measure_rect(i).contains(pos):
+        if self._press is not None and (event.position() - self._press).manhattanLength() < 4:
+            i = self.measure_at(self.mapToScene(event.position().toPoint()))
+            if i >= 0:
+                self.measurePicked.emit(i)
+                if i < len(self.times):
                     self.measureClicked.emit(self.times[i])
-                    break
         self._press = None
+
+    def measure_at(self, pos) -> int:
+        """The measure (score order) at scene point ``pos``: an engraved one, or one the reader saw; -1."""
+        for i in range(len(self.measures)):
+            if self.measures[i][0] < len(self.page_rects) and self.measure_rect(i).contains(pos):
+                return i
+        return next((i for i, r in enumerate(self.measure_rects) if r.contains(pos)), -1)
+
+    def mark(self, rect) -> None:
+        """Outline the selected measure (``rect`` in scene coordinates; None: no outline)."""
+        if rect is None:
+            if self.mark_item is not None:
+                self.mark_item.hide()
+            return
+        if self.mark_item is None:
+            pen = QPen(QColor(33, 99, 230), 3)
+            pen.setCosmetic(True)
+            self.mark_item = self.scene().addRect(rect, pen, QBrush(QColor(33, 99, 230, 28)))
+            self.mark_item.setZValue(6)
+        self.mark_item.setRect(rect)
+        self.mark_item.show()
 
     # -- recognition overlays
     def set_recognition(self, rec) -> None:
@@ -239,7 +266,7 @@ class PageView(QGraphicsView):
     def _apply_overlays(self) -> None:
         for it in self.overlays:
             self.scene().removeItem(it)
-        self.overlays, self.measure_rects, self.measure_conf = [], [], []
+        self.overlays, self.measure_rects, self.measure_conf, self.measure_boxes_px = [], [], [], []
         rec = getattr(self, "_rec", None)
         if rec is None or self._pending or not self.page_rects:
             return
@@ -264,6 +291,7 @@ class PageView(QGraphicsView):
                     r = QRectF(bx0, oy + by0, bx1 - bx0, by1 - by0)
                 else:
                     r = QRectF(x0 + (x1 - x0) * j / n, oy + y0, (x1 - x0) / n, y1 - y0)
+                self.measure_boxes_px.append((page, (r.left(), r.top() - oy, r.right(), r.bottom() - oy)))
                 self.measure_rects.append(r)
                 self.measure_conf.append(c)
                 if c < 0.9:
@@ -313,12 +341,18 @@ class ScorePane(Pane):
         self.split.addWidget(self.scan)
         self.split.addWidget(self.engraved)
         self.split.setChildrenCollapsible(False)
+        self.compare = MeasureCompare()
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        right.addWidget(self.split, 1)
+        right.addWidget(self.compare)
         body = QWidget()
         lay = QHBoxLayout(body)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(self.thumbs)
-        lay.addWidget(self.split, 1)
+        lay.addLayout(right, 1)
         self.set_body(body)
 
         self.mode_buttons = QButtonGroup(self)
@@ -343,6 +377,9 @@ class ScorePane(Pane):
         self.add_header_widget(self.zoom_label)
         self.engraved.measureClicked.connect(self.seekRequested)
         for v in (self.scan, self.engraved):
+            v.measurePicked.connect(self.select_measure)
+        self.selected_measure = -1
+        for v in (self.scan, self.engraved):
             v.zoomChanged.connect(self._update_info)
             v.currentPageChanged.connect(self._page_changed)
         self._doubt = -1
@@ -360,6 +397,7 @@ class ScorePane(Pane):
             view.clear()
         else:
             view.set_pages(pageset.pages)
+            self.select_measure(-1)
             if kind == "engraved":
                 rec = getattr(pageset, "recognition", None)
                 self.scan.set_recognition(rec)
@@ -379,6 +417,7 @@ class ScorePane(Pane):
         self._update_controls()
 
     def clear(self) -> None:
+        self.select_measure(-1)
         self._sets = {}
         self.scan.clear()
         self.engraved.clear()
@@ -449,7 +488,51 @@ class ScorePane(Pane):
                 v.fit_width()
 
     def _next_doubtful(self) -> None:
-        self._doubt = self.scan.next_doubtful(self._doubt)
+        i = self.scan.next_doubtful(self._doubt)
+        if i >= 0:
+            self.select_measure(i)
+        else:
+            self.info.setText("No doubtful measures: the reader was sure of every one")
+
+    # -- the measure selected
+    def select_measure(self, i: int) -> None:
+        """Select measure ``i`` (score order; -1: none): outlined on the scan and the engraving, and, for a
+        score read from a scan, the scan's crop of it shown beside the bar as recognised."""
+        self.selected_measure = i
+        if i < 0:
+            self.scan.mark(None)
+            self.engraved.mark(None)
+            self.compare.hide()
+            return
+        self._doubt = i
+        scan_rect = self.scan.measure_rects[i] if i < len(self.scan.measure_rects) else None
+        eng = self.engraved
+        eng_rect = eng.measure_rect(i) if i < len(eng.measures) and eng.measures[i][0] < len(eng.page_rects) \
+            else None
+        self.scan.mark(scan_rect)
+        eng.mark(eng_rect)
+        if scan_rect is not None and self.scan.isVisible():
+            self.scan.centerOn(scan_rect.center())
+        if eng_rect is not None and eng.isVisible():
+            eng.ensureVisible(eng_rect, 20, 40)
+        self._show_crop(i)
+
+    def _show_crop(self, i: int) -> None:
+        scan, read = self._sets.get("scan"), self._sets.get("engraved")
+        if not scan or i >= len(self.scan.measure_boxes_px):
+            self.compare.hide()          # not read from a scan: nothing to compare with
+            return
+        page, box = self.scan.measure_boxes_px[i]
+        scan_crop = crop(scan.pages[page], box) if page < len(scan.pages) else None
+        read_crop = None
+        measures = getattr(read, "measures", None) or []
+        if i < len(measures) and measures[i][0] < len(read.pages):
+            p, x0, y0, x1, y1 = measures[i]
+            read_crop = crop(read.pages[p], (x0, y0, x1, y1))
+        conf = self.scan.measure_conf[i] if i < len(self.scan.measure_conf) else None
+        sure = f" · the reader was {round(100 * conf)}% sure" if conf is not None else ""
+        self.compare.show_measure(f"Measure {self.engraved.number(i)}{sure}", scan_crop, read_crop,
+                                  self.height() // 4)
 
     def _update_info(self) -> None:
         v = self.active_view()

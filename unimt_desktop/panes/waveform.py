@@ -76,6 +76,7 @@ class WaveformPane(Pane):
     def set_data(self, audio, data) -> None:
         """``audio`` is the model's Audio; ``data`` its :class:`unimt_desktop.jobs.WaveData` (None clears)."""
         self.audio, self.data, self.spec = audio, data, None
+        self.set_stale("")
         self.spec_image.clear()
         if data is None:
             self.curve.clear()
@@ -84,7 +85,8 @@ class WaveformPane(Pane):
             return
         ch = "stereo" if getattr(audio, "channels", 1) == 2 else ("mono" if getattr(audio, "channels", 1) == 1
                                                                   else f"{audio.channels} channels")
-        self.info.setText(f"{fmt_time(data.duration)} · {data.sample_rate} Hz · {ch}")
+        self._about = f"{fmt_time(data.duration)} · {data.sample_rate} Hz · {ch}"
+        self.info.setText(self._about)
         vb = self.wave_plot.getViewBox()
         vb.setLimits(xMin=-0.5, xMax=data.duration + 0.5)
         self.wave_plot.setXRange(0, max(data.duration, 0.1), padding=0.01)
@@ -94,6 +96,14 @@ class WaveformPane(Pane):
         self.show_body(True)
         if self.spec_button.isChecked():
             self.spectrogramRequested.emit()
+
+    def set_stale(self, why: str) -> None:
+        """Grey the waveform and say ``why`` it is out of date (the notes were edited since), or, with ``why``
+        empty, show it as the sound that plays."""
+        self.stale = why
+        self.curve.setPen(pg.mkPen("#a9aeb6" if why else WAVE_COLOUR, width=1))
+        self.info.setText(why or (getattr(self, "_about", "") if self.data is not None else ""))
+        self.info.setToolTip(why)
 
     def set_spectrogram(self, spec) -> None:
         self.spec = spec
