@@ -99,18 +99,15 @@ class StaffReaderEngine:
         self.torch = torch
 
     def read_strips(self, strips: list[np.ndarray], batch: int = 8):
-        """Greedy CTC reading of strips: per strip (symbol ids, probabilities, output positions). With a
-        header head, the key and time signature at the strips' opening are the head's, its logits summed
-        over the strips (the staves of one system share their key and time) and the time checked against
-        the measures read (:func:`model.omr.header.read_header`)."""
+        """Greedy CTC reading of the strips of one system: per strip (symbol ids, probabilities, output
+        positions), and the header head's key and time log-probabilities summed over the strips (the
+        staves of one system share their key and time; None without a head)."""
         from model.omr.crnn import greedy_decode
-        from model.omr.header import read_header
-        from model.tokenizers.staff_symbols import SYMBOLS
 
         torch = self.torch
         order = sorted(range(len(strips)), key=lambda i: strips[i].shape[1])
         out: list = [None] * len(strips)
-        key_sum = time_sum = 0
+        key_sum = time_sum = None
         for k in range(0, len(order), batch):
             idx = order[k:k + batch]
             width = max(((strips[i].shape[1] + 3) // 4) * 4 for i in idx)
@@ -121,35 +118,41 @@ class StaffReaderEngine:
             with torch.inference_mode():
                 if self.config.keys:
                     log_probs, key_logits, time_logits = self.model(torch.from_numpy(x), header=True)
-                    key_sum = key_sum + key_logits.log_softmax(-1).sum(0)
-                    time_sum = time_sum + time_logits.log_softmax(-1).sum(0)
+                    k_add, t_add = key_logits.log_softmax(-1).sum(0), time_logits.log_softmax(-1).sum(0)
+                    key_sum = k_add if key_sum is None else key_sum + k_add
+                    time_sum = t_add if time_sum is None else time_sum + t_add
                 else:
                     log_probs = self.model(torch.from_numpy(x))
                 decoded = greedy_decode(log_probs, self.model.output_lengths(widths))
             for j, i in enumerate(idx):
                 out[i] = decoded[j]
-        if self.config.keys and strips:
-            fixed = read_header([ids for ids, _, _ in out], key_sum, time_sum, list(SYMBOLS))
-            out = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, out)]
-        return out
+        return out, key_sum, time_sum
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
+        """Every page's systems read, then joined: the key of each system chosen over the whole score
+        (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read."""
+        from model.omr.header import read_header, smooth_keys
         from model.omr.strips import staff_strips
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
-        result = ReadScore()
+        read = []
         total = image.page_count
         for p in range(total):
             report(p, total, f"reading page {p + 1} of {total}")
             systems, _ = staff_strips(image.page(p))
-            for row in systems:
-                reads = self.read_strips([s.image for s in row])
-                seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
-                result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
-                left = min(s.box[0] for s in row)
-                top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
-                result.systems.append((p, (left, top, right, bottom)))
-                result.measures.extend(_measure_boxes(p, len(result.systems) - 1, row, reads, self.config.slots))
+            read += [(p, row, *self.read_strips([s.image for s in row])) for row in systems]
+        keys = smooth_keys([k for _, _, _, k, _ in read]) if self.config.keys else []
+        result = ReadScore()
+        for n, (p, row, reads, key_sum, time_sum) in enumerate(read):
+            if self.config.keys:
+                fixed = read_header([ids for ids, _, _ in reads], key_sum, time_sum, list(SYMBOLS), key=keys[n])
+                reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
+            seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
+            result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
+            left = min(s.box[0] for s in row)
+            top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
+            result.systems.append((p, (left, top, right, bottom)))
+            result.measures.extend(_measure_boxes(p, len(result.systems) - 1, row, reads, self.config.slots))
         report(total, total, "writing the score")
         return result
 

@@ -111,11 +111,39 @@ def choose_time(scores, times: list[int], symbols: list[str], lengths: list[Frac
     return times[order[0]]
 
 
-def read_header(reads: list[list[int]], key_scores, time_scores, symbols: list[str]) -> list[list[int]]:
+def smooth_keys(scores: list, change: float = 6.0) -> list[int]:
+    """The key class of every system of a score: the path through the systems that best fits the header
+    head's key log-probabilities (summed over each system's staves) when each change of key costs
+    ``change`` (in nats): a key change is read where the head is sure of it, not where it wavers."""
+    if not scores:
+        return []
+    n = len(scores[0])
+    best = [float(v) for v in scores[0]]
+    back: list[list[int]] = []
+    for row in scores[1:]:
+        top = max(range(n), key=lambda c: best[c])
+        step, new = [], []
+        for c in range(n):
+            stay, move = best[c], best[top] - change
+            step.append(c if stay >= move else top)
+            new.append(max(stay, move) + float(row[c]))
+        back.append(step)
+        best = new
+    path = [max(range(n), key=lambda c: best[c])]
+    for step in reversed(back):
+        path.append(step[path[-1]])
+    return path[::-1]
+
+
+def read_header(reads: list[list[int]], key_scores, time_scores, symbols: list[str],
+                key: int | None = None) -> list[list[int]]:
     """The staves of one system as read by CTC (symbol ids), with the key and time signature of their
-    opening chosen from the header head's scores (summed over the staves)."""
+    opening chosen from the header head's scores (summed over the staves); ``key`` (a class) when the key
+    was chosen over the whole score."""
     keys, times = header_symbols(symbols)
     lengths = measure_lengths([[symbols[i] for i in ids] for ids in reads])
-    key = keys[max(range(len(keys)), key=lambda c: float(key_scores[c]))]
+    if key is None:
+        key = max(range(len(keys)), key=lambda c: float(key_scores[c]))
+    key = keys[key]
     time = choose_time(time_scores, times, symbols, lengths)
     return [set_header(ids, key, time, keys, times) for ids in reads]

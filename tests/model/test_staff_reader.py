@@ -206,3 +206,17 @@ def test_the_time_signature_agrees_with_the_measures_read():
     key_scores[keys.index(SYMBOL_INDEX["key:fifths:-2"])] = 1.0
     (fixed,) = read_header([[SYMBOL_INDEX[s] for s in staff]], key_scores, scores, list(SYMBOLS))
     assert [SYMBOLS[i] for i in fixed[:3]] == ["clef:G2", "key:fifths:-2", "time:4/4"]
+
+
+def test_keys_change_across_systems_only_where_the_head_is_sure():
+    from model.omr.header import smooth_keys
+
+    def scores(sure: int, p: float):          # log-probabilities over 3 keys, ``p`` on ``sure``
+        rest = (1 - p) / 2
+        return [np.log(p if c == sure else rest) for c in range(3)]
+
+    wavering = [scores(0, 0.9), scores(1, 0.5), scores(0, 0.9), scores(2, 0.45)]
+    assert smooth_keys(wavering) == [0, 0, 0, 0]
+    modulating = [scores(0, 0.99), scores(0, 0.99), scores(2, 0.999), scores(2, 0.999), scores(2, 0.999)]
+    assert smooth_keys(modulating) == [0, 0, 2, 2, 2]
+    assert smooth_keys([]) == [] and smooth_keys([scores(1, 0.6)]) == [1]
