@@ -131,7 +131,7 @@ class StaffReaderEngine:
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
         """Every page's systems read, then joined: the key of each system chosen over the whole score
         (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read."""
-        from model.omr.header import read_header, smooth_keys
+        from model.omr.header import header_symbols, key_changes, read_header, smooth_keys
         from model.omr.strips import staff_strips
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
@@ -146,6 +146,9 @@ class StaffReaderEngine:
         for n, (p, row, reads, key_sum, time_sum) in enumerate(read):
             if self.config.keys:
                 fixed = read_header([ids for ids, _, _ in reads], key_sum, time_sum, list(SYMBOLS), key=keys[n])
+                key_ids = header_symbols(list(SYMBOLS))[0]
+                then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
+                fixed = key_changes(fixed, list(SYMBOLS), key_ids[keys[n]], then)
                 reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
             seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
             result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))

@@ -135,6 +135,23 @@ def smooth_keys(scores: list, change: float = 6.0) -> list[int]:
     return path[::-1]
 
 
+def key_changes(reads: list[list[int]], symbols: list[str], now: int, then: int | None,
+                reach: int = 4) -> list[list[int]]:
+    """A system's staves with the key changes CTC read inside them (past the opening) made to agree with
+    the key the header head reads at the next system: changed to it (``then``, a symbol id) when the next
+    system's key differs from this one's (``now``), dropped when it does not. In the last system
+    (``then`` None) a change is kept only where every staff reads the same one."""
+    keys = set(header_symbols(symbols)[0])
+    inner = [[i for i in ids[reach:] if i in keys] for ids in reads]
+    if then is None:
+        agreed = len({tuple(k) for k in inner}) == 1
+        return [list(ids) for ids in reads] if agreed else [
+            ids[:reach] + [i for i in ids[reach:] if i not in keys] for ids in reads]
+    if then == now:
+        return [ids[:reach] + [i for i in ids[reach:] if i not in keys] for ids in reads]
+    return [ids[:reach] + [then if i in keys else i for i in ids[reach:]] for ids in reads]
+
+
 def read_header(reads: list[list[int]], key_scores, time_scores, symbols: list[str],
                 key: int | None = None) -> list[list[int]]:
     """The staves of one system as read by CTC (symbol ids), with the key and time signature of their

@@ -220,3 +220,24 @@ def test_keys_change_across_systems_only_where_the_head_is_sure():
     modulating = [scores(0, 0.99), scores(0, 0.99), scores(2, 0.999), scores(2, 0.999), scores(2, 0.999)]
     assert smooth_keys(modulating) == [0, 0, 2, 2, 2]
     assert smooth_keys([]) == [] and smooth_keys([scores(1, 0.6)]) == [1]
+
+
+def test_key_changes_inside_a_system_agree_with_the_next_systems_key():
+    from model.omr.header import key_changes
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
+
+    def ids(*syms):
+        return [SYMBOL_INDEX[s] for s in syms]
+
+    k = {n: SYMBOL_INDEX[f"key:fifths:{n}"] for n in (-5, -4, -2, -1)}
+    upper = ids("clef:G2", "key:fifths:-4", "C5", "d:half", "measure", "key:fifths:-2", "D5", "d:half")
+    lower = ids("clef:F4", "key:fifths:-4", "C3", "d:half", "measure", "key:fifths:-1", "D3", "d:half")
+    symbols = list(SYMBOLS)
+    changed = key_changes([upper, lower], symbols, k[-4], k[-5])       # the next system opens in 5 flats
+    assert [SYMBOLS[i] for i in changed[0]][5] == "key:fifths:-5" and changed[1][5] == k[-5]
+    dropped = key_changes([upper, lower], symbols, k[-4], k[-4])       # it opens in 4 flats: no change
+    assert all(not any(i in k.values() for i in ids_[4:]) for ids_ in dropped)
+    assert dropped[0][:4] == upper[:4] and len(dropped[0]) == len(upper) - 1
+    assert key_changes([upper, lower], symbols, k[-4], None)[0] == dropped[0]     # last system, staves disagree
+    agreeing = ids("clef:F4", "key:fifths:-4", "C3", "d:half", "measure", "key:fifths:-2", "D3", "d:half")
+    assert key_changes([upper, agreeing], symbols, k[-4], None) == [upper, agreeing]
