@@ -49,6 +49,7 @@ class Event:
 class Staff:
     clef: str  # treble | bass
     voices: list = field(default_factory=list)  # list[list[Event]] sorted by onset, no overlaps in a voice
+    lines: bool = False  # the voices are lines written in every measure (rests where one is silent)
 
 
 @dataclass
@@ -137,6 +138,8 @@ def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fif
 
     m = stream.Measure(number=number)
     active = [v for v in staff.voices if any(ev.on < stop and ev.end > start for ev in v)] or staff.voices[:1]
+    if staff.lines:
+        active = staff.voices
     if len(active) <= 1:
         voice = active[0] if active else []
         stem = _stem([ev for ev in voice if ev.on < stop and ev.end > start], staff)
