@@ -162,10 +162,11 @@ def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fif
     return m
 
 
-def bar_lines(meter: Meter, last_tick: int) -> list[tuple[int, int]]:
-    """[start, stop) ticks of every measure: the pickup (if any), then full bars covering ``last_tick``."""
+def bar_lines(meter: Meter, first_on: int, last_tick: int) -> list[tuple[int, int]]:
+    """[start, stop) ticks of every measure: the pickup (if any notes start before the first bar line),
+    then full bars covering ``last_tick``."""
     bars = []
-    if meter.pickup_ticks:
+    if meter.pickup_ticks and first_on < meter.pickup_ticks:
         bars.append((0, meter.pickup_ticks))
     t = meter.pickup_ticks
     while t < last_tick or not bars:
@@ -179,8 +180,10 @@ def build_score(parts: list, meter: Meter, fifths: int, title: str | None = None
     from music21 import clef, instrument, key, layout, metadata, stream
     from music21 import meter as m21meter
 
-    last = max((ev.end for p in parts for s in p.staves for v in s.voices for ev in v), default=1)
-    bars = bar_lines(meter, last)
+    events = [ev for p in parts for s in p.staves for v in s.voices for ev in v]
+    last = max((ev.end for ev in events), default=1)
+    bars = bar_lines(meter, min((ev.on for ev in events), default=0), last)
+    pickup = bars[0][1] - bars[0][0] < meter.bar_ticks
     score = stream.Score()
     score.metadata = metadata.Metadata()
     score.metadata.title = title or "Performance"
@@ -192,13 +195,13 @@ def build_score(parts: list, meter: Meter, fifths: int, title: str | None = None
             if si == 0:
                 ps.insert(0, instrument.Piano() if part.name == "Piano" else instrument.Instrument(part.name))
             for i, (a, b) in enumerate(bars):
-                m = _measure(staff, i if meter.pickup_ticks else i + 1, a, b, meter, fifths)
+                m = _measure(staff, i if pickup else i + 1, a, b, meter, fifths)
                 if i == 0:
                     m.insert(0, clef.TrebleClef() if staff.clef == "treble" else clef.BassClef())
                     m.insert(0, key.KeySignature(fifths))
                     m.insert(0, m21meter.TimeSignature(meter.label))
-                    if meter.pickup_ticks:
-                        m.paddingLeft = float(_ql(meter.bar_ticks - meter.pickup_ticks, meter))
+                    if pickup:
+                        m.paddingLeft = float(_ql(meter.bar_ticks - (b - a), meter))
                 ps.append(m)
             _finish(ps)
             staves.append(ps)

@@ -151,7 +151,8 @@ def performance_to_score(
     a = analyse(pm, source, report)
     notes, on, end, staff, voice, beats = a["notes"], a["on"], a["end"], a["staff"], a["voice"], a["beats"]
     report(3, 5, "meter and key")
-    meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], len(a["clefs"]))
+    period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
+    meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], period)
     fifths = key_signature(pitch_class_weights(notes.pitch, notes.end - notes.start))
     staves = []
     for s, clef in enumerate(a["clefs"]):
@@ -166,7 +167,6 @@ def performance_to_score(
     parts = [Part(name, [staves[i] for i in idx]) for name, idx in a["layout"]]
     report(4, 5, "writing the score")
     score = build_score(parts, meter, fifths, title)
-    period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
     info = {
         "route": describe_route(pm),
         "meter": meter.label,
