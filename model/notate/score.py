@@ -11,7 +11,7 @@ from model.io.types import Notation
 from model.notate.assemble import Event, Part, Staff, build_score
 from model.notate.beats import Notes, beat_times, group_onsets
 from model.notate.hands import needs_two_staves, single_clef, split_hands
-from model.notate.key import key_signature, pitch_class_weights
+from model.notate.key import key_signature
 from model.notate.meter import choose_meter
 from model.notate.quantise import TPB, legato_ends, quantise
 from model.notate.voices import MAX_VOICES, count_voices, separate
@@ -153,7 +153,7 @@ def performance_to_score(
     report(3, 5, "meter and key")
     period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
     meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], period)
-    fifths = key_signature(pitch_class_weights(notes.pitch, notes.end - notes.start))
+    fifths = key_signature(notes.pitch, notes.end - notes.start, notes.start)
     staves = []
     for s, clef in enumerate(a["clefs"]):
         st = Staff(clef, lines=a["lines"])

@@ -19,6 +19,8 @@ import sys
 
 import numpy as np
 
+from model.notate.key import KEY_FEATURES
+from model.notate.key import WEIGHTS as KEY_WEIGHTS
 from model.notate.meter import BEAT_VALUES, FEATURES, LABELS, WEIGHTS, all_features
 
 
@@ -123,6 +125,24 @@ def examples(items: list, log=print) -> list[tuple[np.ndarray, int]]:
     return out
 
 
+def key_examples(items: list) -> list[tuple[np.ndarray, int]]:
+    """(feature matrix of the signatures, index of the written one) of (performance, written LMX) pairs."""
+    from model.notate.key import SIGNATURES, key_features
+
+    out = []
+    for pm, lmx in items:
+        notes = [n for inst in pm.instruments if not inst.is_drum for n in inst.notes]
+        written = next((t for t in lmx if t.startswith("key:fifths:")), "key:fifths:0")
+        fifths = int(written.split(":")[-1])
+        if not notes or fifths not in SIGNATURES:
+            continue
+        pitch = np.array([n.pitch for n in notes])
+        start = np.array([n.start for n in notes])
+        held = np.array([n.end - n.start for n in notes])
+        out.append((key_features(pitch, held, start), SIGNATURES.index(fifths)))
+    return out
+
+
 def fit(groups: list, l2: float = 0.05) -> np.ndarray:
     """Conditional-logit weights: maximise the log-probability of each right candidate."""
     from scipy.optimize import minimize
@@ -138,7 +158,7 @@ def fit(groups: list, l2: float = 0.05) -> np.ndarray:
             grad = grad + p @ x - x[k]
         return total / len(groups), grad / len(groups)
 
-    w0 = np.zeros(len(FEATURES))
+    w0 = np.zeros(groups[0][0].shape[1])
     return minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
 
 
@@ -146,29 +166,37 @@ def accuracy(groups: list, w: np.ndarray) -> float:
     return float(np.mean([int(np.argmax(x @ w)) == k for x, k in groups])) if groups else 0.0
 
 
+def _save(path, features, w, train, val, pieces) -> None:
+    out = {
+        "features": list(features),
+        "w": [round(float(v), 5) for v in w],
+        "trained_on": f"{len(train)} training-split performances ({pieces} pieces)",
+        "training_accuracy": f"{accuracy(train, w):.1%}",
+        "validation_accuracy": f"{accuracy(val, w):.1%} of {len(val)} validation performances",
+    }
+    with open(path, "w") as fh:
+        json.dump(out, fh, indent=1)
+    print(path, out["trained_on"], "; training:", out["training_accuracy"], "; validation:", out["validation_accuracy"])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pieces", type=int, default=300)
     ap.add_argument("--validation-pieces", type=int, default=100)
     ap.add_argument("--out", default=str(WEIGHTS))
+    ap.add_argument("--key-out", default=str(KEY_WEIGHTS))
     args = ap.parse_args(argv)
 
     def log(s):
         print(s, file=sys.stderr)
 
-    train = examples(performances(args.pieces, "train", log=log), log)
+    train_items = performances(args.pieces, "train", log=log)
+    val_items = performances(args.validation_pieces, "validation", log=log)
+    train, val = examples(train_items, log), examples(val_items, log)
     w = fit(train)
-    val = examples(performances(args.validation_pieces, "validation", log=log), log)
-    out = {
-        "features": FEATURES,
-        "w": [round(float(v), 5) for v in w],
-        "trained_on": f"{len(train)} training-split performances ({args.pieces} pieces)",
-        "training_accuracy": f"{accuracy(train, w):.1%}",
-        "validation_accuracy": f"{accuracy(val, w):.1%} of {len(val)} validation performances",
-    }
-    with open(args.out, "w") as fh:
-        json.dump(out, fh, indent=1)
-    print(out["trained_on"], "; training:", out["training_accuracy"], "; validation:", out["validation_accuracy"])
+    _save(args.out, FEATURES, w, train, val, args.pieces)
+    ktrain, kval = key_examples(train_items), key_examples(val_items)
+    _save(args.key_out, KEY_FEATURES, fit(ktrain), ktrain, kval, args.pieces)
     return 0
 
 
