@@ -118,7 +118,7 @@ def _elements(seg, meter: Meter, fifths: int, stem: str | None):
             kind = None if (first and last) else ("start" if first else ("stop" if last else "continue"))
             if kind:
                 el.tie = tie.Tie(kind)
-            if stem:
+            if stem and v < 4:
                 el.stemDirection = stem
         els.append(el)
     return els
@@ -133,6 +133,21 @@ def _stem(voice: list, staff: Staff) -> str | None:
     return "down" if sum(ps) / len(ps) >= middle else "up"
 
 
+def _voice_stem(k: int, pitches) -> str | None:
+    """Stems of a voice of a piano staff: up in the upper voice, down in the lower."""
+    return None if pitches is None else ("up" if k == 0 else "down")
+
+
+def _line_stem(pitches, staff: Staff) -> str | None:
+    """Stems of one line of a reduction, as the line is written on its own: down from the middle line up
+    (judged by the note farthest from it)."""
+    if pitches is None:
+        return None
+    middle = 71 if staff.clef == "treble" else 50
+    far = max(pitches, key=lambda p: abs(p - middle))
+    return "down" if far >= middle else "up"
+
+
 def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fifths: int):
     from music21 import stream
 
@@ -142,7 +157,7 @@ def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fif
         active = staff.voices
     if len(active) <= 1:
         voice = active[0] if active else []
-        stem = _stem([ev for ev in voice if ev.on < stop and ev.end > start], staff)
+        stem = None
         t = Fraction(0)
         for seg in _segments(voice, start, stop):
             for el in _elements(seg, meter, fifths, stem if seg[2] is not None else None):
@@ -154,7 +169,7 @@ def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fif
         t = Fraction(0)
         for seg in _segments(voice, start, stop):
             for el in _elements(
-                seg, meter, fifths, ("up" if k == 0 else "down") if seg[2] is not None else None
+                seg, meter, fifths, _line_stem(seg[2], staff) if staff.lines else _voice_stem(k, seg[2])
             ):
                 v.insert(t, el)
                 t += el.quarterLength
