@@ -198,6 +198,12 @@ def build_score(parts: list, meter: Meter, fifths: int, title: str | None = None
     events = [ev for p in parts for s in p.staves for v in s.voices for ev in v]
     last = max((ev.end for ev in events), default=1)
     bars = bar_lines(meter, min((ev.on for ev in events), default=0), last)
+    last_on = max((ev.on for ev in events), default=0)
+    if len(bars) > 1 and last_on < bars[-1][0] and last - bars[-1][0] <= meter.bar_ticks // 2:
+        # the last notes held a little past the last bar line (a final ritardando): they end on it
+        bars.pop()
+        for ev in events:
+            ev.end = min(ev.end, bars[-1][1])
     pickup = bars[0][1] - bars[0][0] < meter.bar_ticks
     score = stream.Score()
     score.metadata = metadata.Metadata()

@@ -52,6 +52,9 @@ FEATURES = (
         "downbeat accent",
         "ends on a bar line",
         "end off the bar line",
+        "end within a beat of the bar line",
+        "long notes on bar lines",
+        "long notes on beats",
         "short notes",
         "long notes x half-note beat",
         "long notes x eighth-note beat",
@@ -142,6 +145,9 @@ def candidate_features(
     lines = np.arange(first_bar, starts[-1] + 1, c.bar_ticks)
     on_lines = float(np.isin(lines, starts).mean()) if lines.size else 0.0
     r = (last_end - c.phase) % c.bar_ticks
+    long = (end - on) >= np.percentile(end - on, 85)
+    long_down = float(np.mean((on[long] - c.phase) % c.bar_ticks == 0))
+    long_beat = float(np.mean((on[long] - c.phase) % unit == 0))
     sub = [d for d in divisions.values() if d > 1]
     trip = float(np.mean([d in (3, 6) for d in sub])) if sub else 0.0
     dur_q = (end - on) / TPB * b
@@ -165,6 +171,9 @@ def candidate_features(
             contrast,
             float(r == 0),
             min(r, c.bar_ticks - r) / c.bar_ticks,
+            float(min(r, c.bar_ticks - r) <= unit // 2),
+            long_down,
+            long_beat,
             float(np.mean(dur_q < 0.25)),
             med * float(beat_q == 2.0),
             med * float(beat_q == 1.5),
