@@ -123,10 +123,12 @@ def analyse(pm, source=None, report=None) -> dict:
         staff = np.array([tracks.index(int(t)) for t in notes.track], dtype=np.int64)
         clefs = [single_clef(notes.pitch[notes.track == t]) for t in tracks]
         layout = _multi_layout(pm, tracks, means)
-    for s in range(len(clefs)):
-        sel = np.nonzero(staff == s)[0]
-        if not lines:
+    if not lines:
+        for s in range(len(clefs)):
+            sel = np.nonzero(staff == s)[0]
             voice[sel] = _voices(notes.pitch[sel], on[sel], end[sel])
+        # one track a staff, a staff of two lines: the staves are a reduction's, written as lines
+        lines = len(tracks) > 1 and bool(voice.max(initial=0) > 0)
     end = legato_ends(on, end, staff * 4 + voice)
     return {
         "notes": notes,
