@@ -100,7 +100,9 @@ def _elements(seg, meter: Meter, fifths: int, stem: str | None):
     from music21 import chord, note, pitch, tie
 
     on, end, pitches, tie_in, tie_out = seg
-    values = split_value(_ql(end - on, meter))
+    ql = _ql(end - on, meter)
+    # a length no written value makes (only from odd input): the nearest thirty-second notes
+    values = split_value(ql) or split_value(max(Fraction(round(ql * 8), 8), Fraction(1, 8)))
     els = []
     for k, v in enumerate(values):
         if pitches is None:

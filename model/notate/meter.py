@@ -36,7 +36,7 @@ LABELS = {
     "9/8": (9, 8, 4.5, 1.5),
     "12/8": (12, 8, 6.0, 1.5),
 }
-BEAT_VALUES = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)  # quarters a tracked beat may be
+BEAT_VALUES = (0.5, 1.0, 1.5, 2.0)  # quarters a tracked beat may be
 QUARTER_S = (0.2, 1.6)  # the range of quarter-note durations (s) a candidate may imply
 FEATURES = (
     [f"label {k}" for k in LABELS]
@@ -55,6 +55,7 @@ FEATURES = (
         "end within a beat of the bar line",
         "long notes on bar lines",
         "long notes on beats",
+        "bass notes on bar lines",
         "short notes",
         "long notes x half-note beat",
         "long notes x eighth-note beat",
@@ -128,7 +129,7 @@ def _crossing(on: np.ndarray, end: np.ndarray, phase: int, unit: int) -> np.ndar
 
 
 def candidate_features(
-    c: Candidate, on, end, starts, acc, divisions: dict, period_s: float, last_end: int
+    c: Candidate, on, end, pitch, starts, acc, divisions: dict, period_s: float, last_end: int
 ) -> np.ndarray:
     """The feature vector (:data:`FEATURES`) of one candidate."""
     _, _, bar_q, beat_q = LABELS[c.label]
@@ -146,6 +147,7 @@ def candidate_features(
     on_lines = float(np.isin(lines, starts).mean()) if lines.size else 0.0
     r = (last_end - c.phase) % c.bar_ticks
     long = (end - on) >= np.percentile(end - on, 85)
+    bass = pitch <= np.percentile(pitch, 15)
     long_down = float(np.mean((on[long] - c.phase) % c.bar_ticks == 0))
     long_beat = float(np.mean((on[long] - c.phase) % unit == 0))
     sub = [d for d in divisions.values() if d > 1]
@@ -155,14 +157,14 @@ def candidate_features(
     onehot_l = [float(c.label == k) for k in LABELS]
     short = float(np.mean(dur_q < 0.5))
     chords = float(np.log2(on.size / starts.size))
-    bars = float(np.log2(1.0 + (starts[-1] - starts[0]) / c.bar_ticks))
+    bars = float(np.log2(1.0 + min((starts[-1] - starts[0]) / c.bar_ticks, 8.0)))  # as in excerpts
     onehot_b = [float(b == v) for v in BEAT_VALUES]
     return np.array(
         onehot_l
         + onehot_b
         + [
             float(np.log2(period_s / b / 0.5)) ** 2,
-            trip * float(beat_q == 1.5 and b in (1.5, 3.0)),
+            trip * float(beat_q == 1.5 and b == 1.5),
             trip * float(beat_q != 1.5),
             float(c.phase > 0),
             float(across_bar.mean()),
@@ -174,6 +176,7 @@ def candidate_features(
             float(min(r, c.bar_ticks - r) <= unit // 2),
             long_down,
             long_beat,
+            float(np.mean((on[bass] - c.phase) % c.bar_ticks == 0)) if bass.any() else 0.0,
             float(np.mean(dur_q < 0.25)),
             med * float(beat_q == 2.0),
             med * float(beat_q == 1.5),
@@ -189,7 +192,7 @@ def all_features(on, end, pitch, velocity, divisions: dict, period_s: float):
     cands = candidates(period_s) or [Candidate("4/4", 1.0, 4 * TPB, 0)]
     last_end = int(end.max())
     x = np.stack(
-        [candidate_features(c, on, end, starts, acc, divisions, period_s, last_end) for c in cands]
+        [candidate_features(c, on, end, pitch, starts, acc, divisions, period_s, last_end) for c in cands]
     )
     return cands, x
 

@@ -101,6 +101,31 @@ def performances(pieces: int, split: str, seed: int = 0, log=print) -> list:
     ]
 
 
+def generated_performances(pieces: int, seed: int = 0, log=print) -> list:
+    """(performance, written LMX) of midi2lmx examples of the generated piano music (waltzes, marches,
+    chorales with their left-hand patterns and meters), played as the training split is."""
+    from model.data.build import BuildSettings, excerpt_examples, make_tokenizers, unit_scores
+    from model.evaluate_reader import score_chunks
+    from model.tokenizers.midi import MidiTokenizer
+
+    settings = BuildSettings(tasks=("midi2lmx",), excerpts_per_unit=3, audio_prob=1.0, soundfonts=())
+    toks = make_tokenizers()
+    tok = MidiTokenizer()
+    ids = {t: i for i, t in enumerate(tok.vocab)}
+    out = []
+    for k in range(pieces):
+        rng = np.random.default_rng([seed, 99, k])
+        try:
+            for score in unit_scores({"path": None, "source": f"generated:{seed * 100000 + k}"}, rng)[:1]:
+                for chunk, n_measures in score_chunks(score, rng, 3, settings.max_measures):
+                    for h, _ in excerpt_examples(chunk, n_measures, rng, settings, "generated", toks):
+                        if h["task"] == "midi2lmx":
+                            out.append((tok.decode_window([ids[t] for t in h["src_midi"]], 10.0), h["tgt_lmx"]))
+        except Exception as exc:  # noqa: BLE001 - a piece the generator cannot write is skipped
+            log(f"generated piece {k} skipped: {type(exc).__name__}")
+    return out
+
+
 def examples(items: list, log=print) -> list[tuple[np.ndarray, int]]:
     """(feature matrix, index of the right candidate) of (performance, written LMX) pairs."""
     from model.notate.score import analyse
