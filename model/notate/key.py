@@ -24,7 +24,8 @@ TEMPERLEY_MINOR = np.array([5, 2, 3.5, 4.5, 2, 4, 2, 4.5, 3.5, 2, 1.5, 4])
 STEPS = "FCGDAEB"  # the line of fifths from F (position -1) : C is 0
 WEIGHTS = Path(__file__).with_name("key_weights.json")
 SIGNATURES = tuple(range(-6, 7))
-FINALS = {"major": 0, "minor": 9, "dorian": 2, "mixolydian": 7, "phrygian": 4}  # semitones above the major tonic
+# finals of the signature's modes: semitones above its major tonic
+FINALS = {"major": 0, "minor": 9, "dorian": 2, "mixolydian": 7, "phrygian": 4}
 KEY_FEATURES = (
     ["in the scale", "in the scale or a raised minor step", "Krumhansl major", "Krumhansl minor"]
     + ["Temperley major", "Temperley minor"]

@@ -120,7 +120,8 @@ def generated_performances(pieces: int, seed: int = 0, log=print) -> list:
                 for chunk, n_measures in score_chunks(score, rng, 3, settings.max_measures):
                     for h, _ in excerpt_examples(chunk, n_measures, rng, settings, "generated", toks):
                         if h["task"] == "midi2lmx":
-                            out.append((tok.decode_window([ids[t] for t in h["src_midi"]], 10.0), h["tgt_lmx"]))
+                            pm = tok.decode_window([ids[t] for t in h["src_midi"]], 10.0)
+                            out.append((pm, h["tgt_lmx"]))
         except Exception as exc:  # noqa: BLE001 - a piece the generator cannot write is skipped
             log(f"generated piece {k} skipped: {type(exc).__name__}")
     return out
@@ -201,7 +202,8 @@ def _save(path, features, w, train, val, pieces) -> None:
     }
     with open(path, "w") as fh:
         json.dump(out, fh, indent=1)
-    print(path, out["trained_on"], "; training:", out["training_accuracy"], "; validation:", out["validation_accuracy"])
+    print(path, out["trained_on"], "; training:", out["training_accuracy"], "; validation:",
+          out["validation_accuracy"])
 
 
 def main(argv=None) -> int:

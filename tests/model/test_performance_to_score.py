@@ -223,7 +223,8 @@ def test_a_chorale_played_on_one_track_is_written_as_its_four_lines_on_a_grand_s
     played = humanize(exact, np.random.default_rng(0), 0.5)
     pm = pretty_midi.PrettyMIDI()
     one = pretty_midi.Instrument(0, name="Piano")
-    one.notes = sorted((copy.copy(n) for inst in played.instruments for n in inst.notes), key=lambda n: n.start)
+    notes = (copy.copy(n) for inst in played.instruments for n in inst.notes)
+    one.notes = sorted(notes, key=lambda n: n.start)
     pm.instruments.append(one)
     notation, _ = performance_to_score(pm)
     treble, bass = notation.score.parts[0], notation.score.parts[1]
