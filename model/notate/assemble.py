@@ -49,6 +49,7 @@ class Event:
 class Staff:
     clef: str  # treble | bass
     voices: list = field(default_factory=list)  # list[list[Event]] sorted by onset, no overlaps in a voice
+    lines: bool = False  # the voices are lines written in every measure (rests where one is silent)
 
 
 @dataclass
@@ -99,7 +100,9 @@ def _elements(seg, meter: Meter, fifths: int, stem: str | None):
     from music21 import chord, note, pitch, tie
 
     on, end, pitches, tie_in, tie_out = seg
-    values = split_value(_ql(end - on, meter))
+    ql = _ql(end - on, meter)
+    # a length no written value makes (only from odd input): the nearest thirty-second notes
+    values = split_value(ql) or split_value(max(Fraction(round(ql * 8), 8), Fraction(1, 8)))
     els = []
     for k, v in enumerate(values):
         if pitches is None:
@@ -117,7 +120,7 @@ def _elements(seg, meter: Meter, fifths: int, stem: str | None):
             kind = None if (first and last) else ("start" if first else ("stop" if last else "continue"))
             if kind:
                 el.tie = tie.Tie(kind)
-            if stem:
+            if stem and v < 4:
                 el.stemDirection = stem
         els.append(el)
     return els
@@ -132,14 +135,31 @@ def _stem(voice: list, staff: Staff) -> str | None:
     return "down" if sum(ps) / len(ps) >= middle else "up"
 
 
+def _voice_stem(k: int, pitches) -> str | None:
+    """Stems of a voice of a piano staff: up in the upper voice, down in the lower."""
+    return None if pitches is None else ("up" if k == 0 else "down")
+
+
+def _line_stem(pitches, staff: Staff) -> str | None:
+    """Stems of one line of a reduction, as the line is written on its own: down from the middle line up
+    (judged by the note farthest from it)."""
+    if pitches is None:
+        return None
+    middle = 71 if staff.clef == "treble" else 50
+    far = max(pitches, key=lambda p: abs(p - middle))
+    return "down" if far >= middle else "up"
+
+
 def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fifths: int):
     from music21 import stream
 
     m = stream.Measure(number=number)
     active = [v for v in staff.voices if any(ev.on < stop and ev.end > start for ev in v)] or staff.voices[:1]
+    if staff.lines:
+        active = staff.voices
     if len(active) <= 1:
         voice = active[0] if active else []
-        stem = _stem([ev for ev in voice if ev.on < stop and ev.end > start], staff)
+        stem = None
         t = Fraction(0)
         for seg in _segments(voice, start, stop):
             for el in _elements(seg, meter, fifths, stem if seg[2] is not None else None):
@@ -151,7 +171,7 @@ def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fif
         t = Fraction(0)
         for seg in _segments(voice, start, stop):
             for el in _elements(
-                seg, meter, fifths, ("up" if k == 0 else "down") if seg[2] is not None else None
+                seg, meter, fifths, _line_stem(seg[2], staff) if staff.lines else _voice_stem(k, seg[2])
             ):
                 v.insert(t, el)
                 t += el.quarterLength
@@ -159,10 +179,11 @@ def _measure(staff: Staff, number: int, start: int, stop: int, meter: Meter, fif
     return m
 
 
-def bar_lines(meter: Meter, last_tick: int) -> list[tuple[int, int]]:
-    """[start, stop) ticks of every measure: the pickup (if any), then full bars covering ``last_tick``."""
+def bar_lines(meter: Meter, first_on: int, last_tick: int) -> list[tuple[int, int]]:
+    """[start, stop) ticks of every measure: the pickup (if any notes start before the first bar line),
+    then full bars covering ``last_tick``."""
     bars = []
-    if meter.pickup_ticks:
+    if meter.pickup_ticks and first_on < meter.pickup_ticks:
         bars.append((0, meter.pickup_ticks))
     t = meter.pickup_ticks
     while t < last_tick or not bars:
@@ -176,8 +197,16 @@ def build_score(parts: list, meter: Meter, fifths: int, title: str | None = None
     from music21 import clef, instrument, key, layout, metadata, stream
     from music21 import meter as m21meter
 
-    last = max((ev.end for p in parts for s in p.staves for v in s.voices for ev in v), default=1)
-    bars = bar_lines(meter, last)
+    events = [ev for p in parts for s in p.staves for v in s.voices for ev in v]
+    last = max((ev.end for ev in events), default=1)
+    bars = bar_lines(meter, min((ev.on for ev in events), default=0), last)
+    last_on = max((ev.on for ev in events), default=0)
+    if len(bars) > 1 and last_on < bars[-1][0] and last - bars[-1][0] <= meter.bar_ticks // 2:
+        # the last notes held a little past the last bar line (a final ritardando): they end on it
+        bars.pop()
+        for ev in events:
+            ev.end = min(ev.end, bars[-1][1])
+    pickup = bars[0][1] - bars[0][0] < meter.bar_ticks
     score = stream.Score()
     score.metadata = metadata.Metadata()
     score.metadata.title = title or "Performance"
@@ -189,13 +218,13 @@ def build_score(parts: list, meter: Meter, fifths: int, title: str | None = None
             if si == 0:
                 ps.insert(0, instrument.Piano() if part.name == "Piano" else instrument.Instrument(part.name))
             for i, (a, b) in enumerate(bars):
-                m = _measure(staff, i if meter.pickup_ticks else i + 1, a, b, meter, fifths)
+                m = _measure(staff, i if pickup else i + 1, a, b, meter, fifths)
                 if i == 0:
                     m.insert(0, clef.TrebleClef() if staff.clef == "treble" else clef.BassClef())
                     m.insert(0, key.KeySignature(fifths))
                     m.insert(0, m21meter.TimeSignature(meter.label))
-                    if meter.pickup_ticks:
-                        m.paddingLeft = float(_ql(meter.bar_ticks - meter.pickup_ticks, meter))
+                    if pickup:
+                        m.paddingLeft = float(_ql(meter.bar_ticks - (b - a), meter))
                 ps.append(m)
             _finish(ps)
             staves.append(ps)

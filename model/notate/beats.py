@@ -206,7 +206,25 @@ def beat_times(notes: Notes, onsets: Onsets) -> np.ndarray:
         periods = local_periods(env, period)
         beats = track_beats(env, periods) * FRAME
         period = float(np.median(np.diff(beats))) if beats.size > 2 else period
+        beats = _on_the_start(beats, 0.0 if t_extra else first)
     return _cover(beats, period, 0.0 if t_extra else first, last)
+
+
+def _on_the_start(beats: np.ndarray, origin: float) -> np.ndarray:
+    """Beats moved by half a beat when the music's start falls between two of them (a tracker that
+    locked onto the off-beats of even eighths): the first note, or the file's start, is on a beat."""
+    if beats.size < 3:
+        return beats
+    p = float(beats[1] - beats[0])
+    k = int(np.searchsorted(beats, origin))
+    if 0 < k < beats.size:
+        frac = (origin - beats[k - 1]) / (beats[k] - beats[k - 1])
+    else:
+        ref = beats[0] if k == 0 else beats[-1]
+        frac = ((origin - ref) / p) % 1.0
+    if 0.3 < frac < 0.7:
+        return (beats[:-1] + beats[1:]) / 2.0
+    return beats
 
 
 def _short_period(times: np.ndarray) -> float:

@@ -20,12 +20,14 @@ SPAN = 14  # a hand reaching further than this pays per semitone
 CENTRE_COST = 0.06  # per semitone a note lies from its hand's recent centre (/12 scaled)
 
 
-def needs_two_staves(pitch: np.ndarray) -> bool:
-    """Whether the notes need a grand staff: they reach well into both clefs."""
+def needs_two_staves(pitch: np.ndarray, lines: int = 1) -> bool:
+    """Whether the notes need a grand staff: they reach well into both clefs, or go below the treble
+    staff's reach (a bass line), or make several lines (``lines``) that go below middle C."""
     if pitch.size == 0:
         return False
     lo, hi = np.percentile(pitch, 3), np.percentile(pitch, 97)
-    return bool(lo < 53 and hi > 64)
+    low = int(pitch.min())
+    return bool((lo < 53 and hi > 64) or low < 55 or (lines >= 2 and low < 60 and hi > 64))
 
 
 def single_clef(pitch: np.ndarray) -> str:

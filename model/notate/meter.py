@@ -1,10 +1,13 @@
-"""Meter from the quantised onsets: simple or compound beats, beats to the bar, the pickup.
+"""Meter from the quantised notes: the time signature, the note value of a tracked beat, and where the
+bar lines fall, chosen together.
 
-Every beat gets an accent from what starts on it (a chord, a long note, a bass note, a loud note, a
-change of harmony). Bars of two or three beats are chosen by how much stronger their first beats are
-than the rest; two-beat bars become four-beat ones when every other bar line is clearly stronger still.
-Beats divided in three throughout make a compound meter (6/8, 9/8, 12/8); music of long notes is
-written with half-note beats (2/2, 3/2, 4/2).
+Every candidate (time signature, tracked beat's note value, bar-line phase) is scored over the whole
+performance by what a musician hears as a bar: notes rarely sound across a bar line or across the
+bar's beats, bar lines fall on onsets that are accented (chords, long notes, low bass notes, loud
+notes), the last note ends on a bar line, triplet-divided beats belong to compound meters, and the
+beat implies a tempo near 120 quarters a minute. The candidate's score is a weighted sum of these
+features; the weights (:data:`WEIGHTS`) are fitted on humanised performances of the training split
+by :mod:`model.notate.train_meter` (a conditional logit: the right candidate against all the others).
 """
 
 from __future__ import annotations
@@ -19,118 +22,204 @@ import numpy as np
 
 from model.notate.quantise import TPB
 
-WEIGHTS = Path(__file__).with_name("meter_weights.json")  # the learned simple-meter choice (train_meter)
-SIMPLE = {"2/4": 2, "3/4": 3, "4/4": 4, "2/2": 4, "3/2": 6, "4/2": 8}  # time signature: quarter beats a bar
-PICKUP_COST = 0.06
-CLEAR = 0.25  # accent contrast by which duple or triple bars are clear without the learned choice
-THREE_MARGIN = 0.05  # triple bars need this much more contrast than duple ones
-FOUR_MARGIN = 0.25  # the first of each pair of duple bars stronger by this much: four-beat bars
+WEIGHTS = Path(__file__).with_name("meter_weights.json")
+# time signature: (numerator, denominator, quarters a bar, quarters a beat of the bar)
+LABELS = {
+    "2/4": (2, 4, 2.0, 1.0),
+    "3/4": (3, 4, 3.0, 1.0),
+    "4/4": (4, 4, 4.0, 1.0),
+    "2/2": (2, 2, 4.0, 2.0),
+    "3/2": (3, 2, 6.0, 2.0),
+    "4/2": (4, 2, 8.0, 2.0),
+    "3/8": (3, 8, 1.5, 1.5),
+    "6/8": (6, 8, 3.0, 1.5),
+    "9/8": (9, 8, 4.5, 1.5),
+    "12/8": (12, 8, 6.0, 1.5),
+}
+BEAT_VALUES = (0.5, 1.0, 1.5, 2.0)  # quarters a tracked beat may be
+QUARTER_S = (0.2, 1.6)  # the range of quarter-note durations (s) a candidate may imply
+FEATURES = (
+    [f"label {k}" for k in LABELS]
+    + [f"beat {b}" for b in BEAT_VALUES]
+    + [
+        "tempo off 120",
+        "triplets in a compound beat",
+        "triplets in a simple beat",
+        "pickup",
+        "notes across bar lines",
+        "notes across beats",
+        "bar lines on onsets",
+        "downbeat accent",
+        "ends on a bar line",
+        "end off the bar line",
+        "end within a beat of the bar line",
+        "long notes on bar lines",
+        "long notes on beats",
+        "bass notes on bar lines",
+        "short notes",
+        "long notes x half-note beat",
+        "long notes x eighth-note beat",
+        "bars",
+    ]
+    + [f"{k} x {f}" for k in LABELS for f in ("note length", "short notes", "chords", "bars")]
+)
 
 
 @dataclass
 class Meter:
     numerator: int
     denominator: int
-    beat_ql: Fraction  # quarter lengths of one tracked beat (1, or 3/2 in compound meters)
-    bar_beats: int  # tracked beats to a bar
-    pickup_beats: int  # beats before the first bar line (0: the music starts on a downbeat)
-
-    @property
-    def bar_ticks(self) -> int:
-        return self.bar_beats * TPB
-
-    @property
-    def pickup_ticks(self) -> int:
-        return self.pickup_beats * TPB
+    beat_ql: Fraction  # quarter lengths of one tracked beat
+    bar_ticks: int
+    pickup_ticks: int  # ticks before the first bar line (0: the music starts on a downbeat)
 
     @property
     def label(self) -> str:
         return f"{self.numerator}/{self.denominator}"
 
+    @property
+    def pickup_beats(self) -> float:
+        return round(self.pickup_ticks / TPB, 3)
 
-def beat_accents(
-    on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: np.ndarray, n_beats: int
-) -> np.ndarray:
-    """Accent of each beat from the notes that start exactly on it."""
-    acc = np.zeros(n_beats)
-    if on.size == 0:
-        return acc
-    low = np.percentile(pitch, 25)
-    vz = (velocity - velocity.mean()) / max(float(velocity.std()), 1.0)
-    prev_pcs: frozenset = frozenset()
-    for b in range(n_beats):
-        sel = on == b * TPB
-        if not np.any(sel):
+
+@dataclass
+class Candidate:
+    label: str
+    beat_ql: float
+    bar_ticks: int
+    phase: int
+
+
+def onset_accents(on: np.ndarray, end: np.ndarray, pitch: np.ndarray, velocity: np.ndarray):
+    """(onset ticks, accent of each): how many notes start there, how long the longest rings, whether a
+    low bass note starts there, how loud they are."""
+    starts, inv = np.unique(on, return_inverse=True)
+    low = np.percentile(pitch, 25) if pitch.size else 0
+    vz = (velocity - velocity.mean()) / max(float(velocity.std()), 1.0) if velocity.size else velocity
+    size = np.bincount(inv, minlength=starts.size)
+    longest = np.zeros(starts.size)
+    np.maximum.at(longest, inv, (end - on) / TPB)
+    bass = np.zeros(starts.size)
+    np.maximum.at(bass, inv, (pitch <= low).astype(np.float64))
+    loud = np.bincount(inv, weights=vz, minlength=starts.size) / np.maximum(size, 1)
+    acc = 0.3 * np.log1p(size) + 0.8 * np.log1p(longest) + 0.5 * bass + 0.2 * loud
+    return starts, acc
+
+
+def candidates(period_s: float, compound: bool = False) -> list[Candidate]:
+    """Every (time signature, beat value, phase) whose beat implies a plausible tempo; phases in eighths."""
+    out = []
+    for b in BEAT_VALUES:
+        if not QUARTER_S[0] <= period_s / b <= QUARTER_S[1]:
             continue
-        dur = (end[sel] - on[sel]) / TPB
-        pcs = frozenset(int(p) % 12 for p in pitch[sel])
-        acc[b] = (
-            1.0
-            + 0.3 * np.log1p(sel.sum())
-            + 0.8 * np.log1p(float(dur.max()))
-            + 0.5 * float(pitch[sel].min() <= low)
-            + 0.2 * float(vz[sel].mean())
-            + 0.3 * float(bool(prev_pcs) and pcs != prev_pcs)
-        )
-        prev_pcs = pcs
-    return acc
+        step = 0.5 / b * TPB
+        for label, (_, _, bar_q, _) in LABELS.items():
+            bar = bar_q / b * TPB
+            if bar != int(bar) or step != int(step):
+                continue
+            for ph in range(0, int(bar), int(step)):
+                out.append(Candidate(label, b, int(bar), ph))
+    return out
 
 
-def _contrast(acc: np.ndarray, period: int, phase: int) -> float:
-    idx = np.arange(acc.size)
-    down = (idx - phase) % period == 0
-    if down.all() or not down.any():
-        return 0.0
-    return float(acc[down].mean() - acc[~down].mean()) - (PICKUP_COST if phase else 0.0)
+def _crossing(on: np.ndarray, end: np.ndarray, phase: int, unit: int) -> np.ndarray:
+    """Whether each note sounds across a line of the grid ``phase + k * unit``."""
+    nxt = phase + (np.floor((on - phase) / unit) + 1) * unit
+    return end > nxt
 
 
-def _best_phase(acc: np.ndarray, period: int) -> tuple[float, int]:
-    return max((_contrast(acc, period, ph), ph) for ph in range(period))
-
-
-def meter_features(on: np.ndarray, end: np.ndarray, acc: np.ndarray, n_staves: int) -> np.ndarray:
-    """What the learned meter choice looks at: bar-line contrasts for bars of 2, 3, 4, 6 and 8 beats, how
-    long notes and gaps between onsets are, how finely beats are divided, chords, length, staves."""
-    starts = np.unique(on)
-    ioi = np.diff(starts) / TPB if starts.size > 1 else np.array([(end.max() - on.min()) / TPB])
-    dur = (end - on) / TPB
-    pos = starts % TPB
-    contrasts = [_best_phase(acc, L)[0] if acc.size > L else 0.0 for L in (2, 3, 4, 6, 8)]
+def candidate_features(
+    c: Candidate, on, end, pitch, starts, acc, divisions: dict, period_s: float, last_end: int
+) -> np.ndarray:
+    """The feature vector (:data:`FEATURES`) of one candidate."""
+    _, _, bar_q, beat_q = LABELS[c.label]
+    b = c.beat_ql
+    unit = int(round(beat_q / b * TPB))
+    across_bar = _crossing(on, end, c.phase, c.bar_ticks)
+    across_beat = _crossing(on, end, c.phase, unit) & ~across_bar
+    down = (starts - c.phase) % c.bar_ticks == 0
+    beat = ((starts - c.phase) % unit == 0) & ~down
+    contrast = (float(acc[down].mean()) if down.any() else 0.0) - (
+        float(acc[beat].mean()) if beat.any() else float(acc.mean())
+    )
+    first_bar = c.phase + int(np.ceil((starts[0] - c.phase) / c.bar_ticks)) * c.bar_ticks
+    lines = np.arange(first_bar, starts[-1] + 1, c.bar_ticks)
+    on_lines = float(np.isin(lines, starts).mean()) if lines.size else 0.0
+    r = (last_end - c.phase) % c.bar_ticks
+    long = (end - on) >= np.percentile(end - on, 85)
+    bass = pitch <= np.percentile(pitch, 15)
+    long_down = float(np.mean((on[long] - c.phase) % c.bar_ticks == 0))
+    long_beat = float(np.mean((on[long] - c.phase) % unit == 0))
+    sub = [d for d in divisions.values() if d > 1]
+    trip = float(np.mean([d in (3, 6) for d in sub])) if sub else 0.0
+    dur_q = (end - on) / TPB * b
+    med = float(np.log2(max(np.median(dur_q), 1e-3)))
+    onehot_l = [float(c.label == k) for k in LABELS]
+    short = float(np.mean(dur_q < 0.5))
+    chords = float(np.log2(on.size / starts.size))
+    bars = float(np.log2(1.0 + min((starts[-1] - starts[0]) / c.bar_ticks, 8.0)))  # as in excerpts
+    onehot_b = [float(b == v) for v in BEAT_VALUES]
     return np.array(
-        contrasts
+        onehot_l
+        + onehot_b
         + [
-            float(np.log2(np.median(ioi) + 1e-3)),
-            float(np.log2(np.median(dur) + 1e-3)),
-            float(np.log2(np.mean(dur) + 1e-3)),
-            float(np.mean(pos == 0)),
-            float(np.mean(pos % 12 != 0)),
-            float(np.mean(pos % 6 != 0)),
-            float(on.size / max(starts.size, 1)),
-            float(np.log2(acc.size + 1)),
-            float(n_staves >= 2),
-            float(np.mean(dur >= 2)),
-            float(np.mean(dur >= 4)),
+            float(np.log2(period_s / b / 0.5)) ** 2,
+            trip * float(beat_q == 1.5 and b == 1.5),
+            trip * float(beat_q != 1.5),
+            float(c.phase > 0),
+            float(across_bar.mean()),
+            float(across_beat.mean()),
+            on_lines,
+            contrast,
+            float(r == 0),
+            min(r, c.bar_ticks - r) / c.bar_ticks,
+            float(min(r, c.bar_ticks - r) <= unit // 2),
+            long_down,
+            long_beat,
+            float(np.mean((on[bass] - c.phase) % c.bar_ticks == 0)) if bass.any() else 0.0,
+            float(np.mean(dur_q < 0.25)),
+            med * float(beat_q == 2.0),
+            med * float(beat_q == 1.5),
+            bars,
         ]
+        + [v * f for v in onehot_l for f in (med, short, chords, bars)]
     )
 
 
+def all_features(on, end, pitch, velocity, divisions: dict, period_s: float):
+    """(candidates, feature matrix) of quantised notes."""
+    starts, acc = onset_accents(on, end, pitch, velocity)
+    cands = candidates(period_s) or [Candidate("4/4", 1.0, 4 * TPB, 0)]
+    last_end = int(end.max())
+    x = np.stack(
+        [candidate_features(c, on, end, pitch, starts, acc, divisions, period_s, last_end) for c in cands]
+    )
+    return cands, x
+
+
 @lru_cache(maxsize=1)
-def _weights():
+def _weights() -> np.ndarray | None:
     if not WEIGHTS.exists():
         return None
     w = json.loads(WEIGHTS.read_text())
-    return w["classes"], np.asarray(w["mean"]), np.asarray(w["std"]), np.asarray(w["W"]), np.asarray(w["b"])
-
-
-def learned_simple_meter(features: np.ndarray, allowed: tuple = tuple(SIMPLE)) -> str | None:
-    """The simple time signature (among ``allowed``) the learned choice gives, or None without weights."""
-    w = _weights()
-    if w is None:
+    if w.get("features") != FEATURES:
         return None
-    classes, mean, std, W, b = w
-    logits = ((features - mean) / std) @ W + b
-    ok = [k for k, c in enumerate(classes) if c in allowed]
-    return classes[max(ok, key=lambda k: logits[k])] if ok else None
+    return np.asarray(w["w"], dtype=np.float64)
+
+
+# before the weights are fitted (and as a fallback): bar lines where notes do not cross them
+DEFAULT = dict.fromkeys(FEATURES, 0.0) | {
+    "tempo off 120": -4.0,
+    "pickup": -1.0,
+    "notes across bar lines": -8.0,
+    "notes across beats": -3.0,
+    "bar lines on onsets": 2.0,
+    "downbeat accent": 1.5,
+    "ends on a bar line": 1.0,
+    "triplets in a compound beat": 3.0,
+    "triplets in a simple beat": -3.0,
+    "label 4/4": 0.5,
+}
 
 
 def choose_meter(
@@ -139,48 +228,15 @@ def choose_meter(
     pitch: np.ndarray,
     velocity: np.ndarray,
     divisions: dict[int, int],
-    n_staves: int = 1,
+    period_s: float = 0.5,
 ) -> Meter:
-    """The time signature and pickup of quantised notes (ticks from the first beat)."""
-    n_beats = int(on.max() // TPB) + 1 if on.size else 1
-    acc = beat_accents(on, end, pitch, velocity, n_beats)
-    sub = [d for d in divisions.values() if d > 1]
-    compound = len(sub) >= 2 and np.mean([d in (3, 6) for d in sub]) >= 0.6
-    ioi = np.diff(np.unique(on)) / TPB if np.unique(on).size > 1 else np.array([(end.max() - on.min()) / TPB])
-    long_notes = not compound and float(np.median(ioi)) >= 1.0 and float(np.median((end - on) / TPB)) >= 1.5
-    if not compound:
-        # clear accents decide duple or triple bars; the learned choice picks the signature within them
-        c2, c3 = _best_phase(acc, 2)[0], _best_phase(acc, 3)[0]
-        allowed = tuple(SIMPLE)
-        if n_beats >= 6 and abs(c3 - c2) > CLEAR:
-            allowed = ("3/4", "3/2") if c3 > c2 else ("2/4", "4/4", "2/2", "4/2")
-        label = learned_simple_meter(meter_features(on, end, acc, n_staves), allowed)
-        if label is not None:
-            num, den = (int(x) for x in label.split("/"))
-            bar = SIMPLE[label]
-            return Meter(num, den, Fraction(1), bar, _best_phase(acc, bar)[1] if acc.size > bar else 0)
-    c2, p2 = _best_phase(acc, 2)
-    c3, p3 = _best_phase(acc, 3)
-    if n_beats < 3:
-        bar, phase = (1 if compound else 2), 0
-    elif c3 > c2 + THREE_MARGIN:
-        bar, phase = 3, p3
-    else:
-        bar, phase = 2, p2
-        if n_beats >= 6 and not long_notes:
-            c4a, c4b = _contrast(acc, 4, p2), _contrast(acc, 4, p2 + 2)
-            if max(c4a, c4b) > c2 + FOUR_MARGIN:
-                bar, phase = 4, (p2 if c4a >= c4b else p2 + 2)
-    if compound:
-        num = {1: 3, 2: 6, 3: 9, 4: 12}[bar]
-        return Meter(num, 8, Fraction(3, 2), bar, phase)
-    if long_notes:  # half-note beats: 2/2, 3/2 or 4/2
-        if bar == 3:
-            return Meter(3, 2, Fraction(1), 6, phase)
-        halves, phase = 2, phase % 4
-        if n_beats >= 12:
-            c8, p8 = max((_contrast(acc, 8, ph), ph) for ph in range(phase, 8, 4))
-            if c8 > _contrast(acc, 4, phase) + FOUR_MARGIN:
-                halves, phase = 4, p8
-        return Meter(halves, 2, Fraction(1), 2 * halves, phase)
-    return Meter(bar, 4, Fraction(1), bar, phase)
+    """The time signature, beat value and pickup of quantised notes (ticks from the first beat)."""
+    if on.size == 0:
+        return Meter(4, 4, Fraction(1), 4 * TPB, 0)
+    cands, x = all_features(on, end, pitch, velocity, divisions, period_s)
+    w = _weights()
+    if w is None:
+        w = np.array([DEFAULT[f] for f in FEATURES])
+    best = cands[int(np.argmax(x @ w))]
+    num, den, _, _ = LABELS[best.label]
+    return Meter(num, den, Fraction(best.beat_ql).limit_denominator(8), best.bar_ticks, best.phase)

@@ -10,10 +10,11 @@ from model.errors import BadInputError, LimitError
 from model.io.types import Notation
 from model.notate.assemble import Event, Part, Staff, build_score
 from model.notate.beats import Notes, beat_times, group_onsets
-from model.notate.hands import assign_voices, needs_two_staves, single_clef, split_hands, two_voices
-from model.notate.key import key_signature, pitch_class_weights
+from model.notate.hands import needs_two_staves, single_clef, split_hands
+from model.notate.key import key_signature
 from model.notate.meter import choose_meter
 from model.notate.quantise import TPB, legato_ends, quantise
+from model.notate.voices import MAX_VOICES, count_voices, separate
 from model.progress import ProgressFn, as_reporter
 
 MAX_NOTES = 100_000  # more than any piano piece; beyond it the file is not a performance
@@ -69,7 +70,10 @@ def collect_notes(pm, source=None) -> Notes:
 
 
 def _voices(pitch, on, end) -> np.ndarray:
-    return assign_voices(pitch, on, end) if two_voices(on, end) else np.zeros(on.size, dtype=np.int64)
+    """Voices of one staff's notes: two lines when it has two, else one voice (notes together are chords)."""
+    if on.size >= 4 and count_voices(on, end, TPB // 4) == 2:
+        return separate(pitch, on, end, 2)
+    return np.zeros(on.size, dtype=np.int64)
 
 
 def _events(pitch, on, end) -> list:
@@ -97,9 +101,18 @@ def analyse(pm, source=None, report=None) -> dict:
         raise LimitError(f"the performance is longer than {MAX_MEASURES} measures", source)
     tracks = sorted({int(t) for t in notes.track})
     report(2, 5, "hands and voices")
+    lines, voice = False, np.zeros(len(notes), dtype=np.int64)
     if len(tracks) == 1:
-        if needs_two_staves(notes.pitch):
-            staff = split_hands(notes.pitch, onsets.group)
+        k = count_voices(on, end, TPB // 4)
+        if needs_two_staves(notes.pitch, k):
+            lines = 2 <= k <= MAX_VOICES
+            if lines:  # a few lines (a chorale, a motet): the upper half on the treble staff
+                v = separate(notes.pitch, on, end, k)
+                upper = (k + 1) // 2
+                staff = (v >= upper).astype(np.int64)
+                voice = v - upper * staff
+            else:
+                staff = split_hands(notes.pitch, onsets.group)
             clefs = ["treble", "bass"]
         else:
             staff = np.zeros(len(notes), dtype=np.int64)
@@ -110,10 +123,12 @@ def analyse(pm, source=None, report=None) -> dict:
         staff = np.array([tracks.index(int(t)) for t in notes.track], dtype=np.int64)
         clefs = [single_clef(notes.pitch[notes.track == t]) for t in tracks]
         layout = _multi_layout(pm, tracks, means)
-    voice = np.zeros(len(notes), dtype=np.int64)
-    for s in range(len(clefs)):
-        sel = np.nonzero(staff == s)[0]
-        voice[sel] = _voices(notes.pitch[sel], on[sel], end[sel])
+    if not lines:
+        for s in range(len(clefs)):
+            sel = np.nonzero(staff == s)[0]
+            voice[sel] = _voices(notes.pitch[sel], on[sel], end[sel])
+        # one track a staff, a staff of two lines: the staves are a reduction's, written as lines
+        lines = len(tracks) > 1 and bool(voice.max(initial=0) > 0)
     end = legato_ends(on, end, staff * 4 + voice)
     return {
         "notes": notes,
@@ -125,6 +140,7 @@ def analyse(pm, source=None, report=None) -> dict:
         "voice": voice,
         "clefs": clefs,
         "layout": layout,
+        "lines": lines,
     }
 
 
@@ -137,12 +153,13 @@ def performance_to_score(
     a = analyse(pm, source, report)
     notes, on, end, staff, voice, beats = a["notes"], a["on"], a["end"], a["staff"], a["voice"], a["beats"]
     report(3, 5, "meter and key")
-    meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], len(a["clefs"]))
-    fifths = key_signature(pitch_class_weights(notes.pitch, notes.end - notes.start))
+    period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
+    meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], period)
+    fifths = key_signature(notes.pitch, notes.end - notes.start, notes.start)
     staves = []
     for s, clef in enumerate(a["clefs"]):
-        st = Staff(clef)
-        for v in (0, 1):
+        st = Staff(clef, lines=a["lines"])
+        for v in range(int(voice.max()) + 1 if voice.size else 1):
             sel = (staff == s) & (voice == v)
             if np.any(sel):
                 st.voices.append(_events(notes.pitch[sel], on[sel], end[sel]))
@@ -152,7 +169,6 @@ def performance_to_score(
     parts = [Part(name, [staves[i] for i in idx]) for name, idx in a["layout"]]
     report(4, 5, "writing the score")
     score = build_score(parts, meter, fifths, title)
-    period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
     info = {
         "route": describe_route(pm),
         "meter": meter.label,

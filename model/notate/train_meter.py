@@ -1,10 +1,14 @@
-"""Fit the learned simple-meter choice of :mod:`model.notate.meter` on humanised performances of the
-training split (never the test split), and say how it does on the validation split:
+"""Fit the meter choice of :mod:`model.notate.meter` on humanised performances of the training split
+(never the test split), and say how it does on the validation split:
 
-    python -m model.notate.train_meter --pieces 150 [--out model/notate/meter_weights.json]
+    python -m model.notate.train_meter --pieces 300 [--out model/notate/meter_weights.json]
 
-A multinomial logistic regression over :func:`model.notate.meter.meter_features`; the weights are a few
-hundred numbers in JSON.
+Each performance is quantised by the rule route; its notes are matched to the excerpt's written notes
+(the k-th performed note of a pitch is the k-th written one), which gives the right candidate: the beat
+value and offset that put the most notes where they are written, the written time signature, and the
+bar-line phase of the written measures. A conditional logit then fits one weight per feature of
+:data:`model.notate.meter.FEATURES` (the right candidate against every other one of its performance);
+the weights are a few dozen numbers in JSON.
 """
 
 from __future__ import annotations
@@ -15,71 +19,211 @@ import sys
 
 import numpy as np
 
-from model.notate.meter import SIMPLE, WEIGHTS, beat_accents, meter_features
+from model.notate.key import KEY_FEATURES
+from model.notate.key import WEIGHTS as KEY_WEIGHTS
+from model.notate.meter import BEAT_VALUES, FEATURES, LABELS, WEIGHTS, all_features
 
 
-def examples(pieces: int, split: str, seed: int = 0, log=print) -> tuple[np.ndarray, list[str]]:
-    """(features, time signature) of the midi2lmx performances of ``split`` whose meter is simple."""
-    from model.evaluate import test_examples
+def written_onsets(pm, tgt_lmx: list) -> tuple[np.ndarray, np.ndarray, float, float, str | None]:
+    """(performed onset times, written onsets in quarters, first measure's quarters, a bar's quarters,
+    time signature) of the notes of a performance of an excerpt; NaN where a note has no written one."""
+    from music21 import converter
+
+    from model.perform import score_notes
+    from model.tokenizers.lmx import delinearize
+
+    score = converter.parseData(delinearize(tgt_lmx), format="musicxml")
+    written = sorted(score_notes(score, expand=False), key=lambda n: (n.onset, -n.pitch))
+    by_pitch: dict[int, list[float]] = {}
+    for n in written:
+        by_pitch.setdefault(n.pitch, []).append(float(n.onset))
+    played = sorted((n for inst in pm.instruments for n in inst.notes), key=lambda n: (n.start, -n.pitch))
+    seen: dict[int, int] = {}
+    times, quarters = [], []
+    for n in played:
+        k = seen.get(n.pitch, 0)
+        seen[n.pitch] = k + 1
+        lst = by_pitch.get(n.pitch, [])
+        times.append(n.start)
+        quarters.append(lst[k] if k < len(lst) else np.nan)
+    part = score.parts[0]
+    measures = list(part.getElementsByClass("Measure"))
+    sigs = list(part.recurse().getElementsByClass("TimeSignature"))
+    bar_q = float(sigs[0].barDuration.quarterLength) if sigs else 4.0
+    first_q = float(measures[0].duration.quarterLength) if measures else bar_q
+    label = f"{sigs[0].numerator}/{sigs[0].denominator}" if sigs else None
+    return np.asarray(times), np.asarray(quarters, dtype=np.float64), first_q, bar_q, label
+
+
+def true_candidate(analysis: dict, pm, tgt_lmx: list):
+    """(label, beat value, phase ticks) of the written meter in the route's ticks, or None when the
+    written notes do not fit the route's beats at any beat value."""
     from model.notate.quantise import TPB
-    from model.notate.score import analyse
+
+    times, quarters, first_q, bar_q, label = written_onsets(pm, tgt_lmx)
+    if label not in LABELS:
+        return None
+    notes = analysis["notes"]
+    tick = {(int(p), round(float(s), 4)): int(o) for p, s, o in zip(notes.pitch, notes.start, analysis["on"])}
+    played = sorted((n for inst in pm.instruments for n in inst.notes), key=lambda n: (n.start, -n.pitch))
+    ours = np.array([tick.get((n.pitch, round(n.start, 4)), np.nan) for n in played], dtype=np.float64) / TPB
+    ok = ~np.isnan(ours) & ~np.isnan(quarters)
+    if ok.sum() < 2:
+        return None
+    best = None
+    for b in BEAT_VALUES:
+        d = np.round(quarters[ok] - ours[ok] * b, 3)
+        vals, counts = np.unique(d, return_counts=True)
+        k = int(np.argmax(counts))
+        if best is None or counts[k] > best[0] or (counts[k] == best[0] and b == 1.0):
+            best = (counts[k], b, float(vals[k]))
+    count, b, d = best
+    if count < 0.8 * ok.sum():
+        return None
+    start = first_q if first_q < bar_q else 0.0
+    phase = ((start - d) % bar_q) / b * TPB
+    if abs(phase - round(phase)) > 1e-6:
+        return None
+    return label, b, int(round(phase))
+
+
+def performances(pieces: int, split: str, seed: int = 0, log=print) -> list:
+    """(performance, written LMX) of the midi2lmx examples of ``split``."""
+    from model.evaluate import test_examples
     from model.tokenizers.midi import MidiTokenizer
 
     tok = MidiTokenizer()
     ids = {t: i for i, t in enumerate(tok.vocab)}
-    xs, ys = [], []
-    for h, _ in test_examples(pieces, 3, seed, ("midi2lmx",), log, split=split):
-        if h["task"] != "midi2lmx" or "time" not in h["tgt_lmx"]:
-            continue
-        i = h["tgt_lmx"].index("time")
-        label = f"{h['tgt_lmx'][i + 1][6:]}/{h['tgt_lmx'][i + 2][10:]}"
-        if label not in SIMPLE:
-            continue
-        a = analyse(tok.decode_window([ids[t] for t in h["src_midi"]], 10.0))
-        sub = [d for d in a["divisions"].values() if d > 1]
-        if len(sub) >= 2 and np.mean([d in (3, 6) for d in sub]) >= 0.6:
-            continue  # read as compound: not this choice's business
-        on, end, notes = a["on"], a["end"], a["notes"]
-        acc = beat_accents(on, end, notes.pitch, notes.velocity, int(on.max() // TPB) + 1)
-        xs.append(meter_features(on, end, acc, len(a["clefs"])))
-        ys.append(label)
-    return np.asarray(xs), ys
+    return [
+        (tok.decode_window([ids[t] for t in h["src_midi"]], 10.0), h["tgt_lmx"])
+        for h, _ in test_examples(pieces, 3, seed, ("midi2lmx",), log, split=split)
+        if h["task"] == "midi2lmx"
+    ]
 
 
-def fit(x: np.ndarray, ys: list[str], l2: float = 0.01, steps: int = 3000) -> dict:
-    classes = sorted(set(ys))
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-    z = (x - mean) / std
-    y = np.zeros((len(ys), len(classes)))
-    y[np.arange(len(ys)), [classes.index(c) for c in ys]] = 1.0
-    W, b = np.zeros((x.shape[1], len(classes))), np.zeros(len(classes))
-    for _ in range(steps):
-        logits = z @ W + b
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - y) / len(ys)
-        W -= 0.5 * (z.T @ g + l2 * W)
-        b -= 0.5 * g.sum(axis=0)
-    return {"classes": classes, "mean": mean.tolist(), "std": std.tolist(), "W": W.tolist(), "b": b.tolist()}
+def generated_performances(pieces: int, seed: int = 0, log=print) -> list:
+    """(performance, written LMX) of midi2lmx examples of the generated piano music (waltzes, marches,
+    chorales with their left-hand patterns and meters), played as the training split is."""
+    from model.data.build import BuildSettings, excerpt_examples, make_tokenizers, unit_scores
+    from model.evaluate_reader import score_chunks
+    from model.tokenizers.midi import MidiTokenizer
+
+    settings = BuildSettings(tasks=("midi2lmx",), excerpts_per_unit=3, audio_prob=1.0, soundfonts=())
+    toks = make_tokenizers()
+    tok = MidiTokenizer()
+    ids = {t: i for i, t in enumerate(tok.vocab)}
+    out = []
+    for k in range(pieces):
+        rng = np.random.default_rng([seed, 99, k])
+        try:
+            for score in unit_scores({"path": None, "source": f"generated:{seed * 100000 + k}"}, rng)[:1]:
+                for chunk, n_measures in score_chunks(score, rng, 3, settings.max_measures):
+                    for h, _ in excerpt_examples(chunk, n_measures, rng, settings, "generated", toks):
+                        if h["task"] == "midi2lmx":
+                            pm = tok.decode_window([ids[t] for t in h["src_midi"]], 10.0)
+                            out.append((pm, h["tgt_lmx"]))
+        except Exception as exc:  # noqa: BLE001 - a piece the generator cannot write is skipped
+            log(f"generated piece {k} skipped: {type(exc).__name__}")
+    return out
+
+
+def examples(items: list, log=print) -> list[tuple[np.ndarray, int]]:
+    """(feature matrix, index of the right candidate) of (performance, written LMX) pairs."""
+    from model.notate.score import analyse
+
+    out, missed = [], 0
+    for pm, lmx in items:
+        try:
+            a = analyse(pm)
+        except Exception:  # noqa: BLE001 - an empty performance teaches nothing
+            continue
+        truth = true_candidate(a, pm, lmx)
+        beats = a["beats"]
+        period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
+        notes = a["notes"]
+        cands, x = all_features(a["on"], a["end"], notes.pitch, notes.velocity, a["divisions"], period)
+        keys = [(c.label, c.beat_ql, c.phase) for c in cands]
+        if truth is None or truth not in keys:
+            missed += 1
+            continue
+        out.append((x, keys.index(truth)))
+    log(f"{len(out)} performances with their meter among the candidates, {missed} without")
+    return out
+
+
+def key_examples(items: list) -> list[tuple[np.ndarray, int]]:
+    """(feature matrix of the signatures, index of the written one) of (performance, written LMX) pairs."""
+    from model.notate.key import SIGNATURES, key_features
+
+    out = []
+    for pm, lmx in items:
+        notes = [n for inst in pm.instruments if not inst.is_drum for n in inst.notes]
+        written = next((t for t in lmx if t.startswith("key:fifths:")), "key:fifths:0")
+        fifths = int(written.split(":")[-1])
+        if not notes or fifths not in SIGNATURES:
+            continue
+        pitch = np.array([n.pitch for n in notes])
+        start = np.array([n.start for n in notes])
+        held = np.array([n.end - n.start for n in notes])
+        out.append((key_features(pitch, held, start), SIGNATURES.index(fifths)))
+    return out
+
+
+def fit(groups: list, l2: float = 0.05) -> np.ndarray:
+    """Conditional-logit weights: maximise the log-probability of each right candidate."""
+    from scipy.optimize import minimize
+
+    def loss(w):
+        total, grad = l2 * float(w @ w), 2 * l2 * w
+        for x, k in groups:
+            s = x @ w
+            s = s - s.max()
+            p = np.exp(s)
+            p /= p.sum()
+            total -= float(np.log(p[k] + 1e-300))
+            grad = grad + p @ x - x[k]
+        return total / len(groups), grad / len(groups)
+
+    w0 = np.zeros(groups[0][0].shape[1])
+    return minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+
+
+def accuracy(groups: list, w: np.ndarray) -> float:
+    return float(np.mean([int(np.argmax(x @ w)) == k for x, k in groups])) if groups else 0.0
+
+
+def _save(path, features, w, train, val, pieces) -> None:
+    out = {
+        "features": list(features),
+        "w": [round(float(v), 5) for v in w],
+        "trained_on": f"{len(train)} training-split performances ({pieces} pieces)",
+        "training_accuracy": f"{accuracy(train, w):.1%}",
+        "validation_accuracy": f"{accuracy(val, w):.1%} of {len(val)} validation performances",
+    }
+    with open(path, "w") as fh:
+        json.dump(out, fh, indent=1)
+    print(path, out["trained_on"], "; training:", out["training_accuracy"], "; validation:",
+          out["validation_accuracy"])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pieces", type=int, default=150)
+    ap.add_argument("--pieces", type=int, default=300)
+    ap.add_argument("--validation-pieces", type=int, default=100)
     ap.add_argument("--out", default=str(WEIGHTS))
+    ap.add_argument("--key-out", default=str(KEY_WEIGHTS))
     args = ap.parse_args(argv)
-    log = lambda s: print(s, file=sys.stderr)  # noqa: E731
-    x, ys = examples(args.pieces, "train", log=log)
-    w = fit(x, ys)
-    vx, vys = examples(max(20, args.pieces // 2), "validation", log=log)
-    z = (vx - np.asarray(w["mean"])) / np.asarray(w["std"])
-    pred = [w["classes"][k] for k in np.argmax(z @ np.asarray(w["W"]) + np.asarray(w["b"]), axis=1)]
-    acc = float(np.mean([a == b for a, b in zip(pred, vys)])) if vys else 0.0
-    w["trained_on"] = f"{len(ys)} training-split performances ({args.pieces} pieces)"
-    w["validation_accuracy"] = f"{acc:.1%} of {len(vys)} validation performances"
-    with open(args.out, "w") as fh:
-        json.dump(w, fh)
-    print(w["trained_on"], "; validation:", w["validation_accuracy"])
+
+    def log(s):
+        print(s, file=sys.stderr)
+
+    train_items = performances(args.pieces, "train", log=log)
+    val_items = performances(args.validation_pieces, "validation", log=log)
+    train, val = examples(train_items, log), examples(val_items, log)
+    w = fit(train)
+    _save(args.out, FEATURES, w, train, val, args.pieces)
+    ktrain, kval = key_examples(train_items), key_examples(val_items)
+    _save(args.key_out, KEY_FEATURES, fit(ktrain), ktrain, kval, args.pieces)
     return 0
 
 

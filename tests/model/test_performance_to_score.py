@@ -204,3 +204,36 @@ def test_a_minute_of_piano_is_written_in_a_few_seconds():
     _, info = performance_to_score(pm)
     assert time.perf_counter() - t < 8.0
     assert 25 <= info["measures"] <= 65 and info["meter"] in ("2/4", "4/4", "2/2")
+
+
+def test_a_chorale_played_on_one_track_is_written_as_its_four_lines_on_a_grand_staff():
+    """Soprano and alto on the treble staff, tenor and bass on the bass staff, each a voice of its own."""
+    import copy
+
+    from music21 import corpus
+
+    from model.data.humanize import humanize
+    from model.io.types import Notation
+    from model.perform import notation_to_midi
+
+    chorale = corpus.parse("bach/bwv66.6").measures(1, 4)
+    exact = notation_to_midi(Notation(chorale), expand=False).pm
+    lines = [sorted(n.pitch for n in inst.notes) for inst in exact.instruments]
+    assert len(lines) == 4
+    played = humanize(exact, np.random.default_rng(0), 0.5)
+    pm = pretty_midi.PrettyMIDI()
+    one = pretty_midi.Instrument(0, name="Piano")
+    notes = (copy.copy(n) for inst in played.instruments for n in inst.notes)
+    one.notes = sorted(notes, key=lambda n: n.start)
+    pm.instruments.append(one)
+    notation, _ = performance_to_score(pm)
+    treble, bass = notation.score.parts[0], notation.score.parts[1]
+    voices = [
+        sorted(p.midi for v in staff.recurse().getElementsByClass("Voice") if v.id == vid for n in v.notes
+               for p in n.pitches)
+        for staff in (treble, bass)
+        for vid in ("1", "2")
+    ]
+    right = sum(len(set(a) & set(b)) for a, b in zip(voices, lines))
+    assert right >= 0.8 * sum(len(set(b)) for b in lines)
+    assert "voice:2" in linearize(notation.score)
