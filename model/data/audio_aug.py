@@ -21,15 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.data.channel import safe as _safe
+
 __all__ = ["augment"]
-
-
-def _safe(x: np.ndarray) -> np.ndarray:
-    x = np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    peak = float(np.abs(x).max()) if x.size else 0.0
-    if peak > 1.0:
-        x = x * (0.999 / peak)
-    return x.astype(np.float32)
 
 
 def _biquad(kind: str, f0: float, gain_db: float, q: float, sr: int) -> np.ndarray:
