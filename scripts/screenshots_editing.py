@@ -14,44 +14,21 @@ Settings go to a temporary folder.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+import shots
 
 
 def main() -> int:
-    os.environ["UNIMT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="unimt-shots-")
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots").resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out, src, app, w = shots.chorale_window(sys.argv)
     sizes = [tuple(int(v) for v in s.split("x")) for s in sys.argv[2:]] or [(1600, 1000)]
-    from music21 import corpus
-
-    src = out / "bwv66.6.musicxml"
-    if not src.exists():
-        corpus.parse("bach/bwv66.6").write("musicxml", fp=str(src))
-
-    from PySide6.QtCore import QEventLoop, QTimer
-
+    settle = shots.settle
     from unimt_desktop import timeaxis
-    from unimt_desktop.__main__ import create_app
-
-    app, w = create_app()
-
-    def settle(ms: int = 400) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
 
     def job(start) -> None:
-        loop = QEventLoop()
-        w.jobFinished.connect(loop.quit)
-        start()
-        while w.busy():
-            loop.exec()
-        w.jobFinished.disconnect(loop.quit)
-        settle()
+        shots.job(w, start)
 
     def shoot(path: Path, width: int, height: int) -> None:
         subprocess.run(["import", "-window", "root", "-crop", f"{width}x{height}+0+0", "+repage", str(path)],

@@ -9,42 +9,17 @@ card) it plays silently; settings go to a temporary folder.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from pathlib import Path
+
+import shots
 
 
 def main() -> int:
-    os.environ["UNIMT_CONFIG_DIR"] = tempfile.mkdtemp(prefix="unimt-shots-")
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots").resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    from music21 import corpus
-
-    src = out / "bwv66.6.musicxml"
-    if not src.exists():
-        corpus.parse("bach/bwv66.6").write("musicxml", fp=str(src))
-
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    from unimt_desktop.__main__ import create_app
-
-    app, w = create_app()
-
-    def settle(ms: int = 400) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
+    out, src, app, w = shots.chorale_window(sys.argv)
+    settle = shots.settle
 
     def job(start) -> None:
-        loop = QEventLoop()
-        w.jobFinished.connect(loop.quit)
-        start()
-        settle(50)
-        if w.busy() or w._practice_timer.isActive():
-            loop.exec()
-        w.jobFinished.disconnect(loop.quit)
-        settle()
+        shots.job(w, start)
 
     w.move(0, 0)
     w.resize(1600, 1000)
