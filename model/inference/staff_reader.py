@@ -142,11 +142,11 @@ class StaffReaderEngine:
             systems, _ = staff_strips(image.page(p))
             read += [(p, row, *self.read_strips([s.image for s in row])) for row in systems]
         keys = smooth_keys([k for _, _, _, k, _ in read]) if self.config.keys else []
+        key_ids = header_symbols(list(SYMBOLS))[0]
         result = ReadScore()
         for n, (p, row, reads, key_sum, time_sum) in enumerate(read):
             if self.config.keys:
                 fixed = read_header([ids for ids, _, _ in reads], key_sum, time_sum, list(SYMBOLS), key=keys[n])
-                key_ids = header_symbols(list(SYMBOLS))[0]
                 then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
                 fixed = key_changes(fixed, list(SYMBOLS), key_ids[keys[n]], then)
                 reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]

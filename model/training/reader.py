@@ -175,11 +175,12 @@ def save_best(model, run: Path) -> None:
     (run / "reader.json").write_text(json.dumps({"config": model.config.to_dict(), "symbols": list(SYMBOLS)}))
 
 
-def _restore(model, opt, run: Path, args) -> dict:
-    """Resume from ``RUN/last.pt``, or start from ``--init`` weights, or from scratch; the run's state."""
+def _restore(model, opt, run: Path, args) -> tuple[dict, dict | None]:
+    """Resume from ``RUN/last.pt``, or start from ``--init`` weights, or from scratch: the run's state, and
+    the weight average it kept (None when there is none)."""
     from model.tokenizers.staff_symbols import SYMBOLS
 
-    state = {"step": 0, "hours": 0.0, "best": 1e9}
+    state, ema_state = {"step": 0, "hours": 0.0, "best": 1e9}, None
     if (run / "last.pt").exists():
         ck = torch.load(run / "last.pt", weights_only=True)
         if ck.get("symbols", list(SYMBOLS)) == list(SYMBOLS):
@@ -190,7 +191,7 @@ def _restore(model, opt, run: Path, args) -> dict:
                 pass
         else:  # the vocabulary changed: keep every weight, and the classifier rows of the symbols kept
             load_lenient(model, remap_classes(ck["model"], ck["symbols"], model.state_dict()))
-        state = ck["state"]
+        state, ema_state = ck["state"], ck.get("ema")
         print(f"resumed at step {state['step']} ({state['hours']:.2f} h)", flush=True)
     elif args.init:  # a fresh run from shipped weights (float16 is enough to go on from)
         from safetensors.torch import load_file
@@ -202,23 +203,22 @@ def _restore(model, opt, run: Path, args) -> dict:
         }
         load_lenient(model, remap_classes(weights, old, model.state_dict()) if old != list(SYMBOLS) else weights)
         print(f"initialised from {args.init}", flush=True)
-    return state
+    return state, ema_state
 
 
-def _ema_of(model, run: Path, decay: float):
-    """The averaged copy of the weights that is validated and kept (the model itself when ``decay`` is 0)."""
+def _ema_of(model, decay: float, saved: dict | None):
+    """The averaged copy of the weights that is validated and kept (the model itself when ``decay`` is 0),
+    resumed from ``saved`` when the run kept one."""
     if decay <= 0:
         return model
     import copy
 
     ema = copy.deepcopy(model)
-    if (run / "last.pt").exists():
-        ck = torch.load(run / "last.pt", weights_only=True)
-        if "ema" in ck:
-            try:
-                load_lenient(ema, ck["ema"])
-            except RuntimeError:  # the vocabulary changed: start the average from the weights
-                pass
+    if saved is not None:
+        try:
+            load_lenient(ema, saved)
+        except RuntimeError:  # the vocabulary changed: start the average from the weights
+            pass
     ema.eval()
     return ema
 
@@ -262,8 +262,8 @@ def train(args) -> None:
     config = ReaderConfig(classes=len(SYMBOLS), keys=len(keys), times=len(times), header_pool=True)
     model = StaffReader(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
-    state = _restore(model, opt, run, args)
-    ema = _ema_of(model, run, args.ema)
+    state, ema_state = _restore(model, opt, run, args)
+    ema = _ema_of(model, args.ema, ema_state)
     valset = validation_set(Path(args.val_pool))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
