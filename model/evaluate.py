@@ -272,6 +272,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained); "
                         "'rooms': audio -> MIDI recorded in held-out rooms (model/evaluate_rooms.py)")
+    parser.add_argument("--dense", action="store_true",
+                        help="--only rooms: the densest excerpts of four times as many pieces (piano music)")
     parser.add_argument("--conditions", default="",
                         help="--only rooms: comma-separated recording conditions (default: dry, living, "
                         "reverberant, drr+10, drr0, drr-6, drr-12)")

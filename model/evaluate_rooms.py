@@ -82,41 +82,58 @@ def record(dry: np.ndarray, condition: Condition, rng: np.random.Generator,
     return safe(y), meta
 
 
-def performances(pieces: int, excerpts: int, seed: int, split: str = "test", log=print) -> list[dict]:
+def performances(pieces: int, excerpts: int, seed: int, split: str = "test", log=print,
+                 dense: bool = False) -> list[dict]:
     """Excerpts of ``split`` pieces performed with human timing and dynamics, played by the held-out piano:
     [{"source", "perf" (PrettyMIDI), "audio" (dry float32), "piano", "dynamics"}], deterministic for a
-    seed."""
+    seed. ``dense``: excerpts are drawn from four times as many pieces and the ``pieces * excerpts`` with the
+    most notes a second are kept (piano music is denser than the chorales and songs that most pieces are)."""
     from dataclasses import replace
-
-    from music21 import converter
 
     from model.data.dynamics import dynamics
     from model.data.humanize import humanize
     from model.data.pianos import pianos, play
+
+    bank = pianos("test" if split == "test" else "validation")
+    if not bank:
+        raise FileNotFoundError(f"no {split} piano installed (musescore-general-soundfont, csound-soundfont)")
+    chosen = _excerpt_midis(pieces * 4 if dense else pieces, excerpts, seed, split, log)
+    if dense:
+        def rate(item):
+            pm = item[2]
+            return sum(len(i.notes) for i in pm.instruments) / max(1.0, pm.get_end_time())
+
+        chosen = sorted(sorted(chosen, key=rate, reverse=True)[:pieces * excerpts])
+    out = []
+    for k, source, exact in chosen:
+        rng = np.random.default_rng([seed, k, 7919])
+        dyn: dict = {}
+        perf = dynamics(humanize(exact, rng, float(rng.uniform(0.5, 1.0))), rng, params=dyn)
+        piano = replace(bank[0], detune_cents=float(rng.uniform(-EVAL_DETUNE_CENTS, EVAL_DETUNE_CENTS)))
+        out.append({"source": source, "perf": perf, "audio": play(perf, piano, SR), "piano": piano.name,
+                    "dynamics": dyn["dynamics"]})
+    return out
+
+
+def _excerpt_midis(pieces: int, excerpts: int, seed: int, split: str, log) -> list[tuple]:
+    """[(index, source, exact PrettyMIDI)] of the held-out excerpts that have notes."""
+    from music21 import converter
+
     from model.evaluate_reader import held_out_excerpts
     from model.io.types import Notation
     from model.perform import notation_to_midi
     from model.tokenizers.lmx import delinearize
 
-    bank = pianos("test" if split == "test" else "validation")
-    if not bank:
-        raise FileNotFoundError(f"no {split} piano installed (musescore-general-soundfont, csound-soundfont)")
     out = []
     for k, (source, lmx) in enumerate(held_out_excerpts(pieces, excerpts, seed, split, log=log)):
-        rng = np.random.default_rng([seed, k, 7919])
         try:
             score = converter.parseData(delinearize(lmx), format="musicxml")
             exact = notation_to_midi(Notation(score), expand=False).pm
         except Exception as exc:  # an excerpt music21 cannot read back is skipped, as in training
             log(f"skipped an excerpt of {source}: {type(exc).__name__}")
             continue
-        if not any(i.notes for i in exact.instruments):
-            continue
-        dyn: dict = {}
-        perf = dynamics(humanize(exact, rng, float(rng.uniform(0.5, 1.0))), rng, params=dyn)
-        piano = replace(bank[0], detune_cents=float(rng.uniform(-EVAL_DETUNE_CENTS, EVAL_DETUNE_CENTS)))
-        out.append({"source": source, "perf": perf, "audio": play(perf, piano, SR), "piano": piano.name,
-                    "dynamics": dyn["dynamics"]})
+        if any(i.notes for i in exact.instruments):
+            out.append((k, source, exact))
     return out
 
 
@@ -146,8 +163,9 @@ def recordings(performed: list[dict], names: tuple, seed: int) -> dict:
 
 def evaluate_rooms(weights: str | None, pieces: int = 8, excerpts: int = 2, seed: int = 0,
                    conditions: tuple = tuple(CONDITIONS), device: str = "cpu", systems: dict | None = None,
-                   split: str = "test", log=print) -> dict:
-    """The report: per condition and system, note F1 and what the rooms measured.
+                   split: str = "test", log=print, dense: bool = False) -> dict:
+    """The report: per condition and system, note F1 and what the rooms measured (``dense``: the densest
+    excerpts, see :func:`performances`).
 
     ``systems``: {name: fn(list of float32 16 kHz arrays) -> list of PrettyMIDI}, scored on the same audio.
     """
@@ -160,10 +178,13 @@ def evaluate_rooms(weights: str | None, pieces: int = 8, excerpts: int = 2, seed
     t0 = time.time()
     folder = find_weights(weights)
     engine = get_engine(folder, device)
-    performed = performances(pieces, excerpts, seed, split, log)
+    performed = performances(pieces, excerpts, seed, split, log, dense)
     log(f"{len(performed)} {split} performances in {time.time() - t0:.0f} s")
     recs = recordings(performed, tuple(conditions), seed)
     report: dict = {"weights": str(folder), "split": split, "pieces": pieces, "excerpts": excerpts,
+                    "dense": dense, "notes_per_second": round(
+                        sum(len(i.notes) for p in performed for i in p["perf"].instruments)
+                        / max(1e-9, sum(p["audio"].size for p in performed) / SR), 1),
                     "seed": seed,
                     "piano": performed[0]["piano"] if performed else None,
                     "velocity_range": [min((p["dynamics"][1] for p in performed), default=0),
@@ -211,7 +232,8 @@ def print_table(report: dict, out=sys.stdout) -> None:
         print(f"| {name} | {rng_.get('drr_db', '-')} | {rng_.get('rt60', '-')} | {rng_.get('snr_db', '-')} | "
               f"{cells} |", file=out)
     print(f"{report['pieces']} pieces x {report['excerpts']} excerpts "
-          f"({report['seconds_of_audio']} s of audio), "
+          f"({report['seconds_of_audio']} s of audio, {report.get('notes_per_second', '?')} notes/s"
+          f"{', the densest' if report.get('dense') else ''}), "
           f"piano {report['piano']}, velocities {report['velocity_range']}, {report['seconds']} s", file=out)
 
 
@@ -231,7 +253,7 @@ def run(args) -> int:
     if bp is not None:
         systems["basic-pitch"] = lambda audios: [bp(a, SR) for a in audios]
     report = evaluate_rooms(args.weights, args.pieces, args.excerpts, args.seed, names, args.device, systems,
-                            args.split, log)
+                            args.split, log, dense=args.dense)
     print_table(report)
     if args.json:
         from model.io.atomic import write_bytes_atomic

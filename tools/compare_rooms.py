@@ -94,12 +94,14 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=["test", "validation"], default="test")
     ap.add_argument("--basic-pitch-python", default="/work/bp-venv/bin/python")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--dense", action="store_true", help="the densest excerpts of four times as many pieces")
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     bp = basic_pitch_system(args.basic_pitch_python, log)
     report = evaluate_rooms(args.weights, args.pieces, args.excerpts, args.seed,
                             tuple(c.strip() for c in args.conditions.split(",") if c.strip()),
-                            systems={"basic-pitch 0.4.0": bp} if bp else {}, split=args.split, log=log)
+                            systems={"basic-pitch 0.4.0": bp} if bp else {}, split=args.split, log=log,
+                            dense=args.dense)
     print_table(report)
     if args.json:
         write_bytes_atomic(args.json, json.dumps(report, indent=2).encode())

@@ -1,0 +1,79 @@
+"""Denser training windows: two recordings mixed at every use (:mod:`model.training.mixing`).
+
+Real parts: two excerpts played by a real soundfont piano, log-mel frames from the real front end, labels from
+the real note-label code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from model.batching import Example
+
+SR = 16000
+
+
+def _window(pitches, start=0.2, step=0.5):
+    from model.data.pianos import pianos, play
+    from model.notes import note_labels
+    from model.tokenizers.audio import log_mel
+
+    bank = pianos("train")
+    if not bank:
+        pytest.skip("no training soundfont installed")
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(0)
+    inst.notes = [pretty_midi.Note(90, p, start + k * step, start + k * step + 0.4) for k, p in enumerate(pitches)]
+    pm.instruments.append(inst)
+    audio = play(pm, bank[0], SR)[: 3 * SR]
+    audio = np.pad(audio, (0, max(0, 3 * SR - audio.size)))
+    frames = log_mel(audio)
+    return Example("audio2notes", "audio", frames, [], 0, labels=note_labels(pm, len(frames)))
+
+
+def test_a_mixture_holds_both_windows_notes_at_the_first_ones_level():
+    from model.batching import AUDIO_PAD
+    from model.notes import FRAME, NOTE_LOW, ONSET
+    from model.tokenizers.audio import loudness
+    from model.training.mixing import mix
+
+    a, b = _window([60, 64, 67]), _window([40, 84], start=0.45)
+    m = mix(a, b, np.random.default_rng(0), max_db=6.0)
+    assert m.src.shape == a.src.shape and m.labels.shape == a.labels.shape
+    onsets = {int(k) + NOTE_LOW for k in np.nonzero((m.labels[..., ONSET] == 1).any(axis=0))[0]}
+    assert onsets == {60, 64, 67, 40, 84}
+    assert np.array_equal(m.labels[..., FRAME], np.maximum(a.labels[..., FRAME], b.labels[..., FRAME]))
+    assert loudness(m.src) == pytest.approx(loudness(a.src), abs=1e-3)
+    assert float(m.src.min()) >= AUDIO_PAD - 1e-4
+    # b's low note is heard in the mixture: its mel bins gained energy where b sounds
+    assert float((m.src - a.src)[int(0.5 * 100):int(0.8 * 100), :20].mean()) > 0.5
+    assert np.array_equal(a.labels, _window([60, 64, 67]).labels)        # the inputs are not changed
+
+
+def test_ignored_label_regions_stay_ignored_and_onsets_win():
+    from model.notes import OFFSET, ONSET
+    from model.training.mixing import mix
+
+    a, b = _window([60]), _window([62])
+    a.labels[0:2, 30, ONSET] = -1.0          # a tied note at the window's start: not learnt there
+    b.labels[0:2, 31, ONSET] = 1.0
+    b.labels[5:, 40, OFFSET] = -1.0          # an open note
+    m = mix(a, b, np.random.default_rng(1))
+    assert (m.labels[0:2, 30, ONSET] == -1).all() and (m.labels[0:2, 31, ONSET] == 1).all()
+    assert (m.labels[5:, 40, OFFSET] == -1).all()
+
+
+def test_mixed_stream_mixes_about_the_share_asked_and_keeps_other_tasks():
+    from model.training.mixing import mixed
+
+    wins = [_window([60 + k]) for k in range(3)]
+    other = Example("audio2midi", "audio", wins[0].src, [1, 2], 0)
+    stream = (wins + [other]) * 30
+    out = list(mixed(iter(stream), np.random.default_rng(0), 0.5))
+    assert len(out) == len(stream)
+    assert all(o is other for o, s in zip(out, stream) if s is other)
+    changed = sum(not np.array_equal(o.src, s.src) for o, s in zip(out, stream) if s.task == "audio2notes")
+    assert 25 <= changed <= 65                     # of 90 windows, about half (the first has no partner)
+    assert list(mixed(iter(stream), np.random.default_rng(0), 0.0))[5] is stream[5]
