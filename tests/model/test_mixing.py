@@ -25,7 +25,8 @@ def _window(pitches, start=0.2, step=0.5):
         pytest.skip("no training soundfont installed")
     pm = pretty_midi.PrettyMIDI()
     inst = pretty_midi.Instrument(0)
-    inst.notes = [pretty_midi.Note(90, p, start + k * step, start + k * step + 0.4) for k, p in enumerate(pitches)]
+    inst.notes = [pretty_midi.Note(90, p, start + k * step, start + k * step + 0.4)
+                  for k, p in enumerate(pitches)]
     pm.instruments.append(inst)
     audio = play(pm, bank[0], SR)[: 3 * SR]
     audio = np.pad(audio, (0, max(0, 3 * SR - audio.size)))
