@@ -110,6 +110,12 @@ def _midi_bars(pm) -> list[Bar]:
         stop = downbeats[i + 1] if i + 1 < len(downbeats) else max(end, start + 1e-3)
         inside = [t for t in beats if start - 1e-6 <= t < stop - 1e-6]
         out.append(Bar(start, stop, str(i + 1), tuple((t, j + 1) for j, t in enumerate(inside))))
+    if len(out) > 1 and 0 < len(out[0].beats) < len(out[1].beats):
+        # a first bar shorter than the next is a pickup (a notation program's export): bar 0, its beats the
+        # last ones of a full bar
+        pad = len(out[1].beats) - len(out[0].beats)
+        out = [Bar(b.start, b.end, str(i), tuple((t, k + pad) for t, k in b.beats) if i == 0 else b.beats)
+               for i, b in enumerate(out)]
     return out
 
 

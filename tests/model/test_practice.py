@@ -29,7 +29,11 @@ def test_bars_of_a_score_follow_the_printed_numbers_and_its_pickup(chorale):
 def test_bars_of_a_midi_file_come_from_its_beats(chorale):
     midi = api.notation_to_midi(chorale)
     bars = api.bars(midi)
-    assert bars[0].number == "1" and len(bars[0].beats) == 4
+    score_bars = api.bars(chorale)
+    # the performance carries the score's meter, its pickup as a bar of its own: the same bars, numbered alike
+    assert [b.number for b in bars[:3]] == ["0", "1", "2"] and bars[0].beats == ((0.0, 4),)
+    assert [b.start for b in bars] == pytest.approx([b.start for b in score_bars], abs=1e-3)
+    assert len(bars[1].beats) == 4
     slow = api.bars(api.rehearsal(midi, 0.5))
     assert [b.start for b in slow] == pytest.approx([2 * b.start for b in bars])
 
