@@ -81,7 +81,7 @@ class PracticeMixin:
             if f"bars:{key}" in views:
                 self.bar_sets[key] = views[f"bars:{key}"]
         if "roll" in views and self.rehearsal is None:
-            self.practice_bar.set_parts(views["roll"].tracks, self.practice.muted)
+            self.practice_bar.set_parts(views["roll"].tracks, self.practice.muted, self.practice.soloed)
         if self.rehearsal is not None and ("roll" in views or "wave" in views
                                            or ("engraved" in views and self.practice.semitones)):
             self._play_as_written()    # what the rehearsal was made from changed: make it again
@@ -107,7 +107,7 @@ class PracticeMixin:
     # -- tempo, transposition, parts
     def practice_changed(self) -> None:
         bar = self.practice_bar
-        self.practice = rh.Practice(bar.tempo.value() / 100.0, bar.transpose.value(), bar.muted())
+        self.practice = rh.Practice(bar.tempo.value() / 100.0, bar.transpose.value(), bar.muted(), bar.soloed())
         self.settings.tempo_percent, self.settings.semitones = bar.tempo.value(), bar.transpose.value()
         if self.practice.plain():
             self._practice_timer.stop()
@@ -133,7 +133,8 @@ class PracticeMixin:
         self._rehearsing = want
         what = [f"{round(want.tempo * 100)}%" if want.tempo != 1.0 else "",
                 f"{want.semitones:+d} semitones" if want.semitones else "",
-                f"{len(want.muted)} part{'s' if len(want.muted) > 1 else ''} muted" if want.muted else ""]
+                f"{len(want.muted)} part{'s' if len(want.muted) > 1 else ''} muted" if want.muted else "",
+                f"{len(want.soloed)} solo" if want.soloed else ""]
         self.statusBar().showMessage("Playing it again: " + ", ".join(w for w in what if w) + "…")
         self._start(Worker(rh.rehearse_job, dict(self.objects), want, self.settings.soundfont or None,
                            engrave, name="rehearse"), self._rehearsed)
@@ -149,8 +150,10 @@ class PracticeMixin:
         self.seek(piece_t / res.practice.tempo)
         p = res.practice
         muted = ", ".join(res.parts[k] for k in sorted(p.muted) if k < len(res.parts))
+        solo = " and ".join(res.parts[k] for k in sorted(p.soloed) if k < len(res.parts))
         self.statusBar().showMessage(f"Ready: {round(p.tempo * 100)}% tempo"
                                      + (f", {p.semitones:+d} semitones" if p.semitones else "")
+                                     + (f", {solo} solo" if solo else "")
                                      + (f", {muted} muted" if muted else "") + ".", 8000)
         if playing or self._play_after:
             self._play_after = False
@@ -186,7 +189,7 @@ class PracticeMixin:
             if made != self.practice and not self._practice_timer.isActive():
                 # cancelled or failed: the controls show what plays
                 self.practice = made
-                self.practice_bar.set_values(round(made.tempo * 100), made.semitones, made.muted)
+                self.practice_bar.set_values(round(made.tempo * 100), made.semitones, made.muted, made.soloed)
                 self.settings.tempo_percent, self.settings.semitones = round(made.tempo * 100), made.semitones
         elif self.wants_rehearsal():
             self.rehearse()        # asked for during another job, or put off by it

@@ -183,6 +183,44 @@ def test_muting_the_left_hand_takes_its_notes_out_of_what_plays(window, run_job,
     assert "Piano (lower) muted" in window.statusBar().currentMessage()
 
 
+def test_a_soloed_part_is_the_only_one_heard(window, run_job, samples):
+    """Solo the left hand: only its notes are played again and heard; solo both hands: everything; a muted
+    part stays silent when soloed; the solo is kept when the sound is made again."""
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    run_job(lambda: window.translate("audio"))
+    plain = playing_audio(window)
+    bar = window.practice_bar
+    solos = bar.solo_actions()
+    assert [a.text() for a in solos] == ["Solo Piano (upper)", "Solo Piano (lower)"]
+    assert not any(a.isChecked() for a in solos) and all(a.isChecked() for a in bar.part_actions())
+    run_job(lambda: solos[1].setChecked(True))
+    lower = sorted(n.pitch for n in window.objects[Modality.MIDI].pm.instruments[1].notes)
+    played = sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes)
+    assert played == lower and max(played) < 60             # the right hand (C5-C6) is not played
+    assert set(window.roll.data.notes[:, 4]) == {1.0}        # the roll shows the hand that plays
+    solo = playing_audio(window)
+    # the right hand's fundamentals (C5-C6, 523-1047 Hz) are gone (the left hand's harmonics stay there);
+    # the left hand's (C3-D4) are all there
+    assert band_energy(solo, 500, 1100) < 0.35 * band_energy(plain, 500, 1100)
+    assert band_energy(solo, 60, 300) > band_energy(plain, 60, 300)
+    assert "Piano (lower) solo" in window.statusBar().currentMessage() and bar.parts_button.text() == "Parts: solo"
+    run_job(lambda: solos[0].setChecked(True))               # both soloed: both heard
+    both = sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes)
+    assert both == sorted(n.pitch for i in window.objects[Modality.MIDI].pm.instruments for n in i.notes)
+    assert band_energy(playing_audio(window), 500, 1100) > 0.5 * band_energy(plain, 500, 1100)
+    run_job(lambda: bar.part_actions()[0].setChecked(False))  # muted and soloed: muted wins
+    assert sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes) == lower
+    assert (window.practice.muted, window.practice.soloed) == ({0}, {0, 1})
+    run_job(lambda: bar.tempo.setValue(50))                  # made again at another tempo: the solo stays
+    assert sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes) == lower
+    assert [a.isChecked() for a in bar.solo_actions()] == [True, True]
+    bar.part_actions()[0].setChecked(True)
+    for a in bar.solo_actions():
+        a.setChecked(False)
+    bar.as_written()
+    assert window.practice.plain() and window.rehearsal is None and bar.parts_button.text() == "Parts"
+
+
 def test_loop_of_bars_two_to_three_goes_back_to_bar_two(silent, window, run_job, chorale, qtbot):
     run_job(lambda: window.open_file(chorale))
     run_job(lambda: window.translate("audio"))
