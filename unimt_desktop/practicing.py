@@ -39,6 +39,8 @@ class PracticeMixin:
         self.addToolBar(bar)
         self.rulers = ruler.install(self.roll.plot, self.wave.wave_plot)
         self.loop_regions = ruler.loop_regions(self.roll.plot, self.wave.wave_plot)
+        for axis in self.rulers:
+            axis.barsDragged.connect(self.bars_dragged)
         self._practice_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.rehearse)
         self.jobFinished.connect(self._practice_job_finished)
 
@@ -239,6 +241,19 @@ class PracticeMixin:
             return None
         j = next((k for k in range(i, len(bars)) if bars[k].number == b), i)
         return bars[i].start, bars[j].end
+
+    def bars_dragged(self, t0: float, t1: float, done: bool) -> None:
+        """A drag across bars on the ruler: the band follows it bar by bar; on release those bars loop
+        (the same choice as the Loop bars boxes)."""
+        bars = self.bars()
+        span = ruler.bars_between(bars, t0, t1)
+        if span is None or not self.practice_bar.loop.isEnabled():
+            return
+        first, last = bars[span[0]], bars[span[1]]
+        if not done:
+            ruler.show_loop(self.loop_regions, (first.start, last.end))
+            return
+        self.practice_bar.choose_bars(first.number, last.number)
 
     def apply_loop(self, seek: bool = True) -> None:
         span = self.loop_bars() if self.practice_bar.loop.isChecked() else None

@@ -244,6 +244,63 @@ def test_loop_of_bars_two_to_three_goes_back_to_bar_two(silent, window, run_job,
     assert not bar.loop.isChecked()
 
 
+def ruler_point(plot, axis, t: float):
+    """The point of ``plot``'s viewport on its bar ruler ``axis`` at playing time ``t``."""
+    from PySide6.QtCore import QPointF
+
+    x = plot.getViewBox().mapViewToScene(QPointF(t, 0)).x()
+    strip = axis.mapRectToScene(0, 0, axis.width(), axis.height())      # the ruler, not its bar lines
+    return plot.mapFromScene(QPointF(x, strip.center().y()))
+
+
+def mouse_drag(qtbot, widget, a, b, steps: int = 8) -> None:
+    """Press at ``a``, move to ``b`` with the left button held, release: a real drag."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=a)
+    for k in range(1, steps + 1):
+        p = QPointF(a + (b - a) * (k / steps))
+        QApplication.sendEvent(widget, QMouseEvent(QEvent.Type.MouseMove, p, widget.mapToGlobal(p),
+                                                   Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
+                                                   Qt.KeyboardModifier.NoModifier))
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=b)
+
+
+def test_dragging_across_bars_on_the_ruler_loops_them(silent, window, run_job, chorale, qtbot):
+    """Drag on the roll's ruler from inside bar 3 to inside bar 4: bars 3 to 4 loop (snapped to their bar
+    lines, the same choice as the Loop bars boxes) and playing goes round them; a drag backwards on the
+    waveform's ruler chooses bars 1 to 2."""
+    run_job(lambda: window.open_file(chorale))
+    run_job(lambda: window.translate("audio"))
+    bars = {b.number: b for b in window.bars()}
+    plot, axis = window.roll.plot, window.rulers[0]
+    view_before = plot.getViewBox().viewRange()[0]
+    a = ruler_point(plot, axis, bars["3"].start + 0.3 * (bars["3"].end - bars["3"].start))
+    b = ruler_point(plot, axis, bars["4"].start + 0.6 * (bars["4"].end - bars["4"].start))
+    mouse_drag(qtbot, plot.viewport(), a, b)
+    bar = window.practice_bar
+    assert bar.loop.isChecked() and (bar.loop_from.currentText(), bar.loop_to.currentText()) == ("3", "4")
+    sr = window.player.sample_rate
+    assert window.player.loop == (int(bars["3"].start * sr), int(bars["4"].end * sr))
+    assert plot.getViewBox().viewRange()[0] == pytest.approx(view_before)    # the drag did not pan the roll
+    assert all(r.isVisible() and r.getRegion() == pytest.approx((bars["3"].start, bars["4"].end))
+               for r in window.loop_regions)
+    window.seek(bars["4"].end - 0.3)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.position < bars["4"].start, timeout=5000)   # round the loop: bar 3
+    assert bars["3"].start - 1e-3 <= window.position < bars["3"].end
+    window.toggle_play()
+    wave = window.wave.wave_plot
+    a = ruler_point(wave, window.rulers[1], bars["2"].start + 0.5)
+    b = ruler_point(wave, window.rulers[1], bars["1"].start + 0.2)
+    mouse_drag(qtbot, wave.viewport(), a, b)
+    assert (bar.loop_from.currentText(), bar.loop_to.currentText()) == ("1", "2")
+    assert window.player.loop == (int(bars["1"].start * sr), int(bars["2"].end * sr))
+
+
 def test_count_in_clicks_one_bar_before_playing(silent, window, run_job, chorale, qtbot):
     run_job(lambda: window.open_file(chorale))
     run_job(lambda: window.translate("audio"))
