@@ -96,3 +96,28 @@ def rehearse_job(objects: dict, practice: Practice, soundfont=None, engrave: boo
         views = jobs.views_for(transpose(objects[Modality.NOTATION], practice.semitones), steps.sub)
         res.engraved, res.engraved_image = views.get("engraved"), views.get("_image")
     return res
+
+
+def heard_words(practice: Practice, parts: list[str]) -> str:
+    """How the piece is heard, in words: "75% tempo, +2 semitones, Bass muted" ("as written" when plain)."""
+    muted = ", ".join(parts[k] for k in sorted(practice.muted) if k < len(parts))
+    solo = " and ".join(parts[k] for k in sorted(practice.soloed) if k < len(parts))
+    words = [f"{round(practice.tempo * 100)}% tempo" if practice.tempo != 1.0 else "",
+             f"{practice.semitones:+d} semitones" if practice.semitones else "",
+             f"{solo} solo" if solo else "", f"{muted} muted" if muted else ""]
+    return ", ".join(w for w in words if w) or "as written"
+
+
+def heard_export_job(objects: dict, practice: Practice, path: str, soundfont=None, audio=None, *, progress,
+                     should_stop) -> list:
+    """Write the sound as heard (the practice tempo, transposition, parts muted or soloed) to ``path``
+    (WAV or FLAC): ``audio`` when it is made already (the rehearsal playing), else made again here."""
+    from model.api import part_names, rehearse, save
+
+    if audio is None:
+        midi = source_midi(objects, progress)
+        silent = practice.silent(len(part_names(midi)))
+        _, audio = rehearse(midi, practice.tempo, practice.semitones, silent, soundfont, progress=progress,
+                            should_stop=should_stop)
+    progress(0, 1, "writing the audio")
+    return [str(p) for p in save(audio, path)]

@@ -153,6 +153,43 @@ def test_transposition_is_heard_shown_and_exported(window, run_job, held, sample
     assert (samples / "study.musicxml").stat().st_size > 0 and window.last_error is None
 
 
+def test_export_as_heard_writes_what_plays_and_export_stays_as_written(window, run_job, samples, tmp_path):
+    """At 50% with the left hand muted: File ▸ Export audio as heard writes that sound (twice as long, no
+    left hand); Export writes MIDI and audio at the written tempo with both hands, and says so. Transposed
+    just before, with no rehearsal made yet, the sound as heard is made for the export."""
+    from model.api import load
+
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    run_job(lambda: window.translate("audio"))
+    plain = playing_audio(window)
+    bar = window.practice_bar
+    assert window.heard_action.isEnabled()
+    run_job(lambda: bar.tempo.setValue(50))
+    run_job(lambda: bar.part_actions()[1].setChecked(False))
+    run_job(lambda: window.export_heard_to(tmp_path / "heard.wav"))
+    assert "as heard: 50% tempo, Piano (lower) muted" in window.statusBar().currentMessage()
+    heard = load(tmp_path / "heard.wav")
+    assert heard.duration == pytest.approx(window.rehearsal.audio.duration, abs=0.05)
+    assert heard.duration > 1.8 * plain.duration - 2.0                        # the music takes twice as long
+    assert band_energy(heard, 60, 400) < 0.1 * band_energy(plain, 60, 400)    # the left hand is not heard
+    run_job(lambda: window.export_to(tmp_path / "written.wav", confirm=False))
+    assert "at the written tempo with every part" in window.statusBar().currentMessage()
+    written = load(tmp_path / "written.wav")
+    assert written.duration == pytest.approx(plain.duration, abs=0.1)
+    assert band_energy(written, 60, 400) > 0.5 * band_energy(plain, 60, 400)
+    run_job(lambda: window.export_to(tmp_path / "written.mid", confirm=False))
+    notes = [n for i in load(tmp_path / "written.mid").pm.instruments for n in i.notes]
+    assert len(notes) == sum(len(i.notes) for i in window.objects[Modality.MIDI].pm.instruments)
+    assert max(n.end for n in notes) == pytest.approx(window.objects[Modality.MIDI].pm.get_end_time(), abs=0.01)
+    bar.transpose.setValue(12)                                # not made yet: the export makes it
+    run_job(lambda: window.export_heard_to(tmp_path / "octave.flac"))
+    octave = load(tmp_path / "octave.flac")
+    assert heard.duration == pytest.approx(octave.duration, abs=0.3)
+    assert dominant(octave, 0.2, 1.0) == pytest.approx(2 * dominant(heard, 0.2, 1.0), rel=0.02)
+    window.export_heard_to(tmp_path / "heard.mid")
+    assert "WAV or FLAC" in window.last_error
+
+
 def test_a_recording_alone_cannot_be_slowed_or_transposed_and_says_why(window, run_job, samples, dialogs,
                                                                         tmp_path):
     from unimt_desktop.rehearsal import NEEDS_NOTES
