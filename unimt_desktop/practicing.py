@@ -109,7 +109,8 @@ class PracticeMixin:
     # -- tempo, transposition, parts
     def practice_changed(self) -> None:
         bar = self.practice_bar
-        self.practice = rh.Practice(bar.tempo.value() / 100.0, bar.transpose.value(), bar.muted(), bar.soloed())
+        self.practice = rh.Practice(bar.tempo.value() / 100.0, bar.transpose.value(), bar.muted(),
+                                    bar.soloed())
         self.settings.tempo_percent, self.settings.semitones = bar.tempo.value(), bar.transpose.value()
         if self.practice.plain():
             self._practice_timer.stop()
