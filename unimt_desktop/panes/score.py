@@ -450,10 +450,13 @@ class ScorePane(Pane):
         self.thumbs.clear()
         ps = self._sets.get("engraved" if self._mode == 1 else "scan")
         if ps is not None:
+            dpr = max(1.0, self.devicePixelRatioF())        # sharp on a HiDPI screen too
             for i, page in enumerate(ps.pages):
-                step = max(1, page.shape[0] // 240)
+                step = max(1, int(page.shape[0] // (240 * dpr)))
                 small = QPixmap.fromImage(to_qimage(page[::step, ::step])).scaled(
-                    84, 118, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+                    round(84 * dpr), round(118 * dpr), Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation)
+                small.setDevicePixelRatio(dpr)
                 self.thumbs.addItem(QListWidgetItem(QIcon(small), str(i + 1)))
         self.thumbs.blockSignals(False)
         self._show_thumbs()
