@@ -41,6 +41,7 @@ class PracticeMixin:
         self.loop_regions = ruler.loop_regions(self.roll.plot, self.wave.wave_plot)
         for axis in self.rulers:
             axis.barsDragged.connect(self.bars_dragged)
+        self.score.barsChosen.connect(self.score_bars_chosen)
         self._practice_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.rehearse)
         self.jobFinished.connect(self._practice_job_finished)
 
@@ -255,6 +256,11 @@ class PracticeMixin:
             ruler.show_loop(self.loop_regions, (first.start, last.end))
             return
         self.practice_bar.choose_bars(first.number, last.number)
+
+    def score_bars_chosen(self, first: str, last: str) -> None:
+        """Bars chosen in the score (a bar clicked, another Shift+clicked): they loop."""
+        if self.practice_bar.loop.isEnabled():
+            self.practice_bar.choose_bars(first, last)
 
     def apply_loop(self, seek: bool = True) -> None:
         span = self.loop_bars() if self.practice_bar.loop.isChecked() else None

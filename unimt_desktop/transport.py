@@ -18,7 +18,8 @@ PARTS_TIP = ("Choose the parts that play: untick a part (a hand, a voice, an ins
              "parts to hear only them.")
 SOLO_TIP = "Hear only the soloed parts (solo several to hear them together); a muted part stays silent."
 LOOP_TIP = ("Play the chosen bars over and over (bar numbers as printed in the score). Or drag across "
-            "bars on the bar ruler above the piano roll or the waveform.")
+            "bars on the bar ruler above the piano roll or the waveform, or click a bar in the score and "
+            "Shift+click another.")
 COUNT_IN_TIP = "Before playing starts, one bar of clicks at the tempo of the bar it starts in."
 
 

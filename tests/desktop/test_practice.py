@@ -340,6 +340,36 @@ def test_dragging_across_bars_on_the_ruler_loops_them(silent, window, run_job, c
     assert window.player.loop == (int(bars["1"].start * sr), int(bars["2"].end * sr))
 
 
+def test_bars_three_to_four_chosen_in_the_score_loop_and_play(silent, window, run_job, chorale, qtbot):
+    """Click printed bar 3 in the score, Shift+click bar 4: bars 3 to 4 loop; played from the end of bar 4 it
+    goes back to bar 3 and the score lights bar 3."""
+    run_job(lambda: window.open_file(chorale))
+    run_job(lambda: window.translate("audio"))
+    view = window.score.engraved
+    qtbot.waitUntil(view.pages_loaded)
+
+    def click(number: str, shift: bool = False) -> None:
+        r = view.measure_rect(view.numbers.index(number))
+        view.ensureVisible(r)
+        mod = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+        qtbot.wait(300)
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, mod, view.mapFromScene(r.center()))
+    bars = {b.number: b for b in window.bars()}
+    click("3")
+    assert window.position == pytest.approx(bars["3"].start, abs=1e-3)      # a click plays from the bar
+    click("4", shift=True)
+    bar = window.practice_bar
+    assert bar.loop.isChecked() and (bar.loop_from.currentText(), bar.loop_to.currentText()) == ("3", "4")
+    sr = window.player.sample_rate
+    assert window.player.loop == (int(bars["3"].start * sr), int(bars["4"].end * sr))
+    window.seek(bars["4"].end - 0.3)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.position < bars["4"].start, timeout=5000)   # round the loop
+    assert bars["3"].start - 1e-3 <= window.position < bars["3"].end
+    qtbot.waitUntil(lambda: view.numbers[view._playing] == "3", timeout=2000)
+    window.toggle_play()
+
+
 def test_count_in_clicks_one_bar_before_playing(silent, window, run_job, chorale, qtbot):
     run_job(lambda: window.open_file(chorale))
     run_job(lambda: window.translate("audio"))
