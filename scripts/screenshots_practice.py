@@ -12,7 +12,8 @@ and on a HiDPI screen (each pixel of the window drawn as two by two):
 
 The roll and the waveform are zoomed to bars 1-4, so the ruler above them counts beats. Under Xvfb (no sound
 card) it plays silently; settings go to a temporary folder. Each picture is ``practice-WxH.png``, W and H in
-screen pixels (``practice-hidpi-2560x1440.png`` on the HiDPI screen).
+screen pixels (``practice-hidpi-2560x1440.png`` on the HiDPI screen); then, at the first size, the soprano and
+the bass soloed with the Parts menu open (``parts-solo-WxH.png``, not on a HiDPI screen).
 """
 
 from __future__ import annotations
@@ -44,6 +45,26 @@ def drag_on_ruler(w, first, last) -> None:
                                                  Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
                                                  Qt.KeyboardModifier.NoModifier))
     QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=b)
+
+
+def solo(w, job, settle, out, width: int, height: int) -> None:
+    """Soprano and bass soloed (the bass heard again), the Parts menu open: ``parts-solo-WxH.png`` (the
+    whole screen, so the menu shows)."""
+    import subprocess
+
+    bar = w.practice_bar
+    w.resize(width, height)
+    job(lambda: bar.part_actions()[3].setChecked(True))
+    job(lambda: bar.solo_actions()[0].setChecked(True))
+    job(lambda: bar.solo_actions()[3].setChecked(True))
+    button = bar.parts_button
+    bar.parts_menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
+    settle(700)
+    path = out / f"parts-solo-{width}x{height}.png"
+    subprocess.run(["import", "-window", "root", "-crop", f"{width}x{height}+0+0", "+repage", str(path)],
+                   check=True)
+    print(f"saved {path}")
+    bar.parts_menu.hide()
 
 
 def main() -> int:
@@ -84,6 +105,8 @@ def main() -> int:
         path = out / (f"practice-hidpi-{name}.png" if ratio > 1 else f"practice-{name}.png")
         image.save(str(path))
         print(f"saved {path} ({image.width()}x{image.height()} pixels)")
+    if image.devicePixelRatio() == 1:
+        solo(w, job, settle, out, *sizes[0])
     w.unexported.clear()
     w.close()
     app.processEvents()
