@@ -441,6 +441,8 @@ def test_practice_settings_are_remembered_and_fit_the_smallest_window(window, qt
     assert again.practice_bar.transpose.text() == "−2" and again.practice_bar.count_in.isChecked()
     assert (again.practice.tempo, again.practice.semitones) == (0.75, -2)
     again.show()
+    again.practice_bar.set_parts(["Soprano", "Alto", "Tenor", "Bass"], muted={3})   # the widest Parts button
+    assert again.practice_bar.parts_button.text() == "Parts: muted"
     again.resize(*MIN_SIZE)
     qtbot.wait(100)
     ext = again.practice_bar.findChild(QToolButton, "qt_toolbar_ext_button")
