@@ -138,7 +138,7 @@ class PracticeMixin:
         what = [f"{round(want.tempo * 100)}%" if want.tempo != 1.0 else "",
                 f"{want.semitones:+d} semitones" if want.semitones else "",
                 f"{len(want.muted)} part{'s' if len(want.muted) > 1 else ''} muted" if want.muted else "",
-                f"{len(want.soloed)} solo" if want.soloed else ""]
+                f"{len(want.soloed)} part{'s' if len(want.soloed) > 1 else ''} solo" if want.soloed else ""]
         self.statusBar().showMessage("Playing it again: " + ", ".join(w for w in what if w) + "…")
         self._start(Worker(rh.rehearse_job, dict(self.objects), want, self.settings.soundfont or None,
                            engrave, name="rehearse"), self._rehearsed)

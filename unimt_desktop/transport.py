@@ -66,6 +66,8 @@ class PracticeBar(QToolBar):
         self.parts_button = QToolButton(text="Parts", toolTip=PARTS_TIP, objectName="parts",
                                         popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         self.parts_button.setMenu(self.parts_menu)
+        self._plays: list[QAction] = []     # one "Plays" and one "Solo" entry per part (set_parts)
+        self._solos: list[QAction] = []
         self.loop_from = QComboBox(toolTip=LOOP_TIP, objectName="loopFrom", minimumContentsLength=3)
         self.loop_to = QComboBox(toolTip=LOOP_TIP, objectName="loopTo", minimumContentsLength=3)
         self.loop = QAction("Loop bars", self, checkable=True, toolTip=LOOP_TIP)
@@ -127,11 +129,11 @@ class PracticeBar(QToolBar):
 
     def part_actions(self) -> list[QAction]:
         """The "Plays" entries, one per part (ticked: not muted)."""
-        return list(getattr(self, "_plays", []))
+        return list(self._plays)
 
     def solo_actions(self) -> list[QAction]:
         """The "Solo" entries, one per part."""
-        return list(getattr(self, "_solos", []))
+        return list(self._solos)
 
     def muted(self) -> frozenset:
         return frozenset(k for k, a in enumerate(self.part_actions()) if not a.isChecked())
