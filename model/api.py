@@ -47,7 +47,7 @@ from model.practice import (
 )
 from model.quantize import SPLIT_PITCH, one_piano_track_both_hands
 from model.synth import find_soundfont, midi_to_audio
-from model.translate import TranslateOptions, run_route, translate
+from model.translate import TranslateOptions, load_model, run_route, translate
 
 __all__ = [
     "DEFAULT_VELOCITY",
@@ -100,6 +100,7 @@ __all__ = [
     "find_soundfont",
     "find_weights",
     "load",
+    "load_model",
     "midi_to_audio",
     "modality_of",
     "musicxml_bytes",

@@ -40,14 +40,42 @@ def save_bundle(folder: str | Path, model, meta: dict[str, Any], half: bool = Fa
     return folder
 
 
-def load_bundle(folder: str | Path, device: str = "cpu"):
-    """Rebuild the model from a bundle. Returns (model in eval mode, config dict)."""
-    from safetensors.torch import load_file
+def read_weights(path: str | Path, report=None, what: str = "the model") -> dict:
+    """The tensors of a safetensors file, read one by one; ``report(done, total, message)`` (bytes read of
+    the file's size, so the progress is real) after each. Raises what safetensors raises."""
+    from safetensors import safe_open
 
-    from model.errors import BadInputError
+    path = Path(path)
+    total = max(1, path.stat().st_size)
+    mb = f"{total / 1e6:.0f} MB" if total >= 1e6 else f"{total / 1e3:.0f} kB"
+    message = f"loading {what}: reading its weights ({path.name}, {mb})"
+    state, done = {}, 0
+    if report is not None:
+        report(0, total, message)
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        for name in f.keys():
+            state[name] = t = f.get_tensor(name)
+            done += t.numel() * t.element_size()
+            if report is not None:
+                report(min(done, total), total, message)
+    if report is not None:
+        report(total, total, message)
+    return state
+
+
+def load_bundle(folder: str | Path, device: str = "cpu", report=None):
+    """Rebuild the model from a bundle. Returns (model in eval mode, config dict). ``report(done, total,
+    message)`` hears each stage: the configuration, the network built, every weight read (by bytes), the
+    move to the device."""
+    from model.errors import BadInputError, Cancelled
     from model.transformer import ModelConfig, Seq2Seq
 
+    def say(message: str) -> None:
+        if report is not None:
+            report(0, 0, f"loading the model: {message}")
+
     folder = Path(folder)
+    say("reading its configuration (config.json)")
     try:
         config = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError) as exc:
@@ -55,9 +83,12 @@ def load_bundle(folder: str | Path, device: str = "cpu"):
     if config.get("format_version") != FORMAT_VERSION:
         raise BadInputError(f"weights format {config.get('format_version')} is not {FORMAT_VERSION}; "
                             "update unimt or use matching weights", folder)
+    say("building the network")
     model = Seq2Seq(config=ModelConfig.from_dict(config["model"]))
     try:
-        state = load_file(str(folder / "model.safetensors"), device="cpu")
+        state = read_weights(folder / "model.safetensors", report)
+    except Cancelled:
+        raise
     except Exception as exc:
         raise BadInputError(f"unreadable model.safetensors ({exc})", folder) from None
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -65,4 +96,5 @@ def load_bundle(folder: str | Path, device: str = "cpu"):
     if missing or unexpected:
         raise BadInputError(f"weights do not match the model (missing {missing[:3]}, unexpected "
                             f"{unexpected[:3]})", folder)
+    say(f"putting it on the {'GPU' if device in ('cuda', 'mps') else device.upper()}")
     return model.to(device).eval(), config

@@ -219,6 +219,8 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     events = [
         (tick(q), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0)) for q, bpm in tempos
     ]
+    events += [(tick(q), mido.MetaMessage("time_signature", numerator=n, denominator=d, time=0))
+               for q, n, d in meter_map(played)]
     _append_abs(meta, events)
     mf.tracks.append(meta)
 
@@ -251,6 +253,38 @@ def notation_to_midi(notation: Notation, expand: bool = True) -> Midi:
     midi = read_midi_bytes(buf.getvalue())
     midi.source = None
     return midi
+
+
+def meter_map(score) -> list[tuple[Fraction, int, int]]:
+    """(quarter offset, numerator, denominator) for each time signature the performance starts a bar in,
+    repeats written out. A pickup is written as a bar of its own length (one crotchet: 1/4), then the
+    meter: how notation programs export an anacrusis, so the MIDI's bars fall where the score's do."""
+    from music21 import meter
+
+    try:
+        measures = list(score.parts[0].getElementsByClass("Measure"))
+    except Exception:
+        return []
+    out: list[tuple[Fraction, int, int]] = []
+    ts, last = None, None
+    for k, m in enumerate(measures):
+        if m.timeSignature is not None:
+            ts = m.timeSignature
+        if ts is None:
+            ts = meter.TimeSignature("4/4")
+        sig = (int(ts.numerator), int(ts.denominator))
+        length = Fraction(m.duration.quarterLength).limit_denominator(96)
+        full = Fraction(ts.barDuration.quarterLength).limit_denominator(96)
+        if k == 0 and 0 < length < full:
+            for den in (sig[1], 8, 16, 32):
+                num = length * den / 4
+                if num.denominator == 1:
+                    sig = (int(num), den)
+                    break
+        if sig != last:
+            out.append((Fraction(m.offset).limit_denominator(96), *sig))
+            last = sig
+    return out
 
 
 def _check_performance(notes: list[ScoreNote], tempos, source) -> None:

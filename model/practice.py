@@ -51,13 +51,53 @@ class Bar:
 # -- bars and beats -------------------------------------------------------------------------------
 
 def bars(obj) -> list[Bar]:
-    """The bars of a score (printed numbers, repeats written out, its tempo marks) or of a MIDI file (its
-    time signatures and tempo changes, numbered from 1). Empty when there are none to find."""
+    """The bars of a score (printed numbers, repeats written out, its tempo marks) or of a MIDI file: a file
+    on its beat grid (a notation program's, a sequencer's) by its time signatures and tempo changes, a
+    pickup as bar 0; a played performance by the beats tracked through its rubato and the meter found, as
+    the score writer (:mod:`model.notate`) finds them. Empty when there are none to find."""
     if isinstance(obj, Notation):
         return _score_bars(obj.score)
     if isinstance(obj, Midi):
-        return _midi_bars(obj.pm)
+        from model.quantize import on_the_grid
+
+        played = not on_the_grid(obj.pm) and any(i.notes for i in obj.pm.instruments)
+        return (_performance_bars(obj.pm) if played else None) or _midi_bars(obj.pm)
     return []
+
+
+def _performance_bars(pm) -> list[Bar]:
+    """Bars on the beats of a played performance (:func:`model.notate.score.analyse` tracks them; the meter
+    and the pickup from :func:`model.notate.meter.choose_meter`), numbered from 1 (a pickup: 0). Empty
+    when the beats cannot be found."""
+    from model.notate.meter import choose_meter
+    from model.notate.quantise import TPB
+    from model.notate.score import analyse
+
+    try:
+        a = analyse(pm)
+        beats = np.asarray(a["beats"], dtype=np.float64)
+        period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
+        meter = choose_meter(a["on"], a["end"], a["notes"].pitch, a["notes"].velocity, a["divisions"], period)
+    except Exception:
+        return []
+    per_bar = max(1, int(round(meter.bar_ticks / TPB)))
+    pickup = int(round(meter.pickup_ticks / TPB)) % per_bar
+    end = float(pm.get_end_time())
+    if beats.size < 2:
+        return []
+    step = float(beats[-1] - beats[-2])
+    while beats[-1] < end - 1e-6:          # beats on to the end of the last note
+        beats = np.append(beats, beats[-1] + step)
+    lines = list(range(pickup, len(beats) - 1, per_bar))
+    starts = ([0] if pickup else []) + lines
+    out = []
+    for k, i in enumerate(starts):
+        j = starts[k + 1] if k + 1 < len(starts) else len(beats) - 1
+        first = per_bar - pickup if (pickup and k == 0) else 0      # a pickup's beats end the bar
+        number = str(k if pickup else k + 1)
+        out.append(Bar(float(beats[i]), float(beats[j]), number,
+                       tuple((float(beats[i + b]), first + b + 1) for b in range(j - i))))
+    return out
 
 
 def _score_bars(score) -> list[Bar]:
@@ -110,6 +150,12 @@ def _midi_bars(pm) -> list[Bar]:
         stop = downbeats[i + 1] if i + 1 < len(downbeats) else max(end, start + 1e-3)
         inside = [t for t in beats if start - 1e-6 <= t < stop - 1e-6]
         out.append(Bar(start, stop, str(i + 1), tuple((t, j + 1) for j, t in enumerate(inside))))
+    if len(out) > 1 and 0 < len(out[0].beats) < len(out[1].beats):
+        # a first bar shorter than the next is a pickup (a notation program's export): bar 0, its beats the
+        # last ones of a full bar
+        pad = len(out[1].beats) - len(out[0].beats)
+        out = [Bar(b.start, b.end, str(i), tuple((t, k + pad) for t, k in b.beats) if i == 0 else b.beats)
+               for i, b in enumerate(out)]
     return out
 
 

@@ -42,6 +42,7 @@ def midi_to_notation(
         score = wrapped
     if piano is not None and len(score.parts) == 2:
         score = _grand_staff(score)
+    _pickup_as_bar_zero(score)
     try:
         k = score.analyze("key")
         for part in score.parts:
@@ -60,6 +61,36 @@ def midi_to_notation(
         pass
     report(3, 3, "making notation")
     return Notation(score, source=None)
+
+
+def _pickup_as_bar_zero(score) -> None:
+    """A first bar shorter than the meter that follows it (how notation programs export a pickup: a bar
+    with a time signature of its own length) becomes the pickup it was: bar 0, in the meter of the piece,
+    so the bars keep their printed numbers."""
+    from music21 import stream
+
+    parts = list(score.parts)
+    firsts = [list(p.getElementsByClass(stream.Measure))[:2] for p in parts]
+    if not parts or any(len(ms) < 2 for ms in firsts):
+        return
+    pickup, meter = firsts[0][0].timeSignature, firsts[0][1].timeSignature
+    if pickup is None or meter is None:
+        return
+    short = float(pickup.barDuration.quarterLength)
+    full = float(meter.barDuration.quarterLength)
+    if not 0 < short < full:
+        return
+    for p, (m0, m1) in zip(parts, firsts):
+        if m0.timeSignature is not None:
+            m0.remove(m0.timeSignature)
+        ts = m1.timeSignature
+        if ts is not None:
+            m1.remove(ts)
+            m0.insert(0, ts)
+        m0.paddingLeft = full - short
+        for m in p.getElementsByClass(stream.Measure):
+            if isinstance(m.number, int):
+                m.number -= 1
 
 
 SPLIT_PITCH = 60  # middle C: notes from here up go to the upper staff when the hands are not given

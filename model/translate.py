@@ -82,3 +82,18 @@ def run_route(obj, steps: list[Edge], options: Optional[TranslateOptions] = None
         report.check()
         obj = _step(edge, obj, options, report)
         yield edge, obj
+
+
+def load_model(src: Modality, options: Optional[TranslateOptions] = None,
+               progress: Optional[ProgressFn] = None, should_stop: Optional[StopFn] = None) -> bool:
+    """Load the model a translation from ``src`` (a score image or a recording) runs on, before it runs:
+    ``progress(done, total, message)`` hears each stage ("loading the model: reading its configuration",
+    every weight file read with its bytes done of its size, the network put on its device). The model is
+    loaded lazily and once per process: False when there is nothing to load (loaded already, no weights,
+    or no model step from ``src``)."""
+    from model.inference.pipeline import load_model as _load
+
+    options = options or TranslateOptions()
+    if src not in (IMAGE, AUDIO):
+        return False
+    return _load(src.value, options.model, as_reporter(progress, should_stop))

@@ -6,9 +6,9 @@
 Bach's chorale BWV 66.6 (music21 corpus) is opened and translated into MIDI and audio; in the piano roll a
 soprano note is moved up two semitones and a note is added (the score is written again from the edited
 notes). For each window size: the chorale playing from 0:06 with the bar ruler and the playhead on the same
-x in roll and waveform (``playing-WxH.png``), and, after the edits, the roll zoomed on them with the moved
-note selected and the Edit menu open on "Undo" (``edited-WxH.png``); at the first size, the score as if read
-from a scan with a doubtful measure selected and its crop beside the bar (``measure-crop-WxH.png``).
+x in roll and waveform (``ruler-playing-WxH.png``), and, after the edits, the roll zoomed on them with the
+moved note selected and the Edit menu open on "Undo" (``edited-WxH.png``); at the first size, the score as if
+read from a scan with a doubtful measure selected and its crop beside the bar (``measure-crop-WxH.png``).
 Settings go to a temporary folder.
 """
 
@@ -48,7 +48,7 @@ def main() -> int:
         settle(700)
         w.toggle_play()
         settle(400)
-        shoot(out / f"playing-{width}x{height}.png", width, height)
+        shoot(out / f"ruler-playing-{width}x{height}.png", width, height)
     measure_crop(w, settle, shoot, out, *sizes[0])
     notes = w.roll.data.notes
     # the soprano's sixth note up a tone; a new alto note in bar 2

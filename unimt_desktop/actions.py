@@ -8,6 +8,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QStyle, QToolBar
 
 from model.api import Modality
+from unimt_desktop.exporting import HEARD_TIP
+from unimt_desktop.rehearsal import NEEDS_NOTES
 
 TARGETS = {"score": [Modality.NOTATION], "midi": [Modality.MIDI], "audio": [Modality.AUDIO],
            "all": [Modality.NOTATION, Modality.MIDI, Modality.AUDIO]}
@@ -45,6 +47,8 @@ class ActionsMixin:
                                         "Open a score, scan, PDF, MIDI file or recording")
         self.export_action = self._action("&Export…", self.export_dialog, "Ctrl+E", SP.SP_DialogSaveButton,
                                           "Export as MusicXML, MIDI, audio, PDF, PNG or SVG")
+        self.heard_action = self._action("Export audio as &heard…", self.export_heard_dialog,
+                                         tip=HEARD_TIP)
         self.settings_action = self._action("&Settings…", self.settings_dialog,
                                             QKeySequence.StandardKey.Preferences)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -74,6 +78,7 @@ class ActionsMixin:
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addAction(self.export_action)
+        m.addAction(self.heard_action)
         self.editor_action = self._action("Open in notation &editor", self.open_in_editor, "Ctrl+Shift+E",
                                           tip=EDITOR_TIP)
         m.addAction(self.editor_action)
@@ -151,6 +156,8 @@ class ActionsMixin:
             a.setEnabled(ok)
             a.setToolTip(tip)
         self.export_action.setEnabled(bool(have) and not busy)
+        self.heard_action.setEnabled(bool(have) and not busy and self.can_rehearse())
+        self.heard_action.setToolTip(HEARD_TIP if not have or self.can_rehearse() else NEEDS_NOTES)
         score = Modality.NOTATION in have
         self.editor_action.setEnabled(score and not busy)
         self.editor_action.setToolTip(EDITOR_TIP if score else NO_SCORE_TIP)

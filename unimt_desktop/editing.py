@@ -159,14 +159,17 @@ class EditMixin:
     def take_with(self, midi, before: Take) -> Take:
         """``before`` with these notes: the score to be written again (when there was one), a sound made
         from the old notes greyed out (a recording that was the source stays)."""
-        from model.api import bars
+        from model.api import bars, snap_grid
 
         keep_sound = self.origin is Modality.AUDIO
         drop = {Modality.NOTATION, "engraved"} | (set() if keep_sound else {Modality.AUDIO})
         objects = {k: v for k, v in before.objects.items() if k not in drop}
         objects[Modality.MIDI] = midi
         views = dict(before.views)
-        views["roll"], views["bars:midi"] = jobs.roll_data(midi), bars(midi)
+        views["roll"] = jobs.roll_data(midi)
+        # a played performance's bars are its tracked beats (seconds of work): one note edited keeps them
+        played = snap_grid(midi) is None and before.views.get("bars:midi")
+        views["bars:midi"] = before.views["bars:midi"] if played else bars(midi)
         due = before.score_due or Modality.NOTATION in before.objects
         made = {Modality.MIDI} | ({Modality.NOTATION} if due else set())
         return Take(objects, views, before.unexported | made, score_due=due, recognition=before.recognition,

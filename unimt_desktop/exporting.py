@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from model.api import Modality
 from unimt_desktop import jobs
+from unimt_desktop import rehearsal as rh
 from unimt_desktop.workers import Worker
 
 # (filter entry, the modality it writes), in the order the dialog lists them
@@ -22,6 +23,12 @@ EXPORT_FORMATS = [
     ("SVG score pages (*.svg)", Modality.IMAGE),
 ]
 EXPORT_FILTER = ";;".join(f for f, _ in EXPORT_FORMATS)
+HEARD_FILTER = "WAV audio (*.wav);;FLAC audio (*.flac)"
+HEARD_TIP = ("Export the sound as you hear it: at the practice tempo, transposed, with the parts muted or "
+             "soloed (WAV or FLAC). Export writes the score, MIDI and audio at the written tempo, every part "
+             "playing.")
+HEARD_ONLY_AUDIO = "Audio as heard is written as WAV or FLAC: choose a .wav or .flac file."
+AS_WRITTEN = ("at the written tempo with every part; File ▸ Export audio as heard writes what plays")
 NO_EDITOR = ("No program on this computer is set up to open MusicXML scores. Install a notation editor such "
              "as MuseScore, or use File ▸ Export to save the score as MusicXML and open it from there.")
 MADE = {Modality.NOTATION: "score", Modality.MIDI: "MIDI", Modality.AUDIO: "audio",
@@ -81,6 +88,17 @@ class ExportMixin:
             self._error(f"This cannot be exported as {MADE[modality]} here: making it needs the unimt model, "
                         "and the model installed cannot do that step.")
             return False
+        if not self._may_write(path, confirm):
+            return False
+        self.statusBar().showMessage(f"Exporting {path.name}…")
+        semitones = self.practice.semitones
+        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
+                           semitones, name="export"),
+                    lambda written, m=modality: self._exported(m, written, semitones))
+        return True
+
+    def _may_write(self, path: Path, confirm: bool) -> bool:
+        """Ask before replacing a file (when ``confirm``); remember the folder."""
         if confirm and path.exists():
             answer = QMessageBox.question(self, "Replace the file?", f"{path.name} already exists in "
                                           f"{path.parent}.\nDo you want to replace it?",
@@ -89,17 +107,54 @@ class ExportMixin:
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         self.settings.set_folder("export", path.parent)
-        self.statusBar().showMessage(f"Exporting {path.name}…")
-        semitones = self.practice.semitones
-        self._start(Worker(jobs.export_job, dict(self.objects), str(path), self.translate_options(),
-                           semitones, name="export"),
-                    lambda written, m=modality: self._exported(m, written, semitones))
         return True
 
     def _exported(self, modality: Modality, written: list, semitones: int = 0) -> None:
         self.unexported.discard(modality)
-        moved = f" (transposed {semitones:+d} semitones)" if semitones else ""
-        self.statusBar().showMessage("Wrote " + ", ".join(Path(p).name for p in written) + moved, 10000)
+        p = self.practice
+        notes = [f"transposed {semitones:+d} semitones" if semitones else "",
+                 AS_WRITTEN if modality in (Modality.MIDI, Modality.AUDIO) and (p.tempo != 1.0 or p.muted
+                                                                                 or p.soloed) else ""]
+        said = "; ".join(n for n in notes if n)
+        self.statusBar().showMessage("Wrote " + ", ".join(Path(p).name for p in written)
+                                     + (f" ({said})" if said else ""), 10000)
+
+    # -- the sound as heard
+    def export_heard_dialog(self) -> None:
+        if not self.objects:
+            return
+        stem = (self.source.stem if self.source else "score") + " (as heard)"
+        start = str(Path(self.settings.folder("export")) / stem)
+        path, chosen = QFileDialog.getSaveFileName(self, "Export audio as heard", start, HEARD_FILTER,
+                                                   options=QFileDialog.Option.DontConfirmOverwrite)
+        if not path:
+            return
+        if not Path(path).suffix and "*" in chosen:
+            path += chosen[chosen.index("*") + 1:chosen.index(")")]
+        self.export_heard_to(path)
+
+    def export_heard_to(self, path: str | Path, confirm: bool = True) -> bool:
+        """Write what plays (the practice tempo, key and parts) as WAV or FLAC, off the GUI thread."""
+        path = Path(path)
+        practice = self.practice
+        recording = self.objects.get(Modality.AUDIO) if practice.plain() else None
+        if path.suffix.lower() not in (".wav", ".flac"):
+            self._error(HEARD_ONLY_AUDIO)
+            return False
+        if recording is None and not self.can_rehearse():
+            self._error(rh.NEEDS_NOTES)
+            return False
+        if not self._may_write(path, confirm):
+            return False
+        made = self.rehearsal.audio if self.rehearsal is not None and self.rehearsal.practice == practice \
+            else recording
+        words = rh.heard_words(practice, [a.text() for a in self.practice_bar.part_actions()])
+        self.statusBar().showMessage(f"Exporting {path.name} as heard ({words})…")
+        self._start(Worker(rh.heard_export_job, dict(self.objects), practice, str(path),
+                           self.settings.soundfont or None, made, name="export"),
+                    lambda written: self.statusBar().showMessage(
+                        "Wrote " + ", ".join(Path(p).name for p in written) + f" as heard: {words}.", 10000))
+        return True
 
     # -- handing the score to a notation editor
     def open_in_editor(self) -> None:

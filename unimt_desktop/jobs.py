@@ -335,7 +335,12 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
         return [m for m in have if isinstance(m, Modality)]
 
     plans = {t: best_route(at_hand(), t) for t in targets if t not in have}
-    steps = _Steps(progress, max(1, sum(1 + len(r) for r in plans.values() if r)))
+    # the model loads lazily, on the first translation that needs it: a step of its own, with real progress
+    loads = list(dict.fromkeys(e.src for r in plans.values() if r for e in r if e.needs_model))
+    steps = _Steps(progress, max(1, len(loads) + sum(1 + len(r) for r in plans.values() if r)))
+    for src in loads:
+        _load_model(src, options, steps.sub, should_stop)
+        steps.next()
     planned_with = set(at_hand())
     for t in targets:
         if t in have:
@@ -370,6 +375,17 @@ def translate_job(objects: dict, targets: list, options=None, *, progress, shoul
                 raise error
             break
     return res
+
+
+def _load_model(src, options, progress, should_stop) -> None:
+    """Load the model for a step from ``src`` (:func:`model.api.load_model`); a model that cannot load is
+    left for the translation itself to report, in its own words."""
+    from model.api import UnimtError, load_model
+
+    try:
+        load_model(src, options, progress=progress, should_stop=should_stop)
+    except UnimtError:       # (Cancelled is not one: cancelling while it loads stops the job)
+        pass
 
 
 def rewrite_job(midi, recognition=None, options=None, title: Optional[str] = None, *, progress,

@@ -54,9 +54,11 @@ The score is written again from the edited notes; Ctrl+Z undoes, Ctrl+Shift+Z re
 </ul>
 <p><b>Practice</b> (the second toolbar): <b>Tempo</b> slows down or speeds up (25-200%, the pitch stays);
 <b>Transpose</b> moves the music up or down (what plays, the roll, the score and what Export writes);
-<b>Parts</b> mutes a part or a hand; <b>Loop bars</b> repeats the bars chosen (as numbered in the score);
+<b>Parts</b> mutes a part or a hand, or solos parts (only the soloed ones play); <b>Loop bars</b> repeats
+the bars chosen (as numbered in the score), or drag across bars on the ruler above the roll or the waveform;
 <b>Count-in</b> clicks one bar before playing. The ruler above the roll and the waveform counts bars and
-beats.</p>
+beats. <b>File ▸ Export audio as heard</b> writes the sound as it plays (tempo, key, parts); Export writes
+the piece at its written tempo with every part.</p>
 <p><b>Shortcuts</b>: Space play/pause · L loop what the roll or waveform shows · Ctrl+O open · Ctrl+E export ·
 Ctrl+1/2/3/4 translate to score/MIDI/audio/all · Esc cancel.</p>
 <p>Without a sound card, playback runs silently: the playhead still moves through every pane.</p>"""

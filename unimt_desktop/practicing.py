@@ -39,6 +39,9 @@ class PracticeMixin:
         self.addToolBar(bar)
         self.rulers = ruler.install(self.roll.plot, self.wave.wave_plot)
         self.loop_regions = ruler.loop_regions(self.roll.plot, self.wave.wave_plot)
+        for axis in self.rulers:
+            axis.barsDragged.connect(self.bars_dragged)
+        self.score.barsChosen.connect(self.score_bars_chosen)
         self._practice_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.rehearse)
         self.jobFinished.connect(self._practice_job_finished)
 
@@ -81,7 +84,7 @@ class PracticeMixin:
             if f"bars:{key}" in views:
                 self.bar_sets[key] = views[f"bars:{key}"]
         if "roll" in views and self.rehearsal is None:
-            self.practice_bar.set_parts(views["roll"].tracks, self.practice.muted)
+            self.practice_bar.set_parts(views["roll"].tracks, self.practice.muted, self.practice.soloed)
         if self.rehearsal is not None and ("roll" in views or "wave" in views
                                            or ("engraved" in views and self.practice.semitones)):
             self._play_as_written()    # what the rehearsal was made from changed: make it again
@@ -107,7 +110,8 @@ class PracticeMixin:
     # -- tempo, transposition, parts
     def practice_changed(self) -> None:
         bar = self.practice_bar
-        self.practice = rh.Practice(bar.tempo.value() / 100.0, bar.transpose.value(), bar.muted())
+        self.practice = rh.Practice(bar.tempo.value() / 100.0, bar.transpose.value(), bar.muted(),
+                                    bar.soloed())
         self.settings.tempo_percent, self.settings.semitones = bar.tempo.value(), bar.transpose.value()
         if self.practice.plain():
             self._practice_timer.stop()
@@ -133,7 +137,8 @@ class PracticeMixin:
         self._rehearsing = want
         what = [f"{round(want.tempo * 100)}%" if want.tempo != 1.0 else "",
                 f"{want.semitones:+d} semitones" if want.semitones else "",
-                f"{len(want.muted)} part{'s' if len(want.muted) > 1 else ''} muted" if want.muted else ""]
+                f"{len(want.muted)} part{'s' if len(want.muted) > 1 else ''} muted" if want.muted else "",
+                f"{len(want.soloed)} part{'s' if len(want.soloed) > 1 else ''} solo" if want.soloed else ""]
         self.statusBar().showMessage("Playing it again: " + ", ".join(w for w in what if w) + "…")
         self._start(Worker(rh.rehearse_job, dict(self.objects), want, self.settings.soundfont or None,
                            engrave, name="rehearse"), self._rehearsed)
@@ -149,8 +154,10 @@ class PracticeMixin:
         self.seek(piece_t / res.practice.tempo)
         p = res.practice
         muted = ", ".join(res.parts[k] for k in sorted(p.muted) if k < len(res.parts))
+        solo = " and ".join(res.parts[k] for k in sorted(p.soloed) if k < len(res.parts))
         self.statusBar().showMessage(f"Ready: {round(p.tempo * 100)}% tempo"
                                      + (f", {p.semitones:+d} semitones" if p.semitones else "")
+                                     + (f", {solo} solo" if solo else "")
                                      + (f", {muted} muted" if muted else "") + ".", 8000)
         if playing or self._play_after:
             self._play_after = False
@@ -186,7 +193,7 @@ class PracticeMixin:
             if made != self.practice and not self._practice_timer.isActive():
                 # cancelled or failed: the controls show what plays
                 self.practice = made
-                self.practice_bar.set_values(round(made.tempo * 100), made.semitones, made.muted)
+                self.practice_bar.set_values(round(made.tempo * 100), made.semitones, made.muted, made.soloed)
                 self.settings.tempo_percent, self.settings.semitones = round(made.tempo * 100), made.semitones
         elif self.wants_rehearsal():
             self.rehearse()        # asked for during another job, or put off by it
@@ -236,6 +243,24 @@ class PracticeMixin:
             return None
         j = next((k for k in range(i, len(bars)) if bars[k].number == b), i)
         return bars[i].start, bars[j].end
+
+    def bars_dragged(self, t0: float, t1: float, done: bool) -> None:
+        """A drag across bars on the ruler: the band follows it bar by bar; on release those bars loop
+        (the same choice as the Loop bars boxes)."""
+        bars = self.bars()
+        span = ruler.bars_between(bars, t0, t1)
+        if span is None or not self.practice_bar.loop.isEnabled():
+            return
+        first, last = bars[span[0]], bars[span[1]]
+        if not done:
+            ruler.show_loop(self.loop_regions, (first.start, last.end))
+            return
+        self.practice_bar.choose_bars(first.number, last.number)
+
+    def score_bars_chosen(self, first: str, last: str) -> None:
+        """Bars chosen in the score (a bar clicked, another Shift+clicked): they loop."""
+        if self.practice_bar.loop.isEnabled():
+            self.practice_bar.choose_bars(first, last)
 
     def apply_loop(self, seek: bool = True) -> None:
         span = self.loop_bars() if self.practice_bar.loop.isChecked() else None

@@ -16,15 +16,24 @@ NEEDS_NOTES = ("Tempo, transposition and muting play the notes again, and this r
 
 @dataclass(frozen=True)
 class Practice:
-    """How the musician wants to hear the piece: tempo (1.0 as written), semitones, the parts muted."""
+    """How the musician wants to hear the piece: tempo (1.0 as written), semitones, the parts muted and the
+    parts soloed (indices into :func:`model.api.part_names`). As on a mixing desk, a solo silences every
+    part not soloed (several can be soloed), and a muted part stays silent even when soloed."""
 
     tempo: float = 1.0
     semitones: int = 0
     muted: frozenset = field(default_factory=frozenset)
+    soloed: frozenset = field(default_factory=frozenset)
 
     def plain(self) -> bool:
         """As written: the piece plays as loaded or translated, nothing is made again."""
-        return self.tempo == 1.0 and self.semitones == 0 and not self.muted
+        return self.tempo == 1.0 and self.semitones == 0 and not self.muted and not self.soloed
+
+    def silent(self, parts: int) -> frozenset:
+        """The parts not heard, of a piece with ``parts`` parts."""
+        if not self.soloed:
+            return frozenset(self.muted)
+        return frozenset(k for k in range(parts) if k not in self.soloed) | frozenset(self.muted)
 
 
 @dataclass
@@ -50,8 +59,8 @@ def source_midi(objects: dict, progress=None):
     raise UnimtError(NEEDS_NOTES)
 
 
-def rehearsal_roll(midi, practice: Practice) -> jobs.RollData:
-    """The piece's roll as the rehearsal plays it: times scaled, pitched notes moved, muted parts gone;
+def rehearsal_roll(midi, practice: Practice, silent=frozenset()) -> jobs.RollData:
+    """The piece's roll as the rehearsal plays it: times scaled, pitched notes moved, ``silent`` parts gone;
     each note keeps its part's colour."""
     roll = jobs.roll_data(midi)
     notes = roll.notes.copy()
@@ -60,7 +69,7 @@ def rehearsal_roll(midi, practice: Practice) -> jobs.RollData:
     notes[:, :2] /= practice.tempo
     notes[~drum, 2] += practice.semitones
     pitched = (notes[:, 2] >= 0) & (notes[:, 2] <= 127)
-    keep = ~np.isin(notes[:, 4].astype(int), sorted(practice.muted)) & pitched
+    keep = ~np.isin(notes[:, 4].astype(int), sorted(silent)) & pitched
     conf = roll.confidence[keep] if roll.confidence is not None else None
     return jobs.RollData(notes[keep], roll.tracks, roll.duration / practice.tempo, conf)
 
@@ -73,11 +82,13 @@ def rehearse_job(objects: dict, practice: Practice, soundfont=None, engrave: boo
 
     steps = jobs._Steps(progress, 3 if engrave else 2)
     midi = source_midi(objects, steps.sub)
-    played, audio = rehearse(midi, practice.tempo, practice.semitones, practice.muted, soundfont,
+    parts = part_names(midi)
+    silent = practice.silent(len(parts))
+    played, audio = rehearse(midi, practice.tempo, practice.semitones, silent, soundfont,
                              progress=steps.sub, should_stop=should_stop)
     steps.next()
-    res = Rehearsal(practice, played, audio, rehearsal_roll(midi, practice), jobs.wave_data(audio, steps.sub),
-                    part_names(midi))
+    res = Rehearsal(practice, played, audio, rehearsal_roll(midi, practice, silent),
+                    jobs.wave_data(audio, steps.sub), parts)
     steps.next()
     if should_stop():
         raise Cancelled()
@@ -85,3 +96,28 @@ def rehearse_job(objects: dict, practice: Practice, soundfont=None, engrave: boo
         views = jobs.views_for(transpose(objects[Modality.NOTATION], practice.semitones), steps.sub)
         res.engraved, res.engraved_image = views.get("engraved"), views.get("_image")
     return res
+
+
+def heard_words(practice: Practice, parts: list[str]) -> str:
+    """How the piece is heard, in words: "75% tempo, +2 semitones, Bass muted" ("as written" when plain)."""
+    muted = ", ".join(parts[k] for k in sorted(practice.muted) if k < len(parts))
+    solo = " and ".join(parts[k] for k in sorted(practice.soloed) if k < len(parts))
+    words = [f"{round(practice.tempo * 100)}% tempo" if practice.tempo != 1.0 else "",
+             f"{practice.semitones:+d} semitones" if practice.semitones else "",
+             f"{solo} solo" if solo else "", f"{muted} muted" if muted else ""]
+    return ", ".join(w for w in words if w) or "as written"
+
+
+def heard_export_job(objects: dict, practice: Practice, path: str, soundfont=None, audio=None, *, progress,
+                     should_stop) -> list:
+    """Write the sound as heard (the practice tempo, transposition, parts muted or soloed) to ``path``
+    (WAV or FLAC): ``audio`` when it is made already (the rehearsal playing), else made again here."""
+    from model.api import part_names, rehearse, save
+
+    if audio is None:
+        midi = source_midi(objects, progress)
+        silent = practice.silent(len(part_names(midi)))
+        _, audio = rehearse(midi, practice.tempo, practice.semitones, silent, soundfont, progress=progress,
+                            should_stop=should_stop)
+    progress(0, 1, "writing the audio")
+    return [str(p) for p in save(audio, path)]

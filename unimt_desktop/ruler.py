@@ -1,11 +1,13 @@
 """The bar/beat ruler above the piano roll and the waveform: bars labelled with their printed numbers,
 beats as "bar.beat" when there is room, and faint bar lines down through the plot. It stands on the shared
-time axis (:mod:`unimt_desktop.timeaxis`), so a bar's line is at the same x in both panes."""
+time axis (:mod:`unimt_desktop.timeaxis`), so a bar's line is at the same x in both panes. Dragging across
+bars on it chooses them for the loop (:attr:`BarAxis.barsDragged`, snapped to bar lines by the window)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
 
 BAR_PIXELS = 26      # the least room a labelled bar gets (otherwise every 2nd, 4th... bar is labelled)
 BEAT_PIXELS = 9      # beats get ticks from this many pixels apart
@@ -15,7 +17,12 @@ STEPS = (1, 2, 4, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 class BarAxis(pg.AxisItem):
-    """A top axis whose ticks are the bars and beats of :class:`model.api.Bar` s (in playing time)."""
+    """A top axis whose ticks are the bars and beats of :class:`model.api.Bar` s (in playing time).
+
+    A drag on it with the left button sends ``barsDragged(t0, t1, done)``: the times (playing time) where
+    it started and where it is now, ``done`` on release; it does not pan the view."""
+
+    barsDragged = Signal(float, float, bool)
 
     def __init__(self):
         super().__init__("top")
@@ -35,6 +42,16 @@ class BarAxis(pg.AxisItem):
         self.setVisible(bool(self.bars))
         self.picture = None
         self.update()
+
+    def mouseDragEvent(self, event):
+        view = self.linkedView()
+        on_ruler = QRectF(0, 0, self.width(), self.height()).contains(event.buttonDownPos())
+        if not self.bars or view is None or event.button() != Qt.MouseButton.LeftButton or not on_ruler:
+            return super().mouseDragEvent(event)      # below the ruler (its bar lines): the plot's own drag
+        event.accept()
+        t0 = view.mapSceneToView(event.buttonDownScenePos()).x()
+        t1 = view.mapSceneToView(event.scenePos()).x()
+        self.barsDragged.emit(float(t0), float(t1), bool(event.isFinish()))
 
     def tickValues(self, minVal, maxVal, size):
         if not self.bars or maxVal <= minVal or size <= 0:
@@ -75,6 +92,18 @@ def install(*plots) -> list[BarAxis]:
         axis.setGrid(90)
         axes.append(axis)
     return axes
+
+
+def bars_between(bars: list, t0: float, t1: float) -> tuple[int, int] | None:
+    """The indices of the first and last bars a drag from ``t0`` to ``t1`` covers (either way round),
+    snapped to whole bars; None when there are no bars."""
+    if not bars:
+        return None
+    lo, hi = sorted((t0, t1))
+
+    def at(t: float) -> int:
+        return next((k for k, b in enumerate(bars) if t < b.end), len(bars) - 1) if t >= bars[0].start else 0
+    return at(lo), at(hi)
 
 
 def set_bars(axes: list[BarAxis], bars: list) -> None:

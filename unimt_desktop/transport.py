@@ -14,8 +14,12 @@ TEMPO_TIP = ("Play slower or faster (25% to 200% of the written tempo). The pitc
 TRANSPOSE_TIP = ("Transpose up or down, up to an octave. What plays, the piano roll, the score and what "
                  "Export writes (score, MIDI and audio) are transposed.")
 RESET_TIP = "Back to the written tempo and key, every part playing"
-PARTS_TIP = "Choose the parts that play: untick a part (a hand, a voice, an instrument) to mute it."
-LOOP_TIP = "Play the chosen bars over and over (bar numbers as printed in the score)."
+PARTS_TIP = ("Choose the parts that play: untick a part (a hand, a voice, an instrument) to mute it, or solo "
+             "parts to hear only them.")
+SOLO_TIP = "Hear only the soloed parts (solo several to hear them together); a muted part stays silent."
+LOOP_TIP = ("Play the chosen bars over and over (bar numbers as printed in the score). Or drag across "
+            "bars on the bar ruler above the piano roll or the waveform, or click a bar in the score and "
+            "Shift+click another.")
 COUNT_IN_TIP = "Before playing starts, one bar of clicks at the tempo of the bar it starts in."
 
 
@@ -62,6 +66,8 @@ class PracticeBar(QToolBar):
         self.parts_button = QToolButton(text="Parts", toolTip=PARTS_TIP, objectName="parts",
                                         popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         self.parts_button.setMenu(self.parts_menu)
+        self._plays: list[QAction] = []     # one "Plays" and one "Solo" entry per part (set_parts)
+        self._solos: list[QAction] = []
         self.loop_from = QComboBox(toolTip=LOOP_TIP, objectName="loopFrom", minimumContentsLength=3)
         self.loop_to = QComboBox(toolTip=LOOP_TIP, objectName="loopTo", minimumContentsLength=3)
         self.loop = QAction("Loop bars", self, checkable=True, toolTip=LOOP_TIP)
@@ -88,21 +94,52 @@ class PracticeBar(QToolBar):
         self.loop_to.activated.connect(self._bars_chosen)
 
     # -- parts
-    def set_parts(self, names: list[str], muted=frozenset()) -> None:
-        """One checkable entry per part (ticked: it plays)."""
+    def set_parts(self, names: list[str], muted=frozenset(), soloed=frozenset()) -> None:
+        """Two checkable entries per part: under "Plays" (ticked: it plays, unticked: muted) and under "Solo"
+        (ticked: only the soloed parts play)."""
         self.parts_menu.clear()
+        self._plays, self._solos = [], []
+        if names:
+            self.parts_menu.addSection("Plays")
         for k, name in enumerate(names):
-            a = self.parts_menu.addAction(name)
-            a.setCheckable(True)
-            a.setChecked(k not in muted)
-            a.toggled.connect(self.changed)
+            self._plays.append(self._part_action(name, k not in muted, PARTS_TIP))
+        if names:
+            self.parts_menu.addSection("Solo")
+        for k, name in enumerate(names):
+            self._solos.append(self._part_action(f"Solo {name}", k in soloed, SOLO_TIP))
         self.parts_button.setEnabled(bool(names))
+        self._show_solo()
+
+    def _part_action(self, text: str, on: bool, tip: str) -> QAction:
+        a = self.parts_menu.addAction(text)
+        a.setCheckable(True)
+        a.setChecked(on)
+        a.setToolTip(tip)
+        a.toggled.connect(self._parts_toggled)
+        return a
+
+    def _parts_toggled(self) -> None:
+        self._show_solo()
+        self.changed.emit()
+
+    def _show_solo(self) -> None:
+        """The button says when parts are soloed or muted (the menu is closed while playing)."""
+        solo, muted = self.soloed(), self.muted()
+        self.parts_button.setText("Parts: solo" if solo else ("Parts: muted" if muted else "Parts"))
 
     def part_actions(self) -> list[QAction]:
-        return [a for a in self.parts_menu.actions() if a.isCheckable()]
+        """The "Plays" entries, one per part (ticked: not muted)."""
+        return list(self._plays)
+
+    def solo_actions(self) -> list[QAction]:
+        """The "Solo" entries, one per part."""
+        return list(self._solos)
 
     def muted(self) -> frozenset:
         return frozenset(k for k, a in enumerate(self.part_actions()) if not a.isChecked())
+
+    def soloed(self) -> frozenset:
+        return frozenset(k for k, a in enumerate(self.solo_actions()) if a.isChecked())
 
     # -- bars
     def set_bars(self, numbers: list[str]) -> None:
@@ -134,7 +171,7 @@ class PracticeBar(QToolBar):
             self.loopChanged.emit()
 
     # -- all of it
-    def set_values(self, tempo_percent: int, semitones: int, muted=frozenset()) -> None:
+    def set_values(self, tempo_percent: int, semitones: int, muted=frozenset(), soloed=frozenset()) -> None:
         """Show these values without announcing a change."""
         for w in (self.tempo, self.transpose):
             w.blockSignals(True)
@@ -142,10 +179,13 @@ class PracticeBar(QToolBar):
         self.transpose.setValue(semitones)
         for w in (self.tempo, self.transpose):
             w.blockSignals(False)
-        for k, a in enumerate(self.part_actions()):
-            a.blockSignals(True)
-            a.setChecked(k not in muted)
-            a.blockSignals(False)
+        for actions, on in ((self.part_actions(), lambda k: k not in muted),
+                            (self.solo_actions(), lambda k: k in soloed)):
+            for k, a in enumerate(actions):
+                a.blockSignals(True)
+                a.setChecked(on(k))
+                a.blockSignals(False)
+        self._show_solo()
 
     def as_written(self) -> None:
         self.set_values(100, 0)

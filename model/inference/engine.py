@@ -56,7 +56,7 @@ def resolve_device(name: str = "auto") -> str:
 class Engine:
     """A loaded bundle plus its tokenizers."""
 
-    def __init__(self, folder: str | Path, device: str = "auto"):
+    def __init__(self, folder: str | Path, device: str = "auto", report: Optional[Reporter] = None):
         from model.bundle import load_bundle
         from model.tokenizers.audio import MelConfig
         from model.tokenizers.lmx import LMXConfig, LMXTokenizer
@@ -66,7 +66,7 @@ class Engine:
 
         self.device = resolve_device(device)
         self.folder = Path(folder)
-        self.model, self.config = load_bundle(folder, self.device)
+        self.model, self.config = load_bundle(folder, self.device, report)
         self.vocab = Vocabulary.from_dict(self.config["vocab"])
         toks = self.config.get("tokenizers", {})
         self.lmx = LMXTokenizer(LMXConfig(**toks.get("lmx", {}).get("config", {})))
@@ -408,10 +408,15 @@ def join_passages(
     return tokens, conf
 
 
-def get_engine(folder: str | Path, device: str = "auto") -> Engine:
-    """A cached engine per (weights folder, device): the model loads once per process."""
+def get_engine(folder: str | Path, device: str = "auto", report: Optional[Reporter] = None) -> Engine:
+    """A cached engine per (weights folder, device): the model loads once per process, telling ``report``
+    each stage of the loading (:func:`model.bundle.load_bundle`)."""
     key = (str(Path(folder).resolve()), resolve_device(device))
     with _lock:
         if key not in _cache:
-            _cache[key] = Engine(folder, device)
+            _cache[key] = Engine(folder, device, report)
         return _cache[key]
+
+
+def is_loaded(folder: str | Path, device: str = "auto") -> bool:
+    return (str(Path(folder).resolve()), resolve_device(device)) in _cache

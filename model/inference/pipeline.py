@@ -6,6 +6,7 @@ raise :class:`model.errors.ModelUnavailableError` naming where weights were look
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -57,7 +58,7 @@ def recognise_image(image: ScoreImage, options: ModelOptions, report: Reporter) 
         from model.inference.staff_reader import recognise
 
         return recognise(folder, image, report)
-    return get_engine(folder, options.device).recognise(image, report)
+    return get_engine(folder, options.device, report).recognise(image, report)
 
 
 def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> Midi:
@@ -73,7 +74,7 @@ def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> M
             "pass --weights DIR with weights that are",
             audio.source,
         )
-    return get_engine(folder, options.device).transcribe(audio, report)
+    return get_engine(folder, options.device, report).transcribe(audio, report)
 
 
 def played_on_one_instrument(pm) -> bool:
@@ -110,10 +111,36 @@ def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation
         from model.inference.engine import get_engine
 
         say(f"MIDI -> score: a performance, written by the seq2seq writer of {folder}")
-        return get_engine(folder, options.device).notate(midi, report)
+        return get_engine(folder, options.device, report).notate(midi, report)
     from model.notate import performance_to_score
 
     notation, info = performance_to_score(midi.pm, progress=report, source=midi.source)
     say(f"MIDI -> score: a performance, {info['route']}: {info['meter']}, key signature "
         f"{info['key_fifths']:+d} fifths, {info['bpm']} beats a minute, {info['measures']} measures")
     return notation
+
+
+def load_model(src: str, options: ModelOptions, report: Reporter) -> bool:
+    """Load (once per process) what translating from ``src`` ("image" or "audio") runs on, telling ``report``
+    each stage: the configuration read, every weight file read (by bytes), the network put on its device.
+    False when there is nothing to load (no weights for it, or loaded already)."""
+    from model.inference import engine, staff_reader
+
+    try:
+        folder = find_weights(options.weights)
+    except ModelUnavailableError:
+        return False
+    if not trained_for(src, folder):
+        return False
+    if "torch" not in sys.modules:         # the first model of the process: PyTorch itself takes seconds
+        report(0, 0, "loading the model: starting PyTorch")
+        import torch  # noqa: F401
+    if src == "image" and has_reader(folder):
+        if staff_reader.is_loaded(folder):
+            return False
+        staff_reader.get_reader(folder, report)
+        return True
+    if engine.is_loaded(folder, options.device):
+        return False
+    engine.get_engine(folder, options.device, report)
+    return True

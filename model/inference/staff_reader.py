@@ -66,12 +66,17 @@ class ReadScore:
         return [(m.page, m.box) for m in self.measures]
 
 
-def get_reader(folder: str | Path) -> StaffReaderEngine:
+def get_reader(folder: str | Path, report: Reporter | None = None) -> StaffReaderEngine:
+    """The staff reader of ``folder``, loaded once per process (``report`` hears each stage)."""
     key = str(Path(folder).resolve())
     with _lock:
         if key not in _cache:
-            _cache[key] = StaffReaderEngine(folder)
+            _cache[key] = StaffReaderEngine(folder, report)
         return _cache[key]
+
+
+def is_loaded(folder: str | Path) -> bool:
+    return str(Path(folder).resolve()) in _cache
 
 
 def layout_of(staves: int) -> list[int]:
@@ -80,20 +85,23 @@ def layout_of(staves: int) -> list[int]:
 
 
 class StaffReaderEngine:
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, report: Reporter | None = None):
         import torch
-        from safetensors.torch import load_file
 
+        from model.bundle import read_weights
         from model.omr.crnn import ReaderConfig, StaffReader
         from model.tokenizers.staff_symbols import SYMBOLS
 
         folder = Path(folder)
+        if report is not None:
+            report(0, 0, f"loading the score reader: reading its configuration ({READER_CONFIG})")
         meta = json.loads((folder / READER_CONFIG).read_text())
         if list(meta["symbols"]) != list(SYMBOLS):
             raise UnimtError("the score reader's weights were made for another symbol set; reinstall unimt", folder)
         self.config = ReaderConfig.from_dict(meta["config"])
         self.model = StaffReader(self.config)
-        state = {k: v.float() for k, v in load_file(str(folder / READER_WEIGHTS)).items()}
+        state = {k: v.float() for k, v in read_weights(folder / READER_WEIGHTS, report,
+                                                        "the score reader").items()}
         self.model.load_state_dict(state)   # a reader without a header head has no header weights either
         self.model.eval()
         self.torch = torch
@@ -195,7 +203,7 @@ def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notati
     """Read every page of ``image`` into one score (``notation.recognition`` says where each measure is)."""
     from model.tokenizers.lmx import decode_tokens
 
-    read = get_reader(folder).read(image, report)
+    read = get_reader(folder, report).read(image, report)
     if not read.system_tokens:
         raise BadInputError("no music staves found in the image; is this a score?", image.source)
     tokens = read.tokens

@@ -399,6 +399,41 @@ def test_a_scan_translated_by_a_tiny_model_fills_the_score_pane(
     assert "ran on: CPU" in window.device_label.text()
 
 
+def test_the_first_translation_shows_the_model_loading_stage_by_stage(window, run_job, samples, dialogs,
+                                                                       monkeypatch):
+    """The model loads lazily: the first scan read in a fresh process shows its loading in the status bar,
+    stage by stage, with a determinate bar that moves as the weights are read; the next one does not load."""
+    from model.api import Modality
+    from model.inference import engine, staff_reader
+
+    monkeypatch.setattr(engine, "_cache", {})         # as in a fresh process
+    monkeypatch.setattr(staff_reader, "_cache", {})
+    seen = []
+    shown = window._progress
+
+    def progress(w, done, total, msg):
+        shown(w, done, total, msg)
+        seen.append((window.progress.value(), window.progress.maximum(), window.statusBar().currentMessage()))
+    monkeypatch.setattr(window, "_progress", progress)
+    run_job(lambda: window.open_file(samples / "study.png"))
+    seen.clear()
+    run_job(lambda: window.translate("score"), timeout=120_000)
+    assert dialogs.warnings == [] and Modality.NOTATION in window.objects
+    stages = list(dict.fromkeys(m for _, _, m in seen))
+    loading = [m for m in stages if m.startswith("Loading the score reader")]
+    assert loading[0] == "Loading the score reader: reading its configuration (reader.json)…"
+    assert loading[1].startswith("Loading the score reader: reading its weights (reader.safetensors")
+    reading = [(v, n) for v, n, m in seen if m == loading[1]]
+    assert all(n > 0 for _, n in reading) and len({v for v, _ in reading}) > 5     # determinate, moving
+    assert [v for v, _ in reading] == sorted(v for v, _ in reading)
+    after = stages.index(loading[-1])
+    assert len(stages) > after + 1                    # then the reading itself, its own steps
+    seen.clear()
+    run_job(lambda: window.open_file(samples / "study.png"))
+    run_job(lambda: window.translate("score"), timeout=120_000)
+    assert not any("Loading" in m for _, _, m in seen)     # loaded once
+
+
 def test_progress_shows_the_step_beside_a_bar_that_fits_it(window):
     """The bar says how far (its text fits its 260 px); the status bar beside it says what is being done."""
     job = object()

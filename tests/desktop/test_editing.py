@@ -146,6 +146,38 @@ def test_an_edit_changes_the_export_and_the_score_and_undo_restores_it(
     assert dialogs.warnings == []
 
 
+def test_the_score_written_after_an_edit_keeps_the_pickup_as_bar_zero(window, run_job, qtbot, tmp_path):
+    """Bach's BWV 66.6 (music21 corpus) opens with a one-beat pickup, printed bar 0. After an edit in the roll
+    the score is written again from the notes: the pickup is still bar 0, every bar keeps its number (the
+    engraving, the ruler, the Loop bars boxes) and the exported score numbers its measures from 0."""
+    import music21
+
+    from model.api import Modality
+
+    path = tmp_path / "bwv66.6.musicxml"
+    music21.corpus.parse("bach/bwv66.6").write("musicxml", fp=str(path))
+    run_job(lambda: window.open_file(path))
+    run_job(lambda: window.translate("midi"), timeout=120_000)
+    numbers = [b.number for b in window.bars()]
+    starts = [b.start for b in window.bars()]
+    assert numbers[:3] == ["0", "1", "2"]
+    click_note(qtbot, window, 5)
+    qtbot.keyClick(window.roll.plot, Qt.Key.Key_Up)
+    settle(qtbot, window)
+    assert window.undo_action.text() == "&Undo Move note" and window._take.views["bars:notation"]
+    assert [b.number for b in window.bars()] == numbers
+    assert [b.start for b in window.bars()] == pytest.approx(starts, abs=1e-3)
+    assert window.score.engraved.numbers[:3] == ["0", "1", "2"]
+    assert window.rulers[0].labels[round(starts[1], 6)] == "1"
+    bar = window.practice_bar
+    assert [bar.loop_from.itemText(i) for i in range(3)] == ["0", "1", "2"]
+    written = export(run_job, window, tmp_path / "edited.musicxml")
+    m0, m1 = list(music21.converter.parse(str(written)).parts[0].getElementsByClass("Measure"))[:2]
+    assert (m0.number, m1.number) == (0, 1) and m0.duration.quarterLength == 1.0
+    assert m0.getTimeSignatures()[0].ratioString == "4/4"
+    assert Modality.NOTATION in window.objects
+
+
 def test_drag_moves_and_lengthens_double_click_adds_and_velocity_sets(window, run_job, samples, qtbot,
                                                                       tmp_path, dialogs):
     from model.api import Modality, beat_at

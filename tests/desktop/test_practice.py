@@ -153,6 +153,44 @@ def test_transposition_is_heard_shown_and_exported(window, run_job, held, sample
     assert (samples / "study.musicxml").stat().st_size > 0 and window.last_error is None
 
 
+def test_export_as_heard_writes_what_plays_and_export_stays_as_written(window, run_job, samples, tmp_path):
+    """At 50% with the left hand muted: File ▸ Export audio as heard writes that sound (twice as long, no
+    left hand); Export writes MIDI and audio at the written tempo with both hands, and says so. Transposed
+    just before, with no rehearsal made yet, the sound as heard is made for the export."""
+    from model.api import load
+
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    run_job(lambda: window.translate("audio"))
+    plain = playing_audio(window)
+    bar = window.practice_bar
+    assert window.heard_action.isEnabled()
+    run_job(lambda: bar.tempo.setValue(50))
+    run_job(lambda: bar.part_actions()[1].setChecked(False))
+    run_job(lambda: window.export_heard_to(tmp_path / "heard.wav"))
+    assert "as heard: 50% tempo, Piano (lower) muted" in window.statusBar().currentMessage()
+    heard = load(tmp_path / "heard.wav")
+    assert heard.duration == pytest.approx(window.rehearsal.audio.duration, abs=0.05)
+    assert heard.duration > 1.8 * plain.duration - 2.0                        # the music takes twice as long
+    assert band_energy(heard, 60, 400) < 0.1 * band_energy(plain, 60, 400)    # the left hand is not heard
+    run_job(lambda: window.export_to(tmp_path / "written.wav", confirm=False))
+    assert "at the written tempo with every part" in window.statusBar().currentMessage()
+    written = load(tmp_path / "written.wav")
+    assert written.duration == pytest.approx(plain.duration, abs=0.1)
+    assert band_energy(written, 60, 400) > 0.5 * band_energy(plain, 60, 400)
+    run_job(lambda: window.export_to(tmp_path / "written.mid", confirm=False))
+    notes = [n for i in load(tmp_path / "written.mid").pm.instruments for n in i.notes]
+    assert len(notes) == sum(len(i.notes) for i in window.objects[Modality.MIDI].pm.instruments)
+    end = window.objects[Modality.MIDI].pm.get_end_time()
+    assert max(n.end for n in notes) == pytest.approx(end, abs=0.01)
+    bar.transpose.setValue(12)                                # not made yet: the export makes it
+    run_job(lambda: window.export_heard_to(tmp_path / "octave.flac"))
+    octave = load(tmp_path / "octave.flac")
+    assert heard.duration == pytest.approx(octave.duration, abs=0.3)
+    assert dominant(octave, 0.2, 1.0) == pytest.approx(2 * dominant(heard, 0.2, 1.0), rel=0.02)
+    window.export_heard_to(tmp_path / "heard.mid")
+    assert "WAV or FLAC" in window.last_error
+
+
 def test_a_recording_alone_cannot_be_slowed_or_transposed_and_says_why(window, run_job, samples, dialogs,
                                                                         tmp_path):
     from unimt_desktop.rehearsal import NEEDS_NOTES
@@ -183,6 +221,45 @@ def test_muting_the_left_hand_takes_its_notes_out_of_what_plays(window, run_job,
     assert "Piano (lower) muted" in window.statusBar().currentMessage()
 
 
+def test_a_soloed_part_is_the_only_one_heard(window, run_job, samples):
+    """Solo the left hand: only its notes are played again and heard; solo both hands: everything; a muted
+    part stays silent when soloed; the solo is kept when the sound is made again."""
+    run_job(lambda: window.open_file(samples / "study.mid"))
+    run_job(lambda: window.translate("audio"))
+    plain = playing_audio(window)
+    bar = window.practice_bar
+    solos = bar.solo_actions()
+    assert [a.text() for a in solos] == ["Solo Piano (upper)", "Solo Piano (lower)"]
+    assert not any(a.isChecked() for a in solos) and all(a.isChecked() for a in bar.part_actions())
+    run_job(lambda: solos[1].setChecked(True))
+    lower = sorted(n.pitch for n in window.objects[Modality.MIDI].pm.instruments[1].notes)
+    played = sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes)
+    assert played == lower and max(played) < 60             # the right hand (C5-C6) is not played
+    assert set(window.roll.data.notes[:, 4]) == {1.0}        # the roll shows the hand that plays
+    solo = playing_audio(window)
+    # the right hand's fundamentals (C5-C6, 523-1047 Hz) are gone (the left hand's harmonics stay there);
+    # the left hand's (C3-D4) are all there
+    assert band_energy(solo, 500, 1100) < 0.35 * band_energy(plain, 500, 1100)
+    assert band_energy(solo, 60, 300) > band_energy(plain, 60, 300)
+    assert "Piano (lower) solo" in window.statusBar().currentMessage()
+    assert bar.parts_button.text() == "Parts: solo"
+    run_job(lambda: solos[0].setChecked(True))               # both soloed: both heard
+    both = sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes)
+    assert both == sorted(n.pitch for i in window.objects[Modality.MIDI].pm.instruments for n in i.notes)
+    assert band_energy(playing_audio(window), 500, 1100) > 0.5 * band_energy(plain, 500, 1100)
+    run_job(lambda: bar.part_actions()[0].setChecked(False))  # muted and soloed: muted wins
+    assert sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes) == lower
+    assert (window.practice.muted, window.practice.soloed) == ({0}, {0, 1})
+    run_job(lambda: bar.tempo.setValue(50))                  # made again at another tempo: the solo stays
+    assert sorted(n.pitch for i in window.rehearsal.midi.pm.instruments for n in i.notes) == lower
+    assert [a.isChecked() for a in bar.solo_actions()] == [True, True]
+    bar.part_actions()[0].setChecked(True)
+    for a in bar.solo_actions():
+        a.setChecked(False)
+    bar.as_written()
+    assert window.practice.plain() and window.rehearsal is None and bar.parts_button.text() == "Parts"
+
+
 def test_loop_of_bars_two_to_three_goes_back_to_bar_two(silent, window, run_job, chorale, qtbot):
     run_job(lambda: window.open_file(chorale))
     run_job(lambda: window.translate("audio"))
@@ -204,6 +281,93 @@ def test_loop_of_bars_two_to_three_goes_back_to_bar_two(silent, window, run_job,
     assert window.player.loop == (int(2 * start * sr), int(2 * end * sr))
     window.loop_action.trigger()                                       # the view loop replaces the bar loop
     assert not bar.loop.isChecked()
+
+
+def ruler_point(plot, axis, t: float):
+    """The point of ``plot``'s viewport on its bar ruler ``axis`` at playing time ``t``."""
+    from PySide6.QtCore import QPointF
+
+    x = plot.getViewBox().mapViewToScene(QPointF(t, 0)).x()
+    strip = axis.mapRectToScene(0, 0, axis.width(), axis.height())      # the ruler, not its bar lines
+    return plot.mapFromScene(QPointF(x, strip.center().y()))
+
+
+def mouse_drag(qtbot, widget, a, b, steps: int = 8) -> None:
+    """Press at ``a``, move to ``b`` with the left button held, release: a real drag."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=a)
+    for k in range(1, steps + 1):
+        p = QPointF(a + (b - a) * (k / steps))
+        QApplication.sendEvent(widget, QMouseEvent(QEvent.Type.MouseMove, p, widget.mapToGlobal(p),
+                                                   Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
+                                                   Qt.KeyboardModifier.NoModifier))
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=b)
+
+
+def test_dragging_across_bars_on_the_ruler_loops_them(silent, window, run_job, chorale, qtbot):
+    """Drag on the roll's ruler from inside bar 3 to inside bar 4: bars 3 to 4 loop (snapped to their bar
+    lines, the same choice as the Loop bars boxes) and playing goes round them; a drag backwards on the
+    waveform's ruler chooses bars 1 to 2."""
+    run_job(lambda: window.open_file(chorale))
+    run_job(lambda: window.translate("audio"))
+    bars = {b.number: b for b in window.bars()}
+    plot, axis = window.roll.plot, window.rulers[0]
+    view_before = plot.getViewBox().viewRange()[0]
+    a = ruler_point(plot, axis, bars["3"].start + 0.3 * (bars["3"].end - bars["3"].start))
+    b = ruler_point(plot, axis, bars["4"].start + 0.6 * (bars["4"].end - bars["4"].start))
+    mouse_drag(qtbot, plot.viewport(), a, b)
+    bar = window.practice_bar
+    assert bar.loop.isChecked() and (bar.loop_from.currentText(), bar.loop_to.currentText()) == ("3", "4")
+    sr = window.player.sample_rate
+    assert window.player.loop == (int(bars["3"].start * sr), int(bars["4"].end * sr))
+    assert plot.getViewBox().viewRange()[0] == pytest.approx(view_before)    # the drag did not pan the roll
+    assert all(r.isVisible() and r.getRegion() == pytest.approx((bars["3"].start, bars["4"].end))
+               for r in window.loop_regions)
+    window.seek(bars["4"].end - 0.3)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.position < bars["4"].start, timeout=5000)   # round the loop: bar 3
+    assert bars["3"].start - 1e-3 <= window.position < bars["3"].end
+    window.toggle_play()
+    wave = window.wave.wave_plot
+    a = ruler_point(wave, window.rulers[1], bars["2"].start + 0.5)
+    b = ruler_point(wave, window.rulers[1], bars["1"].start + 0.2)
+    mouse_drag(qtbot, wave.viewport(), a, b)
+    assert (bar.loop_from.currentText(), bar.loop_to.currentText()) == ("1", "2")
+    assert window.player.loop == (int(bars["1"].start * sr), int(bars["2"].end * sr))
+
+
+def test_bars_three_to_four_chosen_in_the_score_loop_and_play(silent, window, run_job, chorale, qtbot):
+    """Click printed bar 3 in the score, Shift+click bar 4: bars 3 to 4 loop; played from the end of bar 4 it
+    goes back to bar 3 and the score lights bar 3."""
+    run_job(lambda: window.open_file(chorale))
+    run_job(lambda: window.translate("audio"))
+    view = window.score.engraved
+    qtbot.waitUntil(view.pages_loaded)
+
+    def click(number: str, shift: bool = False) -> None:
+        r = view.measure_rect(view.numbers.index(number))
+        view.ensureVisible(r)
+        mod = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+        qtbot.wait(300)
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, mod, view.mapFromScene(r.center()))
+    bars = {b.number: b for b in window.bars()}
+    click("3")
+    assert window.position == pytest.approx(bars["3"].start, abs=1e-3)      # a click plays from the bar
+    click("4", shift=True)
+    bar = window.practice_bar
+    assert bar.loop.isChecked() and (bar.loop_from.currentText(), bar.loop_to.currentText()) == ("3", "4")
+    sr = window.player.sample_rate
+    assert window.player.loop == (int(bars["3"].start * sr), int(bars["4"].end * sr))
+    window.seek(bars["4"].end - 0.3)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.position < bars["4"].start, timeout=5000)   # round the loop
+    assert bars["3"].start - 1e-3 <= window.position < bars["3"].end
+    qtbot.waitUntil(lambda: view.numbers[view._playing] == "3", timeout=2000)
+    window.toggle_play()
 
 
 def test_count_in_clicks_one_bar_before_playing(silent, window, run_job, chorale, qtbot):
@@ -277,6 +441,8 @@ def test_practice_settings_are_remembered_and_fit_the_smallest_window(window, qt
     assert again.practice_bar.transpose.text() == "−2" and again.practice_bar.count_in.isChecked()
     assert (again.practice.tempo, again.practice.semitones) == (0.75, -2)
     again.show()
+    again.practice_bar.set_parts(["Soprano", "Alto", "Tenor", "Bass"], muted={3})   # the widest Parts button
+    assert again.practice_bar.parts_button.text() == "Parts: muted"
     again.resize(*MIN_SIZE)
     qtbot.wait(100)
     ext = again.practice_bar.findChild(QToolButton, "qt_toolbar_ext_button")

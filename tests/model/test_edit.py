@@ -107,3 +107,21 @@ def test_an_edit_survives_writing_and_reading(midi, tmp_path):
     back = api.load(tmp_path / "edited.mid")
     assert len(rows(back)) == len(rows(midi)) - 1
     assert api.note_values(back, (0, 1))[2] == api.note_values(midi, (0, 2))[2] - 2
+
+
+def test_the_score_written_again_after_an_edit_keeps_the_pickup_as_bar_zero(midi):
+    """BWV 66.6 opens with a one-beat pickup: written again from edited notes, it is still bar 0 in 4/4, and
+    every bar keeps its printed number and its time."""
+    from music21 import corpus
+
+    written = api.bars(api.Notation(corpus.parse("bach/bwv66.6")))
+    edited = api.move_note(midi, (0, 3), semitones=2)
+    score = api.translate(edited, api.Modality.NOTATION)
+    for part in score.score.parts:
+        m0, m1 = list(part.getElementsByClass("Measure"))[:2]
+        assert (m0.number, m1.number) == (0, 1) and m0.duration.quarterLength == 1.0
+        assert m0.timeSignature.ratioString == "4/4" and m1.timeSignature is None
+    again = api.bars(score)
+    assert [b.number for b in again] == [b.number for b in written]
+    assert [b.start for b in again] == pytest.approx([b.start for b in written], abs=1e-3)
+    assert again[0].beats == ((0.0, 4),)

@@ -29,9 +29,42 @@ def test_bars_of_a_score_follow_the_printed_numbers_and_its_pickup(chorale):
 def test_bars_of_a_midi_file_come_from_its_beats(chorale):
     midi = api.notation_to_midi(chorale)
     bars = api.bars(midi)
-    assert bars[0].number == "1" and len(bars[0].beats) == 4
+    score_bars = api.bars(chorale)
+    # the performance carries the score's meter, its pickup as a bar of its own: the same bars, numbered alike
+    assert [b.number for b in bars[:3]] == ["0", "1", "2"] and bars[0].beats == ((0.0, 4),)
+    assert [b.start for b in bars] == pytest.approx([b.start for b in score_bars], abs=1e-3)
+    assert len(bars[1].beats) == 4
     slow = api.bars(api.rehearsal(midi, 0.5))
     assert [b.start for b in slow] == pytest.approx([2 * b.start for b in bars])
+
+
+def test_bars_of_a_played_performance_follow_its_beats(chorale):
+    """BWV 66.6 played with rubato (slower and faster in turn, every note a little early or late, no tempo
+    map: a file at MIDI's default 120 a minute): its bars come from the beats tracked, not from the 120 grid;
+    each holds four of the crotchets as played, however stretched."""
+    import pretty_midi
+
+    midi = api.notation_to_midi(chorale)
+
+    def warp(t):
+        return 1.25 * t + 0.4 * np.sin(t / 2.5)
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    rng = np.random.default_rng(0)
+    for inst in midi.pm.instruments:
+        played = pretty_midi.Instrument(inst.program, name=inst.name)
+        for n in inst.notes:
+            t = warp(n.start) + rng.normal(0, 0.015)
+            played.notes.append(pretty_midi.Note(int(np.clip(n.velocity + rng.integers(-15, 15), 1, 127)),
+                                                 n.pitch, t, warp(n.end) - 0.05))
+        pm.instruments.append(played)
+    bars = api.bars(api.Midi(pm, None))
+    crotchets = np.array([warp(k * 0.625) for k in range(60)])      # the beats as played (96 a minute)
+    assert len(bars) >= 8
+    for b in bars[:-1]:
+        assert np.abs(crotchets - b.start).min() < 0.12                 # bar lines on beats played
+        assert np.sum((crotchets >= b.start - 0.12) & (crotchets < b.end - 0.12)) == 4
+    lengths = np.diff([b.start for b in bars])
+    assert lengths.std() > 0.15 and not np.allclose(lengths, 2.0, atol=0.1)     # the rubato, not a grid
 
 
 def test_a_rehearsal_scales_transposes_and_mutes_without_touching_the_performance(chorale):

@@ -45,6 +45,7 @@ class PageView(QGraphicsView):
     currentPageChanged = Signal(int)
     measureClicked = Signal(float)     # start time (s) of the measure clicked
     measurePicked = Signal(int)        # index (score order) of the measure clicked
+    measureExtended = Signal(int)      # index of the measure Shift+clicked (the end of a run of bars)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -231,7 +232,9 @@ class PageView(QGraphicsView):
         super().mouseReleaseEvent(event)
         if self._press is not None and (event.position() - self._press).manhattanLength() < 4:
             i = self.measure_at(self.mapToScene(event.position().toPoint()))
-            if i >= 0:
+            if i >= 0 and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self.measureExtended.emit(i)
+            elif i >= 0:
                 self.measurePicked.emit(i)
                 if i < len(self.times):
                     self.measureClicked.emit(self.times[i])
@@ -315,6 +318,7 @@ class ScorePane(Pane):
     MODES = ("Scan", "Engraved", "Both")
     MODE_TIPS = ("Show the scan", "Show the engraved score",
                  "Show the scan and the engraved score side by side")
+    barsChosen = Signal(str, str)      # printed numbers of the first and last bar of a Shift+click run
 
     def __init__(self, parent=None):
         super().__init__(
@@ -378,6 +382,7 @@ class ScorePane(Pane):
         self.engraved.measureClicked.connect(self.seekRequested)
         for v in (self.scan, self.engraved):
             v.measurePicked.connect(self.select_measure)
+            v.measureExtended.connect(self._extend)
         self.selected_measure = -1
         for v in (self.scan, self.engraved):
             v.zoomChanged.connect(self._update_info)
@@ -387,6 +392,14 @@ class ScorePane(Pane):
         self._mode = 1
         self._sets: dict[str, object] = {}
         self._update_controls()
+
+    def _extend(self, i: int) -> None:
+        """Shift+click: the bars from the one selected to this one are chosen (for the loop)."""
+        if self.selected_measure < 0:
+            self.select_measure(i)
+            return
+        a, b = sorted((self.selected_measure, i))
+        self.barsChosen.emit(self.engraved.number(a), self.engraved.number(b))
 
     # -- content
     def set_pages(self, kind: str, pageset) -> None:
@@ -450,10 +463,13 @@ class ScorePane(Pane):
         self.thumbs.clear()
         ps = self._sets.get("engraved" if self._mode == 1 else "scan")
         if ps is not None:
+            dpr = max(1.0, self.devicePixelRatioF())        # sharp on a HiDPI screen too
             for i, page in enumerate(ps.pages):
-                step = max(1, page.shape[0] // 240)
+                step = max(1, int(page.shape[0] // (240 * dpr)))
                 small = QPixmap.fromImage(to_qimage(page[::step, ::step])).scaled(
-                    84, 118, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+                    round(84 * dpr), round(118 * dpr), Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation)
+                small.setDevicePixelRatio(dpr)
                 self.thumbs.addItem(QListWidgetItem(QIcon(small), str(i + 1)))
         self.thumbs.blockSignals(False)
         self._show_thumbs()
