@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["mix", "mixed"]
+__all__ = ["mix", "mixed", "per_use", "reverb"]
 
 
 def mix(a, b, rng: np.random.Generator, max_db: float = 6.0):
@@ -62,3 +62,47 @@ def mixed(examples, rng: np.random.Generator, prob: float, max_db: float = 6.0, 
             else:
                 seen[int(rng.integers(pool))] = ex
         yield out
+
+
+def reverb(a, rng: np.random.Generator, drr_db: tuple = (-9.0, 12.0), rt60: tuple = (0.3, 2.0)):
+    """Example ``a`` heard further into a room: a diffuse tail added to its mel powers, each band's energy
+    decaying exponentially (60 dB over an RT60 drawn from ``rt60`` seconds, shorter in the treble, as air and
+    walls absorb it), at a direct-to-reverberant ratio drawn from ``drr_db``; then back at ``a``'s loudness.
+    Labels are unchanged: the notes are the same, only harder to hear."""
+    from model.batching import AUDIO_PAD as floor
+    from model.notes import FPS
+    from model.tokenizers.audio import loudness
+
+    src = a.src.astype(np.float64)
+    t, f = src.shape
+    if t < 2:
+        return a
+    power = np.exp(src)
+    power[src <= floor + 1e-3] = 0.0                                  # silence adds no tail
+    t60 = float(rng.uniform(*rt60)) * (1.0 - 0.5 * np.linspace(0.0, 1.0, f) ** 2)     # (F,) seconds
+    k = np.arange(1, int(min(t, max(t60) * FPS)) + 1)[:, None]      # (K, 1) frames after the sound
+    kernel = np.exp(-6.91 * k / (t60[None, :] * FPS))               # energy, -60 dB at RT60
+    n = 1 << int(np.ceil(np.log2(t + len(k))))
+    tail = np.fft.irfft(np.fft.rfft(power, n, axis=0) * np.fft.rfft(np.vstack([np.zeros((1, f)), kernel]), n,
+                                                                     axis=0), n, axis=0)[:t]
+    tail = np.maximum(tail, 0.0)
+    direct, late = float(power.sum()), float(tail.sum())
+    if direct <= 0 or late <= 0:
+        return a
+    tail *= direct / late * 10 ** (-float(rng.uniform(*drr_db)) / 10.0)
+    out = np.log(np.maximum(power + tail, np.exp(floor)))
+    level_a, level_out = loudness(a.src), loudness(out)
+    if np.isfinite(level_a) and np.isfinite(level_out):
+        out = out - (level_out - level_a)
+    return dataclasses.replace(a, src=np.maximum(out, floor).astype(a.src.dtype))
+
+
+def per_use(examples, rng: np.random.Generator, mix_prob: float = 0.0, reverb_prob: float = 0.0):
+    """``examples`` through what is drawn afresh at every use: :func:`mixed` windows (``mix_prob``), then
+    :func:`reverb` on audio2notes windows (``reverb_prob``)."""
+    if mix_prob > 0:
+        examples = mixed(examples, rng, mix_prob)
+    for ex in examples:
+        if reverb_prob > 0 and ex.task == "audio2notes" and rng.random() < reverb_prob:
+            ex = reverb(ex, rng)
+        yield ex

@@ -58,6 +58,7 @@ class TrainConfig:
     # random smooth EQ on training log-mel frames, up to +-this many dB
     spec_eq_db: float = 0.0
     mix_prob: float = 0.0                    # audio2notes windows mixed with another (model.training.mixing)
+    reverb_prob: float = 0.0                 # audio2notes windows given a room's tail (model.training.mixing)
     # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
     # encoder another task owns without changing it (gradient accumulation of 1 only)
@@ -409,11 +410,9 @@ class _Run:
                 yield ex
 
     def augmented(self, examples):
-        if self.cfg.mix_prob > 0:
-            from model.training.mixing import mixed
+        from model.training.mixing import per_use
 
-            examples = mixed(examples, self.eq_rng, self.cfg.mix_prob)
-        for ex in examples:
+        for ex in per_use(examples, self.eq_rng, self.cfg.mix_prob, self.cfg.reverb_prob):
             if self.cfg.spec_eq_db > 0 and ex.src_kind == "audio":
                 ex = dataclasses.replace(ex, src=spectral_eq(ex.src, self.eq_rng, self.cfg.spec_eq_db))
             yield ex
