@@ -78,7 +78,7 @@ def main() -> int:
     perf, dry, meta = make_recording(wav)
     print(f"recording: {wav.name}, {len(dry) / SR:.1f} s, room {meta}")
 
-    from shots import settle
+    from shots import settle, wait_job
 
     from model.api import Modality
     from unimt_desktop.__main__ import create_app
@@ -86,8 +86,8 @@ def main() -> int:
     app, window = create_app(str(wav))
     window.resize(1600, 960)
     window.move(0, 0)
-    _wait(window, None)
-    _wait(window, lambda: window.translate("midi"))
+    wait_job(window, None, after_ms=800)
+    wait_job(window, lambda: window.translate("midi"), after_ms=800)
     found = window.objects[Modality.MIDI].pm
     rows = loud_windows(perf, dry, found)
     print(f"{'window':>10} {'dB':>6} {'max vel':>8} {'played':>7} {'found':>6} {'recall':>7}")
@@ -108,21 +108,6 @@ def main() -> int:
         return 1
     print("every loud window has notes")
     return 0
-
-
-def _wait(window, start, timeout_s: float = 300) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-    from shots import settle
-
-    loop = QEventLoop()
-    window.jobFinished.connect(loop.quit)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    if start is not None:
-        start()
-    if window.busy() or start is None:
-        loop.exec()
-    window.jobFinished.disconnect(loop.quit)
-    settle(800)
 
 
 if __name__ == "__main__":

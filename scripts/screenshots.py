@@ -78,15 +78,9 @@ def main() -> int:
         loop.exec()
 
     def wait_job(start=None, timeout_s: float = 300) -> None:
-        loop = QEventLoop()
-        window.jobFinished.connect(loop.quit)
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        if start is not None:
-            start()
-        if window.busy() or start is None:
-            loop.exec()
-        window.jobFinished.disconnect(loop.quit)
-        settle()
+        from shots import wait_job as wait
+
+        wait(window, start, timeout_s)
 
     def shot(name: str) -> None:
         path = outdir / f"{name}.png"

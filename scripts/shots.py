@@ -46,3 +46,19 @@ def job(window, start) -> None:
         loop.exec()
     window.jobFinished.disconnect(loop.quit)
     settle()
+
+
+def wait_job(window, start=None, timeout_s: float = 300, after_ms: int = 400) -> None:
+    """Call ``start`` (None: the job already under way, e.g. the file given on the command line) and wait
+    until the window's job ends, at most ``timeout_s``; then let the window settle for ``after_ms``."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    window.jobFinished.connect(loop.quit)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    if start is not None:
+        start()
+    if window.busy() or start is None:
+        loop.exec()
+    window.jobFinished.disconnect(loop.quit)
+    settle(after_ms)
