@@ -1,7 +1,7 @@
 """Fit the key-signature choice of :mod:`model.notate.key` on humanised performances of the training split
 (never the test split), and say how it does on the validation split:
 
-    python -m model.notate.train_key --pieces 1000 --excerpts 8 [--out model/notate/key_weights.json]
+    python -m model.notate.train_key --pieces 1150 --excerpts 8 [--out model/notate/key_weights.json]
 
 Each training piece gives up to ``--excerpts`` excerpts of 1 to 8 measures, each played once by the
 training humanisation (:mod:`model.data.humanize`), as the evaluation's performances are made. The label
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     from model.notate.train_meter import _save, fit, performances
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pieces", type=int, default=1000)
+    ap.add_argument("--pieces", type=int, default=1150)
     ap.add_argument("--excerpts", type=int, default=8)
     ap.add_argument("--validation-pieces", type=int, default=303, help="the evaluation's own excerpts")
     ap.add_argument("--l2", type=float, default=0.003)
