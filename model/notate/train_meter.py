@@ -19,8 +19,6 @@ import sys
 
 import numpy as np
 
-from model.notate.key import KEY_FEATURES
-from model.notate.key import WEIGHTS as KEY_WEIGHTS
 from model.notate.meter import BEAT_VALUES, FEATURES, LABELS, WEIGHTS, all_features
 
 
@@ -151,24 +149,6 @@ def examples(items: list, log=print) -> list[tuple[np.ndarray, int]]:
     return out
 
 
-def key_examples(items: list) -> list[tuple[np.ndarray, int]]:
-    """(feature matrix of the signatures, index of the written one) of (performance, written LMX) pairs."""
-    from model.notate.key import SIGNATURES, key_features
-
-    out = []
-    for pm, lmx in items:
-        notes = [n for inst in pm.instruments if not inst.is_drum for n in inst.notes]
-        written = next((t for t in lmx if t.startswith("key:fifths:")), "key:fifths:0")
-        fifths = int(written.split(":")[-1])
-        if not notes or fifths not in SIGNATURES:
-            continue
-        pitch = np.array([n.pitch for n in notes])
-        start = np.array([n.start for n in notes])
-        held = np.array([n.end - n.start for n in notes])
-        out.append((key_features(pitch, held, start), SIGNATURES.index(fifths)))
-    return out
-
-
 def fit(groups: list, l2: float = 0.05) -> np.ndarray:
     """Conditional-logit weights: maximise the log-probability of each right candidate."""
     from scipy.optimize import minimize
@@ -211,7 +191,6 @@ def main(argv=None) -> int:
     ap.add_argument("--pieces", type=int, default=300)
     ap.add_argument("--validation-pieces", type=int, default=100)
     ap.add_argument("--out", default=str(WEIGHTS))
-    ap.add_argument("--key-out", default=str(KEY_WEIGHTS))
     args = ap.parse_args(argv)
 
     def log(s):
@@ -222,8 +201,6 @@ def main(argv=None) -> int:
     train, val = examples(train_items, log), examples(val_items, log)
     w = fit(train)
     _save(args.out, FEATURES, w, train, val, args.pieces)
-    ktrain, kval = key_examples(train_items), key_examples(val_items)
-    _save(args.key_out, KEY_FEATURES, fit(ktrain), ktrain, kval, args.pieces)
     return 0
 
 
