@@ -35,3 +35,11 @@ def as_reporter(
     if isinstance(progress, Reporter):
         return progress
     return Reporter(progress, should_stop)
+
+
+def stages_only(report: Reporter) -> Reporter:
+    """``report`` hearing messages only, each as an undetermined step (0 of 0): what a model loaded in the
+    middle of a translation says, without moving that translation's progress back to zero."""
+    progress = report.progress
+    return Reporter(None if progress is None else (lambda done, total, message: progress(0, 0, message)),
+                    report.should_stop)

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 from model.errors import BadInputError, ModelUnavailableError
 from model.inference.weights import find_weights, has_reader, notates_midi, trained_for
 from model.io.types import Audio, Midi, Notation, ScoreImage
-from model.progress import Reporter
+from model.progress import Reporter, stages_only
 
 
 @dataclass
@@ -58,7 +58,7 @@ def recognise_image(image: ScoreImage, options: ModelOptions, report: Reporter) 
         from model.inference.staff_reader import recognise
 
         return recognise(folder, image, report)
-    return get_engine(folder, options.device, report).recognise(image, report)
+    return get_engine(folder, options.device, stages_only(report)).recognise(image, report)
 
 
 def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> Midi:
@@ -74,7 +74,7 @@ def transcribe_audio(audio: Audio, options: ModelOptions, report: Reporter) -> M
             "pass --weights DIR with weights that are",
             audio.source,
         )
-    return get_engine(folder, options.device, report).transcribe(audio, report)
+    return get_engine(folder, options.device, stages_only(report)).transcribe(audio, report)
 
 
 def played_on_one_instrument(pm) -> bool:
@@ -111,7 +111,7 @@ def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation
         from model.inference.engine import get_engine
 
         say(f"MIDI -> score: a performance, written by the seq2seq writer of {folder}")
-        return get_engine(folder, options.device, report).notate(midi, report)
+        return get_engine(folder, options.device, stages_only(report)).notate(midi, report)
     from model.notate import performance_to_score
 
     notation, info = performance_to_score(midi.pm, progress=report, source=midi.source)

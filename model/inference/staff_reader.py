@@ -23,7 +23,7 @@ import numpy as np
 from model.errors import BadInputError, UnimtError
 from model.inference.weights import READER_FILES, has_reader  # noqa: F401  (has_reader: part of this API)
 from model.io.types import Notation, ScoreImage
-from model.progress import Reporter
+from model.progress import Reporter, stages_only
 
 READER_CONFIG, READER_WEIGHTS = READER_FILES
 
@@ -203,7 +203,7 @@ def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notati
     """Read every page of ``image`` into one score (``notation.recognition`` says where each measure is)."""
     from model.tokenizers.lmx import decode_tokens
 
-    read = get_reader(folder, report).read(image, report)
+    read = get_reader(folder, stages_only(report)).read(image, report)
     if not read.system_tokens:
         raise BadInputError("no music staves found in the image; is this a score?", image.source)
     tokens = read.tokens
