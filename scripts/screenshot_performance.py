@@ -46,7 +46,7 @@ def main() -> int:
     mid = outdir / "maple-leaf-rag-played.mid"
     make_performance(mid)
 
-    from PySide6.QtCore import QEventLoop, QTimer
+    import shots
 
     from unimt_desktop.__main__ import create_app
 
@@ -55,17 +55,7 @@ def main() -> int:
     window.move(0, 0)
 
     def wait_job(start=None, timeout_s: float = 300) -> None:
-        loop = QEventLoop()
-        window.jobFinished.connect(loop.quit)
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        if start is not None:
-            start()
-        if window.busy() or start is None:
-            loop.exec()
-        window.jobFinished.disconnect(loop.quit)
-        loop = QEventLoop()
-        QTimer.singleShot(800, loop.quit)
-        loop.exec()
+        shots.wait_job(window, start, timeout_s, after_ms=800)
 
     wait_job()  # the file given on the command line
     wait_job(lambda: window.translate("score"))
