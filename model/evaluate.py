@@ -274,6 +274,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "'rooms': audio -> MIDI recorded in held-out rooms (model/evaluate_rooms.py)")
     parser.add_argument("--dense", action="store_true",
                         help="--only rooms: the densest excerpts of four times as many pieces (piano music)")
+    parser.add_argument("--transpose", type=int, default=0,
+                        help="--only rooms: every excerpt moved by this many semitones (12: octave higher)")
     parser.add_argument("--conditions", default="",
                         help="--only rooms: comma-separated recording conditions (default: dry, living, "
                         "reverberant, drr+10, drr0, drr-6, drr-12)")

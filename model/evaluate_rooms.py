@@ -83,11 +83,13 @@ def record(dry: np.ndarray, condition: Condition, rng: np.random.Generator,
 
 
 def performances(pieces: int, excerpts: int, seed: int, split: str = "test", log=print,
-                 dense: bool = False) -> list[dict]:
+                 dense: bool = False, transpose: int = 0) -> list[dict]:
     """Excerpts of ``split`` pieces performed with human timing and dynamics, played by the held-out piano:
     [{"source", "perf" (PrettyMIDI), "audio" (dry float32), "piano", "dynamics"}], deterministic for a
     seed. ``dense``: excerpts are drawn from four times as many pieces and the ``pieces * excerpts`` with the
-    most notes a second are kept (piano music is denser than the chorales and songs that most pieces are)."""
+    most notes a second are kept (piano music is denser than the chorales and songs that most pieces are).
+    ``transpose``: every excerpt moved by that many semitones (``12``: played an octave higher, where piano
+    music often is and the corpus's vocal lines rarely are), notes off the keyboard left out."""
     from dataclasses import replace
 
     from model.data.dynamics import dynamics
@@ -106,12 +108,25 @@ def performances(pieces: int, excerpts: int, seed: int, split: str = "test", log
         chosen = sorted(sorted(chosen, key=rate, reverse=True)[:pieces * excerpts])
     out = []
     for k, source, exact in chosen:
+        if transpose:
+            exact = _transposed(exact, transpose)
         rng = np.random.default_rng([seed, k, 7919])
         dyn: dict = {}
         perf = dynamics(humanize(exact, rng, float(rng.uniform(0.5, 1.0))), rng, params=dyn)
         piano = replace(bank[0], detune_cents=float(rng.uniform(-EVAL_DETUNE_CENTS, EVAL_DETUNE_CENTS)))
         out.append({"source": source, "perf": perf, "audio": play(perf, piano, SR), "piano": piano.name,
                     "dynamics": dyn["dynamics"]})
+    return out
+
+
+def _transposed(pm, semitones: int):
+    import copy
+
+    out = copy.deepcopy(pm)
+    for inst in out.instruments:
+        inst.notes = [n for n in inst.notes if 21 <= n.pitch + semitones <= 108]
+        for n in inst.notes:
+            n.pitch += semitones
     return out
 
 
@@ -163,9 +178,9 @@ def recordings(performed: list[dict], names: tuple, seed: int) -> dict:
 
 def evaluate_rooms(weights: str | None, pieces: int = 8, excerpts: int = 2, seed: int = 0,
                    conditions: tuple = tuple(CONDITIONS), device: str = "cpu", systems: dict | None = None,
-                   split: str = "test", log=print, dense: bool = False) -> dict:
+                   split: str = "test", log=print, dense: bool = False, transpose: int = 0) -> dict:
     """The report: per condition and system, note F1 and what the rooms measured (``dense``: the densest
-    excerpts, see :func:`performances`).
+    excerpts, ``transpose``: moved by semitones, see :func:`performances`).
 
     ``systems``: {name: fn(list of float32 16 kHz arrays) -> list of PrettyMIDI}, scored on the same audio.
     """
@@ -178,11 +193,11 @@ def evaluate_rooms(weights: str | None, pieces: int = 8, excerpts: int = 2, seed
     t0 = time.time()
     folder = find_weights(weights)
     engine = get_engine(folder, device)
-    performed = performances(pieces, excerpts, seed, split, log, dense)
+    performed = performances(pieces, excerpts, seed, split, log, dense, transpose)
     log(f"{len(performed)} {split} performances in {time.time() - t0:.0f} s")
     recs = recordings(performed, tuple(conditions), seed)
     report: dict = {"weights": str(folder), "split": split, "pieces": pieces, "excerpts": excerpts,
-                    "dense": dense, "notes_per_second": round(
+                    "dense": dense, "transpose": transpose, "notes_per_second": round(
                         sum(len(i.notes) for p in performed for i in p["perf"].instruments)
                         / max(1e-9, sum(p["audio"].size for p in performed) / SR), 1),
                     "seed": seed,
@@ -231,9 +246,10 @@ def print_table(report: dict, out=sys.stdout) -> None:
                            for s in systems)
         print(f"| {name} | {rng_.get('drr_db', '-')} | {rng_.get('rt60', '-')} | {rng_.get('snr_db', '-')} | "
               f"{cells} |", file=out)
+    moved = f", moved {report['transpose']:+d} semitones" if report.get("transpose") else ""
     print(f"{report['pieces']} pieces x {report['excerpts']} excerpts "
           f"({report['seconds_of_audio']} s of audio, {report.get('notes_per_second', '?')} notes/s"
-          f"{', the densest' if report.get('dense') else ''}), "
+          f"{', the densest' if report.get('dense') else ''}{moved}), "
           f"piano {report['piano']}, velocities {report['velocity_range']}, {report['seconds']} s", file=out)
 
 
@@ -253,7 +269,7 @@ def run(args) -> int:
     if bp is not None:
         systems["basic-pitch"] = lambda audios: [bp(a, SR) for a in audios]
     report = evaluate_rooms(args.weights, args.pieces, args.excerpts, args.seed, names, args.device, systems,
-                            args.split, log, dense=args.dense)
+                            args.split, log, dense=args.dense, transpose=getattr(args, "transpose", 0))
     print_table(report)
     if args.json:
         from model.io.atomic import write_bytes_atomic

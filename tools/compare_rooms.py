@@ -95,13 +95,14 @@ def main(argv=None) -> int:
     ap.add_argument("--basic-pitch-python", default="/work/bp-venv/bin/python")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--dense", action="store_true", help="the densest excerpts of four times as many pieces")
+    ap.add_argument("--transpose", type=int, default=0, help="every excerpt moved by this many semitones")
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     bp = basic_pitch_system(args.basic_pitch_python, log)
     report = evaluate_rooms(args.weights, args.pieces, args.excerpts, args.seed,
                             tuple(c.strip() for c in args.conditions.split(",") if c.strip()),
                             systems={"basic-pitch 0.4.0": bp} if bp else {}, split=args.split, log=log,
-                            dense=args.dense)
+                            dense=args.dense, transpose=args.transpose)
     print_table(report)
     if args.json:
         write_bytes_atomic(args.json, json.dumps(report, indent=2).encode())

@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["mix", "mixed", "per_use", "reverb"]
+__all__ = ["mix", "mixed", "per_use", "reverb", "shift"]
 
 
 def mix(a, b, rng: np.random.Generator, max_db: float = 6.0):
@@ -97,9 +97,65 @@ def reverb(a, rng: np.random.Generator, drr_db: tuple = (-9.0, 12.0), rt60: tupl
     return dataclasses.replace(a, src=np.maximum(out, floor).astype(a.src.dtype))
 
 
-def per_use(examples, rng: np.random.Generator, mix_prob: float = 0.0, reverb_prob: float = 0.0):
-    """``examples`` through what is drawn afresh at every use: :func:`mixed` windows (``mix_prob``), then
-    :func:`reverb` on audio2notes windows (``reverb_prob``)."""
+def _mel_grid():
+    """(centre frequency, bandwidth) of every mel band of the audio tokenizer (Hz)."""
+    from model.tokenizers.audio import MelConfig, _hz_to_mel, _mel_to_hz
+
+    c = MelConfig()
+    pts = _mel_to_hz(np.linspace(_hz_to_mel(c.fmin), _hz_to_mel(c.fmax), c.n_mels + 2))
+    return pts[1:-1], pts[2:] - pts[:-2]
+
+
+def shift(a, rng: np.random.Generator, down: int = 5, up: int = 12, semitones: int | None = None):
+    """Example ``a`` played higher or lower: its mel powers moved by ``k`` semitones (``semitones``, or drawn
+    from -``down`` to +``up``, never past the keyboard's ends for the notes it has), its labels by ``k`` keys.
+
+    Training windows have few notes above C6 (0.4 %), and a note head trained on them alone never finds one.
+    Each band takes the power at its centre frequency / 2^(k/12), interpolated between bands, corrected for
+    the bands' widths (the filters are area-normalised: a tone's power in a band falls as the band widens),
+    then the window goes back to ``a``'s loudness. The timbre moves with the pitch (a shifted C4 keeps C4's
+    long decay), which no piano does, so only a share of the windows are shifted."""
+    from model.batching import AUDIO_PAD as floor
+    from model.notes import FRAME
+    from model.tokenizers.audio import loudness
+
+    if a.labels is None or len(a.src) < 2:
+        return a
+    keys = np.flatnonzero(a.labels[..., FRAME].max(axis=0) > 0)
+    n_keys = a.labels.shape[1]
+    lo, hi = -down, up
+    if keys.size:
+        lo, hi = max(lo, -int(keys[0])), min(hi, n_keys - 1 - int(keys[-1]))
+    k = semitones if semitones is not None else (int(rng.integers(lo, hi + 1)) if hi >= lo else 0)
+    if k == 0:
+        return a
+    centre, width = _mel_grid()
+    source = centre / 2.0 ** (k / 12.0)
+    pos = np.interp(source, centre, np.arange(centre.size), left=-1.0, right=-1.0)
+    src = a.src.astype(np.float64)
+    i0 = np.clip(np.floor(pos).astype(int), 0, centre.size - 2)
+    frac = np.clip(pos - i0, 0.0, 1.0)
+    out = src[:, i0] * (1.0 - frac) + src[:, i0 + 1] * frac
+    out += np.log(np.interp(source, centre, width) / width)[None, :]
+    out[:, pos < 0] = floor                                        # no sound comes from outside the bands
+    level_a, level_out = loudness(a.src), loudness(out)
+    if np.isfinite(level_a) and np.isfinite(level_out):
+        out = out - (level_out - level_a)
+    labels = np.zeros_like(a.labels)
+    if k > 0:
+        labels[:, k:] = a.labels[:, :-k]
+    else:
+        labels[:, :k] = a.labels[:, -k:]
+    return dataclasses.replace(a, src=np.maximum(out, floor).astype(a.src.dtype), labels=labels)
+
+
+def per_use(examples, rng: np.random.Generator, mix_prob: float = 0.0, reverb_prob: float = 0.0,
+            shift_prob: float = 0.0):
+    """``examples`` through what is drawn afresh at every use: :func:`shift` (``shift_prob``) and
+    :func:`mixed` windows (``mix_prob``), then :func:`reverb` on audio2notes windows (``reverb_prob``)."""
+    if shift_prob > 0:
+        examples = (shift(ex, rng) if ex.task == "audio2notes" and rng.random() < shift_prob else ex
+                    for ex in examples)
     if mix_prob > 0:
         examples = mixed(examples, rng, mix_prob)
     for ex in examples:

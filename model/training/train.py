@@ -59,6 +59,7 @@ class TrainConfig:
     spec_eq_db: float = 0.0
     mix_prob: float = 0.0                    # audio2notes windows mixed with another (model.training.mixing)
     reverb_prob: float = 0.0                 # audio2notes windows given a room's tail (model.training.mixing)
+    shift_prob: float = 0.0                  # audio2notes windows moved up or down in pitch (same)
     # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
     # encoder another task owns without changing it (gradient accumulation of 1 only)
@@ -412,9 +413,10 @@ class _Run:
     def augmented(self, examples):
         from model.training.mixing import per_use
 
-        for ex in per_use(examples, self.eq_rng, self.cfg.mix_prob, self.cfg.reverb_prob):
-            if self.cfg.spec_eq_db > 0 and ex.src_kind == "audio":
-                ex = dataclasses.replace(ex, src=spectral_eq(ex.src, self.eq_rng, self.cfg.spec_eq_db))
+        cfg = self.cfg
+        for ex in per_use(examples, self.eq_rng, cfg.mix_prob, cfg.reverb_prob, cfg.shift_prob):
+            if cfg.spec_eq_db > 0 and ex.src_kind == "audio":
+                ex = dataclasses.replace(ex, src=spectral_eq(ex.src, self.eq_rng, cfg.spec_eq_db))
             yield ex
 
     def batches(self) -> Iterator:

@@ -119,3 +119,27 @@ def test_a_mel_room_tail_sounds_like_a_real_room_and_keeps_labels_and_level():
     assert float(out.src[tail].mean()) > float(ex.src[tail].mean()) + 1.0
     stream = list(per_use(iter([ex] * 20), np.random.default_rng(0), 0.0, 1.0))
     assert all(not np.array_equal(s.src, ex.src) for s in stream)
+
+
+def test_a_window_moved_up_an_octave_and_a_half_sounds_like_the_notes_played_there():
+    from model.notes import FRAME, ONSET
+    from model.tokenizers.audio import loudness
+    from model.training.mixing import shift
+
+    a, played = _window([60, 64, 67, 72]), _window([78, 82, 85, 90])
+    s = shift(a, np.random.default_rng(0), semitones=18)
+    assert np.array_equal(s.labels[..., ONSET], played.labels[..., ONSET])
+    assert np.array_equal(s.labels[..., FRAME], played.labels[..., FRAME])
+    assert loudness(s.src) == pytest.approx(loudness(a.src), abs=1e-3)
+
+    def corr(x, y):  # of the frames' mel profiles where the notes sound, bands above 200 Hz
+        x, y = x[20:230, 60:].ravel(), y[20:230, 60:].ravel()
+        return float(np.corrcoef(x, y)[0, 1])
+
+    assert corr(s.src, played.src) > corr(a.src, played.src) + 0.2
+    assert corr(s.src, played.src) > 0.6
+    # drawn shifts keep every note on the keyboard
+    top = _window([104, 105])
+    for seed in range(20):
+        t = shift(top, np.random.default_rng(seed))
+        assert t.labels[..., FRAME].sum() == top.labels[..., FRAME].sum()

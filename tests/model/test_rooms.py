@@ -266,3 +266,17 @@ def test_eval_conditions_give_audio_with_the_measured_drr(name):
     assert measure_rt60(h, SR) == pytest.approx(meta["rt60"], rel=0.05)
     noisy, meta = record(dry, cond, np.random.default_rng(1))
     assert cond.snr_db[0] <= meta["snr_db"] <= cond.snr_db[1] and np.all(np.isfinite(noisy))
+
+
+def test_excerpts_moved_up_keep_their_timing_and_leave_off_what_falls_off_the_keyboard():
+    import pretty_midi
+
+    from model.evaluate_rooms import _transposed
+
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(0)
+    inst.notes = [pretty_midi.Note(80, p, 0.5 * k, 0.5 * k + 0.4) for k, p in enumerate((60, 72, 96, 100))]
+    pm.instruments.append(inst)
+    up = _transposed(pm, 12)
+    assert [(n.pitch, n.start) for n in up.instruments[0].notes] == [(72, 0.0), (84, 0.5), (108, 1.0)]
+    assert [n.pitch for n in pm.instruments[0].notes] == [60, 72, 96, 100]       # the excerpt is not changed
