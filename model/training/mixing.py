@@ -150,12 +150,13 @@ def shift(a, rng: np.random.Generator, down: int = 5, up: int = 12, semitones: i
 
 
 def per_use(examples, rng: np.random.Generator, mix_prob: float = 0.0, reverb_prob: float = 0.0,
-            shift_prob: float = 0.0):
-    """``examples`` through what is drawn afresh at every use: :func:`shift` (``shift_prob``) and
-    :func:`mixed` windows (``mix_prob``), then :func:`reverb` on audio2notes windows (``reverb_prob``)."""
+            shift_prob: float = 0.0, shift_up: int = 12):
+    """``examples`` through what is drawn afresh at every use: :func:`shift` (``shift_prob``, at most
+    ``shift_up`` semitones up) and :func:`mixed` windows (``mix_prob``), then :func:`reverb` on audio2notes
+    windows (``reverb_prob``)."""
     if shift_prob > 0:
-        examples = (shift(ex, rng) if ex.task == "audio2notes" and rng.random() < shift_prob else ex
-                    for ex in examples)
+        examples = (shift(ex, rng, up=shift_up) if ex.task == "audio2notes" and rng.random() < shift_prob
+                    else ex for ex in examples)
     if mix_prob > 0:
         examples = mixed(examples, rng, mix_prob)
     for ex in examples:

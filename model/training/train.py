@@ -57,9 +57,11 @@ class TrainConfig:
     prefetch: int = -1                       # batches drawn ahead by a thread (-1: 4 on a GPU, none on a CPU)
     # random smooth EQ on training log-mel frames, up to +-this many dB
     spec_eq_db: float = 0.0
-    mix_prob: float = 0.0                    # audio2notes windows mixed with another (model.training.mixing)
-    reverb_prob: float = 0.0                 # audio2notes windows given a room's tail (model.training.mixing)
-    shift_prob: float = 0.0                  # audio2notes windows moved up or down in pitch (same)
+    # audio2notes windows mixed with another, given a room's tail, moved in pitch (model.training.mixing)
+    mix_prob: float = 0.0
+    reverb_prob: float = 0.0
+    shift_prob: float = 0.0
+    shift_up: int = 12                       # at most this many semitones up (5 down)
     # how much of its gradient a task sends into the shared encoder (encoder layers, their norm, source
     # positions, the target-modality embedding added to its input): 0 lets a new task learn on top of an
     # encoder another task owns without changing it (gradient accumulation of 1 only)
@@ -67,8 +69,7 @@ class TrainConfig:
     # when starting from init_from: rescale the token embeddings to this mean length (0: leave them). An
     # encoder trained on audio sees stem outputs of length ~48; tokens embedded at length ~0.3 vanish in it
     src_embed_norm: float = 0.0
-    # likewise for the image stem: its output projection is rescaled so that training images come out at this
-    # mean length (its outputs start at ~0.2)
+    # likewise for the image stem: its output projection rescaled to this mean length (it starts at ~0.2)
     image_stem_norm: float = 0.0
     # image batches also train a CTC head on the encoder memory against the LMX in column order, at this
     # weight (needs model = { image_ctc = 4, ctc_classes = 457 }): every column learns what stands there
@@ -414,7 +415,7 @@ class _Run:
         from model.training.mixing import per_use
 
         cfg = self.cfg
-        for ex in per_use(examples, self.eq_rng, cfg.mix_prob, cfg.reverb_prob, cfg.shift_prob):
+        for ex in per_use(examples, self.eq_rng, cfg.mix_prob, cfg.reverb_prob, cfg.shift_prob, cfg.shift_up):
             if cfg.spec_eq_db > 0 and ex.src_kind == "audio":
                 ex = dataclasses.replace(ex, src=spectral_eq(ex.src, self.eq_rng, cfg.spec_eq_db))
             yield ex
