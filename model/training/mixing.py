@@ -9,6 +9,9 @@ played dry by a training piano: onset recall 43%, against 79% for its right hand
 (``logaddexp`` of the log-mel frames, the second at a gain drawn from +-``max_db`` dB), brought back to the
 first window's loudness, and the union of their note labels. Phase between the two is ignored, as in any
 power-domain mixture. Every call draws its own partner and gain, so no pair is seen twice.
+
+:func:`reverb` adds a room's diffuse tail in the mel domain and :func:`shift` moves a window up or down in
+pitch (mel bands and labels together): the training windows have almost no notes above C6.
 """
 
 from __future__ import annotations
