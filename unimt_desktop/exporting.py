@@ -61,18 +61,25 @@ class ExportMixin:
         can = set(self.exportable())
         return ";;".join(f for f, m in EXPORT_FORMATS if m in can)
 
-    def export_dialog(self) -> None:
+    def _ask_export_path(self, title: str, suffix: str, filters: str) -> str | None:
+        """The file the musician names in a save dialog (the chosen filter's extension added when the name
+        has none); None when there is nothing to export or the dialog is cancelled."""
         if not self.objects:
-            return
-        stem = self.source.stem if self.source else "score"
+            return None
+        stem = (self.source.stem if self.source else "score") + suffix
         start = str(Path(self.settings.folder("export")) / stem)
-        path, chosen = QFileDialog.getSaveFileName(self, "Export", start, self.export_filter(),
+        path, chosen = QFileDialog.getSaveFileName(self, title, start, filters,
                                                    options=QFileDialog.Option.DontConfirmOverwrite)
         if not path:
-            return
+            return None
         if not Path(path).suffix and "*" in chosen:
             path += chosen[chosen.index("*") + 1:chosen.index(")")]
-        self.export_to(path)
+        return path
+
+    def export_dialog(self) -> None:
+        path = self._ask_export_path("Export", "", self.export_filter())
+        if path:
+            self.export_to(path)
 
     def export_to(self, path: str | Path, confirm: bool = True) -> bool:
         path = Path(path)
@@ -121,17 +128,9 @@ class ExportMixin:
 
     # -- the sound as heard
     def export_heard_dialog(self) -> None:
-        if not self.objects:
-            return
-        stem = (self.source.stem if self.source else "score") + " (as heard)"
-        start = str(Path(self.settings.folder("export")) / stem)
-        path, chosen = QFileDialog.getSaveFileName(self, "Export audio as heard", start, HEARD_FILTER,
-                                                   options=QFileDialog.Option.DontConfirmOverwrite)
-        if not path:
-            return
-        if not Path(path).suffix and "*" in chosen:
-            path += chosen[chosen.index("*") + 1:chosen.index(")")]
-        self.export_heard_to(path)
+        path = self._ask_export_path("Export audio as heard", " (as heard)", HEARD_FILTER)
+        if path:
+            self.export_heard_to(path)
 
     def export_heard_to(self, path: str | Path, confirm: bool = True) -> bool:
         """Write what plays (the practice tempo, key and parts) as WAV or FLAC, off the GUI thread."""
