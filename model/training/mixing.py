@@ -17,6 +17,7 @@ pitch (mel bands and labels together): the training windows have almost no notes
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -100,6 +101,7 @@ def reverb(a, rng: np.random.Generator, drr_db: tuple = (-9.0, 12.0), rt60: tupl
     return dataclasses.replace(a, src=np.maximum(out, floor).astype(a.src.dtype))
 
 
+@functools.lru_cache(maxsize=1)
 def _mel_grid():
     """(centre frequency, bandwidth) of every mel band of the audio tokenizer (Hz)."""
     from model.tokenizers.audio import MelConfig, _hz_to_mel, _mel_to_hz
