@@ -114,7 +114,8 @@ def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation
         return get_engine(folder, options.device, stages_only(report)).notate(midi, report)
     from model.notate import performance_to_score
 
-    notation, info = performance_to_score(midi.pm, progress=report, source=midi.source)
+    notation, info = performance_to_score(midi.pm, progress=report, source=midi.source,
+                                          transcribed=midi.note_confidence is not None)
     say(f"MIDI -> score: a performance, {info['route']}: {info['meter']}, key signature "
         f"{info['key_fifths']:+d} fifths, {info['bpm']} beats a minute, {info['measures']} measures")
     return notation

@@ -129,9 +129,12 @@ def _crossing(on: np.ndarray, end: np.ndarray, phase: int, unit: int) -> np.ndar
 
 
 def candidate_features(
-    c: Candidate, on, end, pitch, starts, acc, divisions: dict, period_s: float, last_end: int
+    c: Candidate, on, end, pitch, starts, acc, divisions: dict, period_s: float, last_end: int,
+    ring: bool = False,
 ) -> np.ndarray:
-    """The feature vector (:data:`FEATURES`) of one candidate."""
+    """The feature vector (:data:`FEATURES`) of one candidate. ``ring``: the last notes may sound up to a
+    beat past their written end (a transcription hears a final chord ring on), so the music ends on a
+    bar line when one lies within the beat before its last sound."""
     _, _, bar_q, beat_q = LABELS[c.label]
     b = c.beat_ql
     unit = int(round(beat_q / b * TPB))
@@ -145,6 +148,10 @@ def candidate_features(
     first_bar = c.phase + int(np.ceil((starts[0] - c.phase) / c.bar_ticks)) * c.bar_ticks
     lines = np.arange(first_bar, starts[-1] + 1, c.bar_ticks)
     on_lines = float(np.isin(lines, starts).mean()) if lines.size else 0.0
+    if ring:
+        line = c.phase + np.floor((last_end - c.phase) / c.bar_ticks) * c.bar_ticks
+        if last_end - unit <= line and line > int(on.max()):
+            last_end = int(line)
     r = (last_end - c.phase) % c.bar_ticks
     long = (end - on) >= np.percentile(end - on, 85)
     bass = pitch <= np.percentile(pitch, 15)
@@ -186,13 +193,16 @@ def candidate_features(
     )
 
 
-def all_features(on, end, pitch, velocity, divisions: dict, period_s: float):
-    """(candidates, feature matrix) of quantised notes."""
+def all_features(on, end, pitch, velocity, divisions: dict, period_s: float, ring: bool = False):
+    """(candidates, feature matrix) of quantised notes (``ring``: see :func:`candidate_features`)."""
     starts, acc = onset_accents(on, end, pitch, velocity)
     cands = candidates(period_s) or [Candidate("4/4", 1.0, 4 * TPB, 0)]
     last_end = int(end.max())
     x = np.stack(
-        [candidate_features(c, on, end, pitch, starts, acc, divisions, period_s, last_end) for c in cands]
+        [
+            candidate_features(c, on, end, pitch, starts, acc, divisions, period_s, last_end, ring)
+            for c in cands
+        ]
     )
     return cands, x
 
@@ -229,11 +239,13 @@ def choose_meter(
     velocity: np.ndarray,
     divisions: dict[int, int],
     period_s: float = 0.5,
+    transcribed: bool = False,
 ) -> Meter:
-    """The time signature, beat value and pickup of quantised notes (ticks from the first beat)."""
+    """The time signature, beat value and pickup of quantised notes (ticks from the first beat);
+    ``transcribed``: the notes were heard in a recording, whose last chord rings past its written end."""
     if on.size == 0:
         return Meter(4, 4, Fraction(1), 4 * TPB, 0)
-    cands, x = all_features(on, end, pitch, velocity, divisions, period_s)
+    cands, x = all_features(on, end, pitch, velocity, divisions, period_s, ring=transcribed)
     w = _weights()
     if w is None:
         w = np.array([DEFAULT[f] for f in FEATURES])

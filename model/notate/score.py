@@ -145,16 +145,17 @@ def analyse(pm, source=None, report=None) -> dict:
 
 
 def performance_to_score(
-    pm, title: str | None = None, progress: ProgressFn | None = None, source=None
+    pm, title: str | None = None, progress: ProgressFn | None = None, source=None, transcribed: bool = False
 ) -> tuple[Notation, dict]:
     """Write a performance (a ``PrettyMIDI``) as a score. Returns the notation and what was found
-    (route, meter, key, beats per minute, measures)."""
+    (route, meter, key, beats per minute, measures). ``transcribed``: the notes were heard in a recording
+    (their ends are less sure than a played MIDI file's)."""
     report = as_reporter(progress)
     a = analyse(pm, source, report)
     notes, on, end, staff, voice, beats = a["notes"], a["on"], a["end"], a["staff"], a["voice"], a["beats"]
     report(3, 5, "meter and key")
     period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
-    meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], period)
+    meter = choose_meter(on, end, notes.pitch, notes.velocity, a["divisions"], period, transcribed)
     fifths = key_signature(notes.pitch, notes.end - notes.start, notes.start)
     staves = []
     for s, clef in enumerate(a["clefs"]):

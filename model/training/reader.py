@@ -196,12 +196,19 @@ def _restore(model, opt, run: Path, args) -> tuple[dict, dict | None]:
     elif args.init:  # a fresh run from shipped weights (float16 is enough to go on from)
         from safetensors.torch import load_file
 
-        old = json.loads((Path(args.init) / "reader.json").read_text())["symbols"]
-        weights = {
-            k: v.to(model.state_dict()[k].dtype)
-            for k, v in load_file(str(Path(args.init) / "reader.safetensors")).items()
-        }
-        load_lenient(model, remap_classes(weights, old, model.state_dict()) if old != list(SYMBOLS) else weights)
+        from model.omr.crnn import ReaderConfig
+
+        meta = json.loads((Path(args.init) / "reader.json").read_text())
+        old = meta["symbols"]
+        weights = {k: v.float() for k, v in load_file(str(Path(args.init) / "reader.safetensors")).items()}
+        if old != list(SYMBOLS):
+            weights = remap_classes(weights, old, model.state_dict())
+        old_config = ReaderConfig.from_dict(meta["config"] | {"classes": len(SYMBOLS)})
+        if old_config.channels != model.config.channels or old_config.hidden != model.config.hidden:
+            from model.training.widen import widen
+
+            weights = widen(weights, old_config, model)   # reads as before; the new channels learn
+        load_lenient(model, weights)
         print(f"initialised from {args.init}", flush=True)
     return state, ema_state
 
@@ -240,7 +247,7 @@ def _save_last(run: Path, model, opt, ema, state: dict) -> None:
     from model.tokenizers.staff_symbols import SYMBOLS
 
     ck = {"model": model.state_dict(), "opt": opt.state_dict(), "ema": ema.state_dict(), "state": state,
-          "symbols": list(SYMBOLS)}
+          "symbols": list(SYMBOLS), "config": model.config.to_dict()}
     torch.save(ck, run / "last.tmp")
     (run / "last.tmp").replace(run / "last.pt")
 
@@ -249,8 +256,21 @@ def _ce_or_zero(ce, logits, labels):
     return ce(logits, labels) if (labels >= 0).any() else logits.sum() * 0.0
 
 
+def _config(args, run: Path, classes: int, keys: int, times: int):
+    """The reader's shape: the one a run started with when it resumes, else the command line's."""
+    from model.omr.crnn import ReaderConfig
+
+    config = ReaderConfig(classes=classes, keys=keys, times=times, header_pool=True,
+                          channels=tuple(args.channels), hidden=args.hidden)
+    if (run / "last.pt").exists():
+        saved = torch.load(run / "last.pt", weights_only=True).get("config")
+        if saved:
+            config = ReaderConfig.from_dict(saved | {"classes": classes})
+    return config
+
+
 def train(args) -> None:
-    from model.omr.crnn import ReaderConfig, StaffReader
+    from model.omr.crnn import StaffReader
     from model.omr.header import header_labels, header_symbols
     from model.tokenizers.staff_symbols import SYMBOLS
 
@@ -259,7 +279,7 @@ def train(args) -> None:
     torch.manual_seed(args.seed)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
-    config = ReaderConfig(classes=len(SYMBOLS), keys=len(keys), times=len(times), header_pool=True)
+    config = _config(args, run, len(SYMBOLS), len(keys), len(times))
     model = StaffReader(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
     state, ema_state = _restore(model, opt, run, args)
@@ -402,6 +422,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--header-weight", type=float, default=0.5, help="weight of the key/time head's loss")
     ap.add_argument("--ema", type=float, default=0.999, help="decay of the weight average kept (0: none)")
+    ap.add_argument("--channels", type=lambda v: [int(x) for x in v.split(",")], default=[16, 24, 48, 96, 128],
+                    help="convolution channels of a new run (a wider one than --init's grows from it)")
+    ap.add_argument("--hidden", type=int, default=160, help="LSTM units per direction of a new run")
     ap.add_argument("--init", default=None, help="a weights folder with a reader to start a new run from")
     ap.add_argument("--curve", action="store_true", help="print the run's learning curve and stop")
     ap.add_argument(

@@ -237,3 +237,30 @@ def test_a_chorale_played_on_one_track_is_written_as_its_four_lines_on_a_grand_s
     right = sum(len(set(a) & set(b)) for a, b in zip(voices, lines))
     assert right >= 0.8 * sum(len(set(b)) for b in lines)
     assert "voice:2" in linearize(notation.score)
+
+
+def test_a_recordings_last_chord_ringing_past_the_bar_line_adds_no_bar():
+    """A transcription hears a final chord ring on after its written end; the written end is the bar line
+    within the beat before the last sound, so the score keeps its four bars."""
+    import copy
+
+    from music21 import corpus
+
+    from model.data.humanize import humanize
+    from model.io.types import Notation
+    from model.perform import notation_to_midi
+
+    chorale = corpus.parse("bach/bwv66.6").measures(1, 4)
+    played = humanize(notation_to_midi(Notation(chorale), expand=False).pm, np.random.default_rng(1), 0.5)
+    notes = sorted((copy.copy(n) for inst in played.instruments for n in inst.notes), key=lambda n: n.start)
+    last = max(n.start for n in notes)
+    for n in notes:
+        if n.start > last - 0.05:
+            n.end += 0.5  # a beat at the chorale's tempo
+    pm = pretty_midi.PrettyMIDI()
+    pm.instruments.append(pretty_midi.Instrument(0, name="Piano"))
+    pm.instruments[0].notes = notes
+    _, heard = performance_to_score(pm, transcribed=True)
+    assert (heard["meter"], heard["measures"]) == ("4/4", 4)
+    _, played_file = performance_to_score(pm)  # a MIDI file's ends are taken as played
+    assert played_file["measures"] == 5

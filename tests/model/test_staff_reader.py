@@ -241,3 +241,28 @@ def test_key_changes_inside_a_system_agree_with_the_next_systems_key():
     assert key_changes([upper, lower], symbols, k[-4], None)[0] == dropped[0]     # last system, staves disagree
     agreeing = ids("clef:F4", "key:fifths:-4", "C3", "d:half", "measure", "key:fifths:-2", "D3", "d:half")
     assert key_changes([upper, agreeing], symbols, k[-4], None) == [upper, agreeing]
+
+
+def test_a_widened_reader_reads_exactly_as_the_one_it_grew_from_and_its_new_channels_learn():
+    from model.training.widen import widen
+
+    torch.manual_seed(0)
+    base = dict(classes=40, keys=15, times=20, header_pool=True, feature=40)
+    old = StaffReader(ReaderConfig(**base, channels=(8, 12, 16, 24, 32), hidden=24))
+    for mod in old.modules():  # trained batch-norm statistics, not the defaults
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_mean.uniform_(-1, 1)
+            mod.running_var.uniform_(0.5, 2)
+    wide = StaffReader(ReaderConfig(**base, channels=(12, 16, 24, 32, 48), hidden=40))
+    wide.load_state_dict(widen(old.state_dict(), old.config, wide))
+    old.eval()
+    wide.eval()
+    x = torch.rand(2, 1, 128, 160)
+    for a, b in zip(old(x, header=True), wide(x, header=True)):
+        assert torch.allclose(a, b, atol=1e-5)
+    wide.train()
+    wide(x).sum().backward()
+    assert wide.slots.weight.grad[:, 24:40].abs().sum() > 0   # a new LSTM unit's outgoing weights move
+    assert wide.project[0].weight.grad[:, 32 * 4:].abs().sum() > 0   # so do a new channel's
+    with pytest.raises(ValueError):
+        widen(wide.state_dict(), wide.config, old)
