@@ -23,6 +23,9 @@ import numpy as np
 from model.notate.quantise import TPB
 
 WEIGHTS = Path(__file__).with_name("meter_weights.json")
+# fitted on recordings of the performances, transcribed as the product hears them (notes missed or added,
+# offsets where the sound fades): used for ``transcribed`` notes
+WEIGHTS_HEARD = Path(__file__).with_name("meter_weights_heard.json")
 # time signature: (numerator, denominator, quarters a bar, quarters a beat of the bar)
 LABELS = {
     "2/4": (2, 4, 2.0, 1.0),
@@ -207,11 +210,12 @@ def all_features(on, end, pitch, velocity, divisions: dict, period_s: float, rin
     return cands, x
 
 
-@lru_cache(maxsize=1)
-def _weights() -> np.ndarray | None:
-    if not WEIGHTS.exists():
-        return None
-    w = json.loads(WEIGHTS.read_text())
+@lru_cache(maxsize=2)
+def _weights(heard: bool = False) -> np.ndarray | None:
+    path = WEIGHTS_HEARD if heard else WEIGHTS
+    if not path.exists():
+        return _weights() if heard else None
+    w = json.loads(path.read_text())
     if w.get("features") != FEATURES:
         return None
     return np.asarray(w["w"], dtype=np.float64)
@@ -242,11 +246,12 @@ def choose_meter(
     transcribed: bool = False,
 ) -> Meter:
     """The time signature, beat value and pickup of quantised notes (ticks from the first beat);
-    ``transcribed``: the notes were heard in a recording, whose last chord rings past its written end."""
+    ``transcribed``: the notes were heard in a recording (whose last chord rings past its written end, whose
+    note lengths are where the sound faded): weighed by :data:`WEIGHTS_HEARD`."""
     if on.size == 0:
         return Meter(4, 4, Fraction(1), 4 * TPB, 0)
     cands, x = all_features(on, end, pitch, velocity, divisions, period_s, ring=transcribed)
-    w = _weights()
+    w = _weights(transcribed)
     if w is None:
         w = np.array([DEFAULT[f] for f in FEATURES])
     best = cands[int(np.argmax(x @ w))]

@@ -2,6 +2,12 @@
 (never the test split), and say how it does on the validation split:
 
     python -m model.notate.train_meter --pieces 300 [--out model/notate/meter_weights.json]
+    python -m model.notate.train_meter --pieces 300 --heard data/meter_heard   # meter_weights_heard.json
+
+``--heard DIR``: the same performances as the product hears them from a recording, for the meter of
+transcribed notes: each is played by a training piano in a training room (:mod:`model.data.recording`)
+and transcribed by the installed weights; the transcriptions are kept in DIR (MIDI and the written
+LMX), so that a second fit reads them instead of transcribing again.
 
 Each performance is quantised by the rule route; its notes are matched to the excerpt's written notes
 (the k-th performed note of a pitch is the k-th written one), which gives the right candidate: the beat
@@ -16,15 +22,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from model.notate.meter import BEAT_VALUES, FEATURES, LABELS, WEIGHTS, all_features
+from model.notate.meter import BEAT_VALUES, FEATURES, LABELS, WEIGHTS, WEIGHTS_HEARD, all_features
 
 
-def written_onsets(pm, tgt_lmx: list) -> tuple[np.ndarray, np.ndarray, float, float, str | None]:
+def written_onsets(pm, tgt_lmx: list, heard_from=None) -> tuple:
     """(performed onset times, written onsets in quarters, first measure's quarters, a bar's quarters,
-    time signature) of the notes of a performance of an excerpt; NaN where a note has no written one."""
+    time signature) of the notes of a performance of an excerpt; NaN where a note has no written one.
+    ``heard_from``: ``pm`` is a transcription of that performance, and each of its notes is the played note
+    of the same pitch nearest in time (within 60 ms)."""
+    if heard_from is not None:
+        times, quarters, first_q, bar_q, label = written_onsets(heard_from, tgt_lmx)
+        pitches = np.array(sorted((n.start, -n.pitch) for i in heard_from.instruments for n in i.notes))
+        heard = sorted((n for inst in pm.instruments for n in inst.notes), key=lambda n: (n.start, -n.pitch))
+        out = np.full(len(heard), np.nan)
+        for j, n in enumerate(heard):
+            if pitches.size:
+                gap = np.where(pitches[:, 1] == -n.pitch, np.abs(pitches[:, 0] - n.start), np.inf)
+                if gap.min() <= 0.06:
+                    out[j] = quarters[int(np.argmin(gap))]
+        return np.array([n.start for n in heard]), out, first_q, bar_q, label
     from music21 import converter
 
     from model.perform import score_notes
@@ -53,12 +73,13 @@ def written_onsets(pm, tgt_lmx: list) -> tuple[np.ndarray, np.ndarray, float, fl
     return np.asarray(times), np.asarray(quarters, dtype=np.float64), first_q, bar_q, label
 
 
-def true_candidate(analysis: dict, pm, tgt_lmx: list):
+def true_candidate(analysis: dict, pm, tgt_lmx: list, heard_from=None):
     """(label, beat value, phase ticks) of the written meter in the route's ticks, or None when the
-    written notes do not fit the route's beats at any beat value."""
+    written notes do not fit the route's beats at any beat value (``heard_from``: see
+    :func:`written_onsets`)."""
     from model.notate.quantise import TPB
 
-    times, quarters, first_q, bar_q, label = written_onsets(pm, tgt_lmx)
+    times, quarters, first_q, bar_q, label = written_onsets(pm, tgt_lmx, heard_from)
     if label not in LABELS:
         return None
     notes = analysis["notes"]
@@ -125,21 +146,65 @@ def generated_performances(pieces: int, seed: int = 0, log=print) -> list:
     return out
 
 
-def examples(items: list, log=print) -> list[tuple[np.ndarray, int]]:
-    """(feature matrix, index of the right candidate) of (performance, written LMX) pairs."""
+def heard_performances(items: list, folder: Path, split: str, log=print) -> list:
+    """(transcription, written LMX, performance) of each (performance, written LMX): played by a piano of
+    ``split``'s bank in a training room and transcribed by the installed weights. The transcriptions are
+    kept in ``folder``; those of a run's first items are read back from there (the items of more pieces
+    begin with those of fewer)."""
+    import pretty_midi
+
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / f"{split}.jsonl"
+    rows = [json.loads(line) for line in index.read_text().splitlines()] if index.exists() else []
+    rows = rows[: len(items)]
+    same = [r["lmx"] == lmx for r, (_, lmx) in zip(rows, items)]
+    rows = rows[: same.index(False)] if False in same else rows   # a changed item: heard again from there
+    out = [(pretty_midi.PrettyMIDI(str(folder / r["midi"])), lmx, pm) for r, (pm, lmx) in zip(rows, items)]
+    if len(out) == len(items):
+        return out
+    from model.data.pianos import draw_piano, play
+    from model.data.recording import recorded
+    from model.inference.engine import get_engine
+    from model.inference.weights import find_weights
+    from model.io.types import Audio
+    from model.progress import Reporter
+
+    sr = 16000
+    engine = get_engine(find_weights(None), "cpu")
+    for k in range(len(out), len(items)):
+        pm, lmx = items[k]
+        rng = np.random.default_rng([31, k])
+        audio = recorded(play(pm, draw_piano(rng, split), sr), sr, rng)
+        heard = engine.transcribe(Audio(audio, sr), Reporter()).pm
+        name = f"{split}-{k:05d}.mid"
+        heard.write(str(folder / name))
+        rows.append({"midi": name, "lmx": lmx})
+        out.append((heard, lmx, pm))
+        if (k + 1) % 50 == 0:
+            log(f"{k + 1}/{len(items)} {split} performances heard")
+            index.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    index.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return out
+
+
+def examples(items: list, log=print, heard: bool = False) -> list[tuple[np.ndarray, int]]:
+    """(feature matrix, index of the right candidate) of (performance, written LMX) pairs, or of
+    (transcription, written LMX, performance) triples (``heard``: featured as
+    :func:`model.notate.meter.choose_meter` features transcribed notes)."""
     from model.notate.score import analyse
 
     out, missed = [], 0
-    for pm, lmx in items:
+    for pm, lmx, *played in items:
         try:
             a = analyse(pm)
         except Exception:  # noqa: BLE001 - an empty performance teaches nothing
             continue
-        truth = true_candidate(a, pm, lmx)
+        truth = true_candidate(a, pm, lmx, played[0] if played else None)
         beats = a["beats"]
         period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
         notes = a["notes"]
-        cands, x = all_features(a["on"], a["end"], notes.pitch, notes.velocity, a["divisions"], period)
+        cands, x = all_features(a["on"], a["end"], notes.pitch, notes.velocity, a["divisions"], period,
+                                ring=heard)
         keys = [(c.label, c.beat_ql, c.phase) for c in cands]
         if truth is None or truth not in keys:
             missed += 1
@@ -190,7 +255,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pieces", type=int, default=300)
     ap.add_argument("--validation-pieces", type=int, default=100)
-    ap.add_argument("--out", default=str(WEIGHTS))
+    ap.add_argument("--out", default=None, help="default: meter_weights.json (_heard.json with --heard)")
+    ap.add_argument("--heard", type=Path, default=None,
+                    help="fit on recordings of the performances, transcribed; kept in this folder")
     args = ap.parse_args(argv)
 
     def log(s):
@@ -198,9 +265,13 @@ def main(argv=None) -> int:
 
     train_items = performances(args.pieces, "train", log=log)
     val_items = performances(args.validation_pieces, "validation", log=log)
-    train, val = examples(train_items, log), examples(val_items, log)
+    if args.heard is not None:
+        train_items = heard_performances(train_items, args.heard, "train", log)
+        val_items = heard_performances(val_items, args.heard, "validation", log)
+    heard = args.heard is not None
+    train, val = examples(train_items, log, heard), examples(val_items, log, heard)
     w = fit(train)
-    _save(args.out, FEATURES, w, train, val, args.pieces)
+    _save(args.out or (WEIGHTS_HEARD if heard else WEIGHTS), FEATURES, w, train, val, args.pieces)
     return 0
 
 
