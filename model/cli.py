@@ -235,6 +235,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                     from model.evaluate_rooms import run as run_rooms
 
                     return run_rooms(args)
+                if [t.strip() for t in args.only.split(",") if t.strip()] == ["audio2score"]:
+                    # recordings -> scores, beside the same performances as MIDI
+                    from model.evaluate_audio_score import run as run_audio_score
+
+                    return run_audio_score(args, lambda s: print(s, file=sys.stderr, flush=True))
                 if [t.strip() for t in args.only.split(",") if t.strip()] == ["midi2lmx"]:
                     # performance -> score: every system on the same performances
                     from model.evaluate_notation import run_notation_eval

@@ -271,14 +271,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="validation: for choosing checkpoints and settings (never choose on the test split)",
     )
     parser.add_argument("--only", default="", help="comma-separated tasks to measure (default: all trained); "
-                        "'rooms': audio -> MIDI recorded in held-out rooms (model/evaluate_rooms.py)")
+                        "'rooms': audio -> MIDI recorded in held-out rooms (model/evaluate_rooms.py); "
+                        "'audio2score': recordings -> scores (model/evaluate_audio_score.py)")
     parser.add_argument("--dense", action="store_true",
                         help="--only rooms: the densest excerpts of four times as many pieces (piano music)")
     parser.add_argument("--transpose", type=int, default=0,
                         help="--only rooms: every excerpt moved by this many semitones (12: octave higher)")
     parser.add_argument("--conditions", default="",
                         help="--only rooms: comma-separated recording conditions (default: dry, living, "
-                        "reverberant, drr+10, drr0, drr-6, drr-12)")
+                        "reverberant, drr+10, drr0, drr-6, drr-12; --only audio2score: dry, living)")
     parser.add_argument("--no-musescore", dest="musescore", action="store_false",
                         help="score reading: skip the MuseScore 3 engravings")
     parser.add_argument("--no-writer", dest="writer", action="store_false",

@@ -261,6 +261,20 @@ def _run_set(name: str, items: list, systems: dict, musescore: bool, log: Callab
     return {s: t.summary() for s, t in tallies.items()}
 
 
+def one_track_performances(pieces: int, excerpts: int, seed: int, split: str, log: Callable) -> list:
+    """(performance, reference LMX) of the evaluation's midi2lmx records: every note in one track."""
+    from model.evaluate import test_examples
+    from model.tokenizers.midi import MidiTokenizer
+
+    tok = MidiTokenizer()
+    ids = {t: i for i, t in enumerate(tok.vocab)}
+    return [
+        (tok.decode_window([ids[t] for t in h["src_midi"]], 10.0), h["tgt_lmx"])
+        for h, _ in test_examples(pieces, excerpts, seed, ("midi2lmx",), log, split=split)
+        if h["task"] == "midi2lmx"
+    ]
+
+
 def evaluate_notation(
     pieces: int = 40,
     excerpts: int = 3,
@@ -274,29 +288,15 @@ def evaluate_notation(
     log: Callable = print,
 ) -> dict:
     """Every system on the same performances of ``split``: the report of :mod:`model.evaluate_notation`."""
-    from model.evaluate import test_examples
-    from model.tokenizers.midi import MidiTokenizer
-
     t0 = time.time()
-    records = [
-        h
-        for h, _ in test_examples(pieces, excerpts, seed, ("midi2lmx",), log, split=split)
-        if h["task"] == "midi2lmx"
-    ]
-    tok = MidiTokenizer()
-    ids = {t: i for i, t in enumerate(tok.vocab)}
-    one, staves, strong_items = [], [], []
-    for k, h in enumerate(records):
-        pm = tok.decode_window([ids[t] for t in h["src_midi"]], 10.0)
-        one.append((pm, h["tgt_lmx"]))
-        split_pm = per_staff(pm, h["tgt_lmx"])
+    one, staves, strong_items = one_track_performances(pieces, excerpts, seed, split, log), [], []
+    for k, (pm, lmx) in enumerate(one):
+        split_pm = per_staff(pm, lmx)
         if split_pm is not None:
-            staves.append((split_pm, h["tgt_lmx"]))
+            staves.append((split_pm, lmx))
         if strong:
-            strong_items.append(
-                (strong_performance(h["tgt_lmx"], np.random.default_rng([seed, 7, k])), h["tgt_lmx"])
-            )
-    log(f"{len(records)} {split} performances from {pieces} pieces ({len(staves)} on two staves)")
+            strong_items.append((strong_performance(lmx, np.random.default_rng([seed, 7, k])), lmx))
+    log(f"{len(one)} {split} performances from {pieces} pieces ({len(staves)} on two staves)")
     systems = _systems(_writer(weights, device, log) if writer else None)
     grand = [item for item in one if "staff:2" in item[1]]
     sets = {"one track": one, "one track, grand-staff excerpts": grand, "one track per staff": staves}

@@ -290,3 +290,18 @@ def test_a_waltz_recorded_in_a_room_is_written_in_three_four_in_g_from_what_is_h
     tokens = linearize(notate_midi(heard, options, Reporter()).score)
     assert "3/4" in said[-1] and "key signature +1 fifths" in said[-1], said
     assert abs(tokens.count("measure") - 8) <= 1
+
+
+def test_unimt_eval_writes_recordings_as_scores_beside_the_same_performances_as_midi(tmp_path):
+    """``unimt eval --only audio2score``: each performance recorded, transcribed and written through the
+    product's own path, scored against its excerpt beside the performance as MIDI."""
+    from model.evaluate_audio_score import evaluate_audio_score
+
+    report = evaluate_audio_score(pieces=4, excerpts=1, split="validation", conditions=("dry",),
+                                  log=lambda _s: None)
+    rows = report["sets"]["recordings"]
+    assert set(rows) == {"the performance as MIDI", "recorded, dry"}
+    n = rows["the performance as MIDI"]["excerpts"]
+    assert n >= 1 and rows["recorded, dry"]["excerpts"] == n
+    assert rows["recorded, dry"]["failed"] == 0 and rows["recorded, dry"]["reference_tokens"] > 0
+    assert 0.0 <= rows["recorded, dry"]["ser"] < 1.0   # a score of the excerpt, not an empty answer
