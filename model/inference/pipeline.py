@@ -114,9 +114,10 @@ def notate_midi(midi: Midi, options: ModelOptions, report: Reporter) -> Notation
         return get_engine(folder, options.device, stages_only(report)).notate(midi, report)
     from model.notate import performance_to_score
 
-    notation, info = performance_to_score(midi.pm, progress=report, source=midi.source,
-                                          transcribed=midi.note_confidence is not None)
-    say(f"MIDI -> score: a performance, {info['route']}: {info['meter']}, key signature "
+    heard = midi.note_confidence is not None   # a transcription: meter weighed for heard notes
+    notation, info = performance_to_score(midi.pm, progress=report, source=midi.source, transcribed=heard)
+    what = "a performance heard in a recording" if heard else "a performance"
+    say(f"MIDI -> score: {what}, {info['route']}: {info['meter']}, key signature "
         f"{info['key_fifths']:+d} fifths, {info['bpm']} beats a minute, {info['measures']} measures")
     return notation
 
