@@ -74,29 +74,18 @@ def main() -> int:
 
     import shots
 
-    from unimt_desktop.__main__ import create_app
+    from model.api import Modality
 
-    app, window = create_app(str(wav))
-    window.resize(1600, 960)
-    window.move(0, 0)
-
-    def wait_job(start=None, timeout_s: float = 600) -> None:
-        shots.wait_job(window, start, timeout_s, after_ms=800)
-
-    wait_job()  # the file given on the command line
-    wait_job(lambda: window.translate("all"))
+    app, window = shots.open_window(wav)
+    shots.wait_job(window, lambda: window.translate("all"), timeout_s=600, after_ms=800)
     path = outdir / "audio-to-score.png"
     window.grab().save(str(path))
     print(f"saved {path}")
-    from model.api import Modality
-
     notation = window.objects.get(Modality.NOTATION)
     if notation is not None:
         print("the piece:   time %s, key %+d fifths, %d bars" % signatures(written))
         print("the app's:   time %s, key %+d fifths, %d bars" % signatures(notation.score))
-    window.unexported.clear()  # (closing would ask about the translations not exported)
-    window.close()
-    app.processEvents()
+    shots.close(window, app)
     return 0
 
 

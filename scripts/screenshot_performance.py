@@ -48,23 +48,12 @@ def main() -> int:
 
     import shots
 
-    from unimt_desktop.__main__ import create_app
-
-    app, window = create_app(str(mid))
-    window.resize(1600, 960)
-    window.move(0, 0)
-
-    def wait_job(start=None, timeout_s: float = 300) -> None:
-        shots.wait_job(window, start, timeout_s, after_ms=800)
-
-    wait_job()  # the file given on the command line
-    wait_job(lambda: window.translate("score"))
+    app, window = shots.open_window(mid)
+    shots.wait_job(window, lambda: window.translate("score"), after_ms=800)
     path = outdir / "performance-to-score.png"
     window.grab().save(str(path))
     print(f"saved {path}")
-    window.unexported.clear()  # (closing would ask about the translations not exported)
-    window.close()
-    app.processEvents()
+    shots.close(window, app)
     return 0
 
 

@@ -62,3 +62,21 @@ def wait_job(window, start=None, timeout_s: float = 300, after_ms: int = 400) ->
         loop.exec()
     window.jobFinished.disconnect(loop.quit)
     settle(after_ms)
+
+
+def open_window(path: Path, size: tuple[int, int] = (1600, 960)):
+    """(QApplication, main window) at ``size``, opened on ``path`` and done loading it."""
+    from unimt_desktop.__main__ import create_app
+
+    app, window = create_app(str(path))
+    window.resize(*size)
+    window.move(0, 0)
+    wait_job(window, None, after_ms=800)  # the file given on the command line
+    return app, window
+
+
+def close(window, app) -> None:
+    """Close the window without the question about translations not exported."""
+    window.unexported.clear()
+    window.close()
+    app.processEvents()
