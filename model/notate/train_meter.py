@@ -187,10 +187,10 @@ def heard_performances(items: list, folder: Path, split: str, log=print) -> list
     return out
 
 
-def examples(items: list, log=print, heard: bool = False) -> list[tuple[np.ndarray, int]]:
+def examples(items: list, log=print) -> list[tuple[np.ndarray, int]]:
     """(feature matrix, index of the right candidate) of (performance, written LMX) pairs, or of
-    (transcription, written LMX, performance) triples (``heard``: featured as
-    :func:`model.notate.meter.choose_meter` features transcribed notes)."""
+    (transcription, written LMX, performance) triples, featured as :func:`model.notate.meter.choose_meter`
+    features transcribed notes."""
     from model.notate.score import analyse
 
     out, missed = [], 0
@@ -204,7 +204,7 @@ def examples(items: list, log=print, heard: bool = False) -> list[tuple[np.ndarr
         period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
         notes = a["notes"]
         cands, x = all_features(a["on"], a["end"], notes.pitch, notes.velocity, a["divisions"], period,
-                                ring=heard)
+                                ring=bool(played))
         keys = [(c.label, c.beat_ql, c.phase) for c in cands]
         if truth is None or truth not in keys:
             missed += 1
@@ -268,10 +268,9 @@ def main(argv=None) -> int:
     if args.heard is not None:
         train_items = heard_performances(train_items, args.heard, "train", log)
         val_items = heard_performances(val_items, args.heard, "validation", log)
-    heard = args.heard is not None
-    train, val = examples(train_items, log, heard), examples(val_items, log, heard)
-    w = fit(train)
-    _save(args.out or (WEIGHTS_HEARD if heard else WEIGHTS), FEATURES, w, train, val, args.pieces)
+    train, val = examples(train_items, log), examples(val_items, log)
+    out = args.out or (WEIGHTS if args.heard is None else WEIGHTS_HEARD)
+    _save(out, FEATURES, fit(train), train, val, args.pieces)
     return 0
 
 

@@ -175,14 +175,13 @@ def save_best(model, run: Path) -> None:
     (run / "reader.json").write_text(json.dumps({"config": model.config.to_dict(), "symbols": list(SYMBOLS)}))
 
 
-def _restore(model, opt, run: Path, args) -> tuple[dict, dict | None]:
-    """Resume from ``RUN/last.pt``, or start from ``--init`` weights, or from scratch: the run's state, and
-    the weight average it kept (None when there is none)."""
+def _restore(model, opt, ck: dict | None, args) -> tuple[dict, dict | None]:
+    """Resume from ``ck`` (the run's ``last.pt``), or start from ``--init`` weights, or from scratch: the
+    run's state, and the weight average it kept (None when there is none)."""
     from model.tokenizers.staff_symbols import SYMBOLS
 
     state, ema_state = {"step": 0, "hours": 0.0, "best": 1e9}, None
-    if (run / "last.pt").exists():
-        ck = torch.load(run / "last.pt", weights_only=True)
+    if ck is not None:
         if ck.get("symbols", list(SYMBOLS)) == list(SYMBOLS):
             load_lenient(model, ck["model"])
             try:
@@ -256,17 +255,23 @@ def _ce_or_zero(ce, logits, labels):
     return ce(logits, labels) if (labels >= 0).any() else logits.sum() * 0.0
 
 
-def _config(args, run: Path, classes: int, keys: int, times: int):
-    """The reader's shape: the one a run started with when it resumes, else the command line's."""
+def _config(args, ck: dict | None, classes: int, keys: int, times: int):
+    """The reader's shape: the one a run started with when it resumes (``ck``), else the command line's,
+    where ``--channels`` and ``--hidden`` default to ``--init``'s reader (or to the first reader's shape)."""
     from model.omr.crnn import ReaderConfig
 
-    config = ReaderConfig(classes=classes, keys=keys, times=times, header_pool=True,
-                          channels=tuple(args.channels), hidden=args.hidden)
-    if (run / "last.pt").exists():
-        saved = torch.load(run / "last.pt", weights_only=True).get("config")
-        if saved:
-            config = ReaderConfig.from_dict(saved | {"classes": classes})
-    return config
+    saved = ck.get("config") if ck is not None else None
+    if saved:
+        return ReaderConfig.from_dict(saved | {"classes": classes})
+    shape = {"channels": (16, 24, 48, 96, 128), "hidden": 160}
+    if args.init:
+        init = json.loads((Path(args.init) / "reader.json").read_text())["config"]
+        shape = {"channels": tuple(init["channels"]), "hidden": init["hidden"]}
+    if args.channels:
+        shape["channels"] = tuple(args.channels)
+    if args.hidden:
+        shape["hidden"] = args.hidden
+    return ReaderConfig(classes=classes, keys=keys, times=times, header_pool=True, **shape)
 
 
 def train(args) -> None:
@@ -279,10 +284,11 @@ def train(args) -> None:
     torch.manual_seed(args.seed)
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
-    config = _config(args, run, len(SYMBOLS), len(keys), len(times))
-    model = StaffReader(config)
+    ck = torch.load(run / "last.pt", weights_only=True) if (run / "last.pt").exists() else None
+    model = StaffReader(_config(args, ck, len(SYMBOLS), len(keys), len(times)))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
-    state, ema_state = _restore(model, opt, run, args)
+    state, ema_state = _restore(model, opt, ck, args)
+    del ck   # the weights live in the model and the optimiser now
     ema = _ema_of(model, args.ema, ema_state)
     valset = validation_set(Path(args.val_pool))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
@@ -310,7 +316,7 @@ def train(args) -> None:
     t0, last_val, last_save = time.time(), time.time(), time.time()
     hours0 = state["hours"]
     losses: list[float] = []
-    for images, widths, targets, lengths in batches(queue, args.budget, args.max_items, config.slots):
+    for images, widths, targets, lengths in batches(queue, args.budget, args.max_items, model.config.slots):
         hours = hours0 + (time.time() - t0) / 3600
         measures.value = int(min(args.max_measures, 2 + hours / args.grow_hours * (args.max_measures - 2)))
         frac = (time.time() - t0) / 3600 / args.hours
@@ -422,9 +428,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--header-weight", type=float, default=0.5, help="weight of the key/time head's loss")
     ap.add_argument("--ema", type=float, default=0.999, help="decay of the weight average kept (0: none)")
-    ap.add_argument("--channels", type=lambda v: [int(x) for x in v.split(",")], default=[16, 24, 48, 96, 128],
-                    help="convolution channels of a new run (a wider one than --init's grows from it)")
-    ap.add_argument("--hidden", type=int, default=160, help="LSTM units per direction of a new run")
+    ap.add_argument("--channels", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                    help="convolution channels of a new run (default: --init's; a wider one grows from it)")
+    ap.add_argument("--hidden", type=int, default=None, help="LSTM units per direction of a new run "
+                    "(default: --init's)")
     ap.add_argument("--init", default=None, help="a weights folder with a reader to start a new run from")
     ap.add_argument("--curve", action="store_true", help="print the run's learning curve and stop")
     ap.add_argument(
