@@ -27,6 +27,8 @@ from model.progress import Reporter, stages_only
 
 READER_CONFIG, READER_WEIGHTS = READER_FILES
 
+FIT_COST = 8.0   # the most log-probability given up to make a voice fill its measure (0: values as read)
+
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
 
@@ -105,16 +107,21 @@ class StaffReaderEngine:
         self.model.load_state_dict(state)   # a reader without a header head has no header weights either
         self.model.eval()
         self.torch = torch
+        self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
+        self.max_cost = FIT_COST
 
     def read_strips(self, strips: list[np.ndarray], batch: int = 8):
         """Greedy CTC reading of the strips of one system: per strip (symbol ids, probabilities, output
-        positions), and the header head's key and time log-probabilities summed over the strips (the
-        staves of one system share their key and time; None without a head)."""
+        positions), the header head's key and time log-probabilities summed over the strips (the
+        staves of one system share their key and time; None without a head), and per strip the reader's
+        best note values at each note value read (:func:`model.omr.durations.duration_alternatives`)."""
         from model.omr.crnn import greedy_decode
+        from model.omr.durations import duration_alternatives
 
         torch = self.torch
         order = sorted(range(len(strips)), key=lambda i: strips[i].shape[1])
         out: list = [None] * len(strips)
+        alts: list = [None] * len(strips)
         key_sum = time_sum = None
         for k in range(0, len(order), batch):
             idx = order[k:k + batch]
@@ -134,12 +141,16 @@ class StaffReaderEngine:
                 decoded = greedy_decode(log_probs, self.model.output_lengths(widths))
             for j, i in enumerate(idx):
                 out[i] = decoded[j]
-        return out, key_sum, time_sum
+                alts[i] = duration_alternatives(log_probs[j], decoded[j][0], decoded[j][2], self.duration_ids)
+        return out, key_sum, time_sum, alts
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
         """Every page's systems read, then joined: the key of each system chosen over the whole score
-        (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read."""
-        from model.omr.header import header_symbols, key_changes, read_header, smooth_keys
+        (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, and
+        note values re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
+        the time signature carried from system to system)."""
+        from model.omr.durations import fit_durations
+        from model.omr.header import header_symbols, key_changes, read_header, smooth_keys, time_length
         from model.omr.strips import staff_strips
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
@@ -149,15 +160,21 @@ class StaffReaderEngine:
             report(p, total, f"reading page {p + 1} of {total}")
             systems, _ = staff_strips(image.page(p))
             read += [(p, row, *self.read_strips([s.image for s in row])) for row in systems]
-        keys = smooth_keys([k for _, _, _, k, _ in read]) if self.config.keys else []
+        keys = smooth_keys([k for _, _, _, k, _, _ in read]) if self.config.keys else []
         key_ids = header_symbols(list(SYMBOLS))[0]
-        result = ReadScore()
-        for n, (p, row, reads, key_sum, time_sum) in enumerate(read):
+        result, length = ReadScore(), None
+        for n, (p, row, reads, key_sum, time_sum, alts) in enumerate(read):
+            fixed = [ids for ids, _, _ in reads]
             if self.config.keys:
-                fixed = read_header([ids for ids, _, _ in reads], key_sum, time_sum, list(SYMBOLS), key=keys[n])
+                fixed = read_header(fixed, key_sum, time_sum, list(SYMBOLS), key=keys[n])
+            length = next((time_length(SYMBOLS[i]) for i in fixed[0][:4] if SYMBOLS[i].startswith("time:")), length)
+            if self.max_cost > 0:
+                fixed = [fit_durations(ids, al, list(SYMBOLS), length, n == 0, n == len(read) - 1, self.max_cost)
+                         for ids, al in zip(fixed, alts)]
+            if self.config.keys:
                 then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
                 fixed = key_changes(fixed, list(SYMBOLS), key_ids[keys[n]], then)
-                reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
+            reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
             seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
             result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
             left = min(s.box[0] for s in row)

@@ -60,7 +60,7 @@ def time_length(symbol: str) -> Fraction | None:
     return Fraction(4 * int(beats), int(beat_type)) if beats.isdigit() and beat_type.isdigit() else None
 
 
-def _duration(symbol: str) -> Fraction | None:
+def duration_value(symbol: str) -> Fraction | None:
     """Quarters of a duration symbol (``d:eighth:3in2.``), None for anything else."""
     if not symbol.startswith("d:"):
         return None
@@ -90,7 +90,7 @@ def measure_lengths(staves: list[list[str]]) -> list[Fraction]:
                 whole = True
             elif sym.startswith("d:"):
                 voice = seq[i + 1] if i + 1 < len(seq) else ""
-                value = _duration(sym)
+                value = duration_value(sym)
                 if value is not None and not grace and voice.split(":")[0] == "v1":
                     total += value
                 grace = False

@@ -1,5 +1,7 @@
 """The staff reader's parts: strips cut at a fixed size per staff space, the network's shapes, CTC decoding."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import torch
@@ -266,3 +268,48 @@ def test_a_widened_reader_reads_exactly_as_the_one_it_grew_from_and_its_new_chan
     assert wide.project[0].weight.grad[:, 32 * 4:].abs().sum() > 0   # so do a new channel's
     with pytest.raises(ValueError):
         widen(wide.state_dict(), wide.config, old)
+
+
+def test_note_values_are_rechosen_so_a_voice_fills_its_measure():
+    from model.omr.durations import duration_alternatives, fit_durations
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
+
+    symbols = list(SYMBOLS)
+    durations = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
+
+    def read(staff: list[str], second: float):
+        """Symbol ids and their duration alternatives, the eighth's second choice a quarter at ``second``."""
+        ids = [SYMBOL_INDEX[s] for s in staff]
+        pos = list(range(0, 2 * len(ids), 2))
+        log_probs = torch.full((2 * len(ids), len(SYMBOLS)), -20.0)
+        for i, t in zip(ids, pos):
+            log_probs[t, i] = -0.1
+        log_probs[pos[staff.index("d:eighth")], SYMBOL_INDEX["d:quarter"]] = second
+        return ids, duration_alternatives(log_probs, ids, pos, durations)
+
+    four = ["C5", "d:quarter", "v1:up"] * 4
+    short = ["D5", "d:quarter", "v1:up", "E5", "d:half", "v1:up", "F5", "d:eighth", "v1:up"]   # an eighth short
+    staff = ["clef:G2", "time:4/4"] + four + ["measure"] + short + ["measure"] + four
+    eighth = staff.index("d:eighth")
+    ids, alts = read(staff, -1.0)
+    assert alts[0] == [] and alts[eighth][0][0] == SYMBOL_INDEX["d:eighth"] and len(alts[eighth]) == 4
+    fixed = fit_durations(ids, alts, symbols, None)
+    assert [SYMBOLS[i] for i in fixed] == staff[:eighth] + ["d:quarter"] + staff[eighth + 1:]
+    assert fit_durations(ids, alts, symbols, None, max_cost=0.5) == ids        # too unsure a change
+    ids, alts = read(staff, -20.0)
+    assert fit_durations(ids, alts, symbols, None) == ids                      # no quarter in sight
+
+    # the score's first measure may be a pickup, a second voice may start late: neither is filled
+    pickup = ["clef:G2", "time:4/4"] + short + ["measure"] + four
+    ids, alts = read(pickup, -1.0)
+    assert fit_durations(ids, alts, symbols, None) == ids
+    opened = fit_durations(ids, alts, symbols, None, opens=False)
+    assert opened[pickup.index("d:eighth")] == SYMBOL_INDEX["d:quarter"]
+    late = staff[:15] + four + [s.replace("v1:up", "v2:down") for s in short] + staff[24:]
+    ids, alts = read(late, -1.0)
+    assert fit_durations(ids, alts, symbols, None) == ids
+    # a staff opening without a time signature is fitted to the one carried from the system before
+    untimed = four + ["measure"] + short + ["measure"] + four
+    ids, alts = read(untimed, -1.0)
+    assert fit_durations(ids, alts, symbols, None) == ids
+    assert fit_durations(ids, alts, symbols, Fraction(4))[untimed.index("d:eighth")] == SYMBOL_INDEX["d:quarter"]
