@@ -148,10 +148,12 @@ class StaffReaderEngine:
         """Every page's systems read, then joined: the key of each system chosen over the whole score
         (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, and
         note values re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
-        the time signature carried from system to system)."""
+        the time signature carried from system to system); ties read at their end only are given their start
+        (:func:`model.omr.ties.complete_ties`)."""
         from model.omr.durations import fit_durations
         from model.omr.header import header_symbols, key_changes, read_header, smooth_keys, time_length
         from model.omr.strips import staff_strips
+        from model.omr.ties import complete_ties
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
         read = []
@@ -175,7 +177,7 @@ class StaffReaderEngine:
                 then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
                 fixed = key_changes(fixed, list(SYMBOLS), key_ids[keys[n]], then)
             reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
-            seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
+            seqs = [complete_ties([SYMBOLS[i] for i in ids]) for ids, _, _ in reads]
             result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
             left = min(s.box[0] for s in row)
             top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]

@@ -313,3 +313,17 @@ def test_note_values_are_rechosen_so_a_voice_fills_its_measure():
     ids, alts = read(untimed, -1.0)
     assert fit_durations(ids, alts, symbols, None) == ids
     assert fit_durations(ids, alts, symbols, Fraction(4))[untimed.index("d:eighth")] == SYMBOL_INDEX["d:quarter"]
+
+
+def test_a_tie_read_at_its_end_only_gets_its_start():
+    from model.omr.ties import complete_ties
+
+    staff = ["clef:G2", "G4", "d:half", "v1:up", "C5", "d:half", "v1:up", "b:begin", "measure",
+             "C5", "d:quarter", "v1:up", "tied:stop", "G4", "d:quarter", "v2:down", "tied:stop", "E5", "d:half",
+             "v1:up", "tied:stop"]
+    done = complete_ties(staff)
+    assert done[:8] + done[9:] == staff and done[8] == "tied:start"   # after the C's marks, before the bar
+    assert done.count("tied:start") == 1    # G4 of another voice, E5 with nothing before it: left alone
+    assert complete_ties(done) == done
+    far = staff[:8] + ["measure", "D5", "d:whole", "v1"] + staff[8:]   # two bar lines away
+    assert complete_ties(far) == far
