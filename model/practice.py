@@ -61,14 +61,16 @@ def bars(obj) -> list[Bar]:
         from model.quantize import on_the_grid
 
         played = not on_the_grid(obj.pm) and any(i.notes for i in obj.pm.instruments)
-        return (_performance_bars(obj.pm) if played else None) or _midi_bars(obj.pm)
+        heard = obj.note_confidence is not None      # a transcription: its meter found as the writer finds it
+        return (_performance_bars(obj.pm, heard) if played else None) or _midi_bars(obj.pm)
     return []
 
 
-def _performance_bars(pm) -> list[Bar]:
+def _performance_bars(pm, transcribed: bool = False) -> list[Bar]:
     """Bars on the beats of a played performance (:func:`model.notate.score.analyse` tracks them; the meter
-    and the pickup from :func:`model.notate.meter.choose_meter`), numbered from 1 (a pickup: 0). Empty
-    when the beats cannot be found."""
+    and the pickup from :func:`model.notate.meter.choose_meter`, weighed for heard notes when
+    ``transcribed``, as the score writer weighs them), numbered from 1 (a pickup: 0); a last bar in which
+    no note starts (the last sound ringing on) is left out. Empty when the beats cannot be found."""
     from model.notate.meter import choose_meter
     from model.notate.quantise import TPB
     from model.notate.score import analyse
@@ -77,7 +79,8 @@ def _performance_bars(pm) -> list[Bar]:
         a = analyse(pm)
         beats = np.asarray(a["beats"], dtype=np.float64)
         period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
-        meter = choose_meter(a["on"], a["end"], a["notes"].pitch, a["notes"].velocity, a["divisions"], period)
+        meter = choose_meter(a["on"], a["end"], a["notes"].pitch, a["notes"].velocity, a["divisions"], period,
+                             transcribed)
     except Exception:
         return []
     per_bar = max(1, int(round(meter.bar_ticks / TPB)))
@@ -97,6 +100,10 @@ def _performance_bars(pm) -> list[Bar]:
         number = str(k if pickup else k + 1)
         out.append(Bar(float(beats[i]), float(beats[j]), number,
                        tuple((float(beats[i + b]), first + b + 1) for b in range(j - i))))
+    onsets = [n.start for inst in pm.instruments for n in inst.notes]
+    last = max(onsets, default=0.0)
+    while len(out) > 1 and out[-1].start > last + 0.25 * step:   # no note starts in it: the last sound rings
+        out.pop()
     return out
 
 

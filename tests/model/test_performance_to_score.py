@@ -274,6 +274,7 @@ def test_a_waltz_recorded_in_a_room_is_written_in_three_four_in_g_from_what_is_h
     from model.inference.pipeline import ModelOptions, notate_midi, transcribe_audio
     from model.io.types import Audio, Midi
     from model.notate.meter import _weights
+    from model.practice import bars
     from model.progress import Reporter
     from model.synth import midi_to_audio
 
@@ -291,6 +292,9 @@ def test_a_waltz_recorded_in_a_room_is_written_in_three_four_in_g_from_what_is_h
     route = said[-1]
     assert "heard in a recording" in route and "3/4" in route and "key signature +1 fifths" in route, said
     assert abs(tokens.count("measure") - 8) <= 1
+    # the ruler over the transcription's piano roll counts the bars the score has, three beats each
+    ruler = bars(heard)
+    assert len(ruler) == tokens.count("measure") and {len(b.beats) for b in ruler[:-1]} == {3}
 
 
 def test_unimt_eval_writes_recordings_as_scores_beside_the_same_performances_as_midi(tmp_path):
