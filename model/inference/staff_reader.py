@@ -151,7 +151,14 @@ class StaffReaderEngine:
         the time signature carried from system to system); ties read at their end only are given their start
         (:func:`model.omr.ties.complete_ties`)."""
         from model.omr.durations import fit_durations
-        from model.omr.header import header_symbols, key_changes, read_header, smooth_keys, time_length
+        from model.omr.header import (
+            drop_courtesy,
+            header_symbols,
+            key_changes,
+            read_header,
+            smooth_keys,
+            time_length,
+        )
         from model.omr.strips import staff_strips
         from model.omr.ties import complete_ties
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
@@ -169,6 +176,7 @@ class StaffReaderEngine:
             fixed = [ids for ids, _, _ in reads]
             if self.config.keys:
                 fixed = read_header(fixed, key_sum, time_sum, list(SYMBOLS), key=keys[n])
+            fixed = [drop_courtesy(ids, list(SYMBOLS)) for ids in fixed]
             length = next((time_length(SYMBOLS[i]) for i in fixed[0][:4] if SYMBOLS[i].startswith("time:")), length)
             if self.max_cost > 0:
                 fixed = [fit_durations(ids, al, list(SYMBOLS), length, n == 0, n == len(read) - 1, self.max_cost)

@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from model.tokenizers.lmx_vocab import group_value
+from model.tokenizers.lmx_vocab import PITCHES, group_value
+
+_NOTE_HEADS = frozenset(PITCHES)
 
 
 def header_symbols(symbols: list[str]) -> tuple[list[int], list[int]]:
@@ -164,3 +166,16 @@ def read_header(reads: list[list[int]], key_scores, time_scores, symbols: list[s
     key = keys[key]
     time = choose_time(time_scores, times, symbols, lengths)
     return [set_header(ids, key, time, keys, times) for ids in reads]
+
+
+def drop_courtesy(ids: list[int], symbols: list[str]) -> list[int]:
+    """A staff's read symbols without a last measure that holds no note or rest: what follows the last bar
+    line of a system is then a courtesy key or time signature (the next system prints it again), read as
+    the start of a measure of its own."""
+    last = max((j for j, i in enumerate(ids) if symbols[i] == "measure"), default=None)
+    if last is None:
+        return list(ids)
+    tail = [symbols[i] for i in ids[last + 1:]]
+    if any(s == "rest" or s in _NOTE_HEADS for s in tail):
+        return list(ids)
+    return list(ids[:last])

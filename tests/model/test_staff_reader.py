@@ -327,3 +327,17 @@ def test_a_tie_read_at_its_end_only_gets_its_start():
     assert complete_ties(done) == done
     far = staff[:8] + ["measure", "D5", "d:whole", "v1"] + staff[8:]   # two bar lines away
     assert complete_ties(far) == far
+
+
+def test_a_courtesy_key_after_a_systems_last_bar_line_makes_no_measure():
+    from model.omr.header import drop_courtesy
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
+
+    def ids(*syms):
+        return [SYMBOL_INDEX[s] for s in syms]
+
+    body = ids("clef:G2", "key:fifths:-4", "C5", "d:whole", "v1", "measure", "D5", "d:whole", "v1")
+    assert drop_courtesy(body + ids("measure", "key:fifths:-5"), list(SYMBOLS)) == body
+    assert drop_courtesy(body + ids("measure", "rest", "rest:measure", "v1"), list(SYMBOLS)) == \
+        body + ids("measure", "rest", "rest:measure", "v1")
+    assert drop_courtesy(body, list(SYMBOLS)) == body and drop_courtesy(body[:5], list(SYMBOLS)) == body[:5]
