@@ -145,11 +145,13 @@ class StaffReaderEngine:
         return out, key_sum, time_sum, alts
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
-        """Every page's systems read, then joined: the key of each system chosen over the whole score
+        """Every page's systems read, then joined: a grand staff's bar lines made to agree between its staves
+        (:func:`model.omr.bars.agree_bars`), the key of each system chosen over the whole score
         (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, and
         note values re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
         the time signature carried from system to system); ties read at their end only are given their start
         (:func:`model.omr.ties.complete_ties`)."""
+        from model.omr.bars import agree_bars
         from model.omr.durations import fit_durations
         from model.omr.header import (
             drop_courtesy,
@@ -173,6 +175,7 @@ class StaffReaderEngine:
         key_ids = header_symbols(list(SYMBOLS))[0]
         result, length = ReadScore(), None
         for n, (p, row, reads, key_sum, time_sum, alts) in enumerate(read):
+            reads, alts = agree_bars(reads, alts, list(SYMBOLS), self.config.slots)
             fixed = [ids for ids, _, _ in reads]
             if self.config.keys:
                 fixed = read_header(fixed, key_sum, time_sum, list(SYMBOLS), key=keys[n])

@@ -341,3 +341,25 @@ def test_a_courtesy_key_after_a_systems_last_bar_line_makes_no_measure():
     assert drop_courtesy(body + ids("measure", "rest", "rest:measure", "v1"), list(SYMBOLS)) == \
         body + ids("measure", "rest", "rest:measure", "v1")
     assert drop_courtesy(body, list(SYMBOLS)) == body and drop_courtesy(body[:5], list(SYMBOLS)) == body[:5]
+
+
+def test_a_grand_staffs_bar_lines_agree_between_its_staves():
+    from model.omr.bars import agree_bars
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
+
+    def read(*items):            # (symbol, column) -> ids, probabilities, output positions (3 slots a column)
+        return [SYMBOL_INDEX[s] for s, _ in items], [0.9] * len(items), [3 * c for _, c in items]
+
+    upper = read(("clef:G2", 1), ("C5", 10), ("d:half", 10), ("v1", 10), ("D5", 25), ("d:half", 25), ("v1", 25),
+                 ("E5", 45), ("d:whole", 45), ("v1", 45), ("measure", 60), ("F5", 70), ("d:whole", 70), ("v1", 70))
+    lower = read(("clef:F4", 1), ("C3", 10), ("d:whole", 10), ("v1", 10), ("measure", 40), ("E3", 45),
+                 ("d:whole", 45), ("v1", 45), ("measure", 59), ("measure", 62), ("F3", 70), ("d:whole", 70),
+                 ("v1", 70))
+    alts = [[[] for _ in upper[0]], [[] for _ in lower[0]]]
+    (up, low), (a_up, a_low) = agree_bars([upper, lower], alts, list(SYMBOLS), slots=3)
+    bars = [[p // 3 for i, p in zip(r[0], r[2]) if i == SYMBOL_INDEX["measure"]] for r in (up, low)]
+    assert bars == [[40, 60], [40, 59]]      # the bar line missed above is given to it, the double one is one
+    assert [SYMBOLS[i] for i in up[0][4:8]] == ["D5", "d:half", "v1", "measure"]
+    assert len(up[0]) == len(up[1]) == len(up[2]) == len(a_up) and len(low[0]) == len(a_low) == len(lower[0]) - 1
+    single = [upper]
+    assert agree_bars(single, alts[:1], list(SYMBOLS), slots=3) == (single, alts[:1])
