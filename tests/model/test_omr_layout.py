@@ -82,3 +82,21 @@ def test_a_page_of_bold_text_has_no_staves():
     for y in range(60, 1700, 21):
         draw.text((80, y), "The quick brown fox jumps over the lazy dog " * 3, font=font, fill=0)
     assert detect_staves(np.asarray(page))[0] == []
+
+
+def test_faint_blurred_lines_under_dark_notes_are_a_staff():
+    """A blurred phone photo: the staff lines come out half as dark as the note heads on them, and the lines
+    still run the staff's whole length."""
+    from scipy.ndimage import gaussian_filter
+
+    page = np.full((150, 900), 250.0)
+    lines = [50, 60, 70, 80, 90]
+    for y in lines:
+        page[y:y + 2, 40:860] = 120                     # grey lines
+    rng = np.random.default_rng(1)
+    for x in range(60, 850, 12):                        # a run of sixteenths: black heads on every line
+        y = lines[int(rng.integers(0, 5))]
+        page[y - 4:y + 6, x:x + 10] = 0
+    photo = gaussian_filter(page, 1.0).astype(np.uint8)
+    staves, _ = detect_staves(photo)
+    assert len(staves) == 1 and abs(staves[0].lines[0] - 50.5) < 1 and staves[0].right - staves[0].left > 700
