@@ -90,16 +90,31 @@ def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
         return pages
 
 
-def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",
-                    musescore: bool = True, log=print) -> dict:
+def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True):
+    """(excerpt index, engraving, pages, reference LMX) of every reading of every excerpt: engraved by Verovio
+    (a random font and look), read clean and degraded, and by MuseScore 3 where asked and installed."""
     from model.data.degrade import degrade
     from model.data.staff_images import engrave_system
+    from model.tokenizers.lmx import delinearize
+
+    for k, (_, ref) in enumerate(items):
+        rng = np.random.default_rng([seed, 7, k])
+        xml = delinearize(ref)
+        clean = engrave_system(xml, rng)
+        yield k, "verovio clean", [clean], ref
+        yield k, "verovio degraded", [degrade(clean, rng, float(rng.uniform(0.2, 1.0)))], ref
+        pages = musescore_pages(xml) if musescore else None
+        if pages:
+            yield k, "musescore clean", pages, ref
+
+
+def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",
+                    musescore: bool = True, log=print) -> dict:
     from model.errors import UnimtError
     from model.inference.staff_reader import get_reader
     from model.io.types import ScoreImage
     from model.metrics import SER
     from model.progress import Reporter
-    from model.tokenizers.lmx import delinearize
 
     reader = get_reader(folder)
     t0 = time.time()
@@ -118,18 +133,9 @@ def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, 
         for key in (f"image2lmx {name} {staves}", f"image2lmx {name}", "image2lmx"):
             sers.setdefault(key, SER()).add(hyp, ref)
 
-    for k, (source, ref) in enumerate(items):
-        rng = np.random.default_rng([seed, 7, k])
-        staves = "grand staff" if "staff:2" in ref else "single staff"
-        xml = delinearize(ref)
-        clean = engrave_system(xml, rng)
-        score("verovio clean", [clean], ref, staves)
-        score("verovio degraded", [degrade(clean, rng, float(rng.uniform(0.2, 1.0)))], ref, staves)
-        if musescore:
-            pages = musescore_pages(xml)
-            if pages:
-                score("musescore clean", pages, ref, staves)
-        if (k + 1) % 20 == 0:
+    for k, name, pages, ref in readings(items, seed, musescore):
+        score(name, pages, ref, "grand staff" if "staff:2" in ref else "single staff")
+        if (k + 1) % 20 == 0 and name.startswith("verovio degraded"):
             log(f"{k + 1} / {len(items)} excerpts read")
     return {
         "weights": str(folder), "split": split, "pieces": pieces, "seed": seed, "excerpts": len(items),

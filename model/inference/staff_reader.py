@@ -29,6 +29,10 @@ READER_CONFIG, READER_WEIGHTS = READER_FILES
 
 FIT_COST = 8.0   # the most log-probability given up to make a voice fill its measure (0: values as read)
 
+# the steps after CTC: bar lines of a grand staff agreed, courtesy signatures dropped, note values fitted
+# to the measure, ties completed (see :meth:`StaffReaderEngine.read`)
+AFTER_STEPS = ("bars", "courtesy", "durations", "ties")
+
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
 
@@ -109,6 +113,7 @@ class StaffReaderEngine:
         self.torch = torch
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
         self.max_cost = FIT_COST
+        self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
 
     def read_strips(self, strips: list[np.ndarray], batch: int = 8):
         """Greedy CTC reading of the strips of one system: per strip (symbol ids, probabilities, output
@@ -175,20 +180,24 @@ class StaffReaderEngine:
         key_ids = header_symbols(list(SYMBOLS))[0]
         result, length = ReadScore(), None
         for n, (p, row, reads, key_sum, time_sum, alts) in enumerate(read):
-            reads, alts = agree_bars(reads, alts, list(SYMBOLS), self.config.slots)
+            if "bars" in self.after:
+                reads, alts = agree_bars(reads, alts, list(SYMBOLS), self.config.slots)
             fixed = [ids for ids, _, _ in reads]
             if self.config.keys:
                 fixed = read_header(fixed, key_sum, time_sum, list(SYMBOLS), key=keys[n])
-            fixed = [drop_courtesy(ids, list(SYMBOLS)) for ids in fixed]
+            if "courtesy" in self.after:
+                fixed = [drop_courtesy(ids, list(SYMBOLS)) for ids in fixed]
             length = next((time_length(SYMBOLS[i]) for i in fixed[0][:4] if SYMBOLS[i].startswith("time:")), length)
-            if self.max_cost > 0:
+            if "durations" in self.after and self.max_cost > 0:
                 fixed = [fit_durations(ids, al, list(SYMBOLS), length, n == 0, n == len(read) - 1, self.max_cost)
                          for ids, al in zip(fixed, alts)]
             if self.config.keys:
                 then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
                 fixed = key_changes(fixed, list(SYMBOLS), key_ids[keys[n]], then)
             reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
-            seqs = [complete_ties([SYMBOLS[i] for i in ids]) for ids, _, _ in reads]
+            seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
+            if "ties" in self.after:
+                seqs = [complete_ties(q) for q in seqs]
             result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
             left = min(s.box[0] for s in row)
             top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
