@@ -27,7 +27,7 @@ from model.progress import Reporter, stages_only
 
 READER_CONFIG, READER_WEIGHTS = READER_FILES
 
-FIT_COST = 8.0   # the most log-probability given up to make a voice fill its measure (0: values as read)
+FIT_COST = 8.0   # the most log-probability given up to make a voice fill its measure
 
 # the steps after CTC: bar lines of a grand staff agreed, courtesy signatures dropped, note values fitted
 # to the measure, ties completed (see :meth:`StaffReaderEngine.read`)
@@ -170,6 +170,7 @@ class StaffReaderEngine:
         from model.omr.ties import complete_ties
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
+        symbols = list(SYMBOLS)
         read = []
         total = image.page_count
         for p in range(total):
@@ -177,23 +178,23 @@ class StaffReaderEngine:
             systems, _ = staff_strips(image.page(p))
             read += [(p, row, *self.read_strips([s.image for s in row])) for row in systems]
         keys = smooth_keys([k for _, _, _, k, _, _ in read]) if self.config.keys else []
-        key_ids = header_symbols(list(SYMBOLS))[0]
+        key_ids = header_symbols(symbols)[0]
         result, length = ReadScore(), None
         for n, (p, row, reads, key_sum, time_sum, alts) in enumerate(read):
             if "bars" in self.after:
-                reads, alts = agree_bars(reads, alts, list(SYMBOLS), self.config.slots)
+                reads, alts = agree_bars(reads, alts, symbols, self.config.slots)
             fixed = [ids for ids, _, _ in reads]
             if self.config.keys:
-                fixed = read_header(fixed, key_sum, time_sum, list(SYMBOLS), key=keys[n])
+                fixed = read_header(fixed, key_sum, time_sum, symbols, key=keys[n])
             if "courtesy" in self.after:
-                fixed = [drop_courtesy(ids, list(SYMBOLS)) for ids in fixed]
+                fixed = [drop_courtesy(ids, symbols) for ids in fixed]
             length = next((time_length(SYMBOLS[i]) for i in fixed[0][:4] if SYMBOLS[i].startswith("time:")), length)
-            if "durations" in self.after and self.max_cost > 0:
-                fixed = [fit_durations(ids, al, list(SYMBOLS), length, n == 0, n == len(read) - 1, self.max_cost)
+            if "durations" in self.after:
+                fixed = [fit_durations(ids, al, symbols, length, n == 0, n == len(read) - 1, self.max_cost)
                          for ids, al in zip(fixed, alts)]
             if self.config.keys:
                 then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
-                fixed = key_changes(fixed, list(SYMBOLS), key_ids[keys[n]], then)
+                fixed = key_changes(fixed, symbols, key_ids[keys[n]], then)
             reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
             seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
             if "ties" in self.after:

@@ -10,9 +10,7 @@ the same column.
 
 from __future__ import annotations
 
-from model.tokenizers.lmx_vocab import PITCHES
-
-_HEADS = frozenset(PITCHES) | {"rest"}
+from model.omr.header import NOTE_HEADS
 
 Read = tuple[list[int], list[float], list[int]]   # symbol ids, their probabilities, their output positions
 
@@ -25,7 +23,7 @@ def _dedupe(read: Read, alts: list, symbols: list[str], bar: int, near: int) -> 
             if last is not None and not note_since and pos[j] - last <= near:
                 continue
             last, note_since = pos[j], False
-        elif symbols[i] in _HEADS:
+        elif symbols[i] in NOTE_HEADS:
             note_since = True
         keep.append(j)
     return ([ids[j] for j in keep], [probs[j] for j in keep], [pos[j] for j in keep]), [alts[j] for j in keep]

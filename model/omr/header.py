@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from model.tokenizers.lmx_vocab import PITCHES, group_value
 
-_NOTE_HEADS = frozenset(PITCHES)
+NOTE_HEADS = frozenset(PITCHES) | {"rest"}   # the symbols that start a note or a rest
 
 
 def header_symbols(symbols: list[str]) -> tuple[list[int], list[int]]:
@@ -176,6 +176,6 @@ def drop_courtesy(ids: list[int], symbols: list[str]) -> list[int]:
     if last is None:
         return list(ids)
     tail = [symbols[i] for i in ids[last + 1:]]
-    if any(s == "rest" or s in _NOTE_HEADS for s in tail):
+    if any(s in NOTE_HEADS for s in tail):
         return list(ids)
     return list(ids[:last])
