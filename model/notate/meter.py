@@ -5,9 +5,10 @@ Every candidate (time signature, tracked beat's note value, bar-line phase) is s
 performance by what a musician hears as a bar: notes rarely sound across a bar line or across the
 bar's beats, bar lines fall on onsets that are accented (chords, long notes, low bass notes, loud
 notes), the last note ends on a bar line, triplet-divided beats belong to compound meters, and the
-beat implies a tempo near 120 quarters a minute. The candidate's score is a weighted sum of these
-features; the weights (:data:`WEIGHTS`) are fitted on humanised performances of the training split
-by :mod:`model.notate.train_meter` (a conditional logit: the right candidate against all the others).
+beat implies a tempo near 120 quarters a minute. A candidate's score is a weighted sum of these
+features (or, where fitted so, that plus a small network over them: :class:`Scorer`); the weights
+(:data:`WEIGHTS`) are fitted on humanised performances of the training split by
+:mod:`model.notate.train_meter` (a conditional logit: the right candidate against all the others).
 """
 
 from __future__ import annotations
@@ -210,15 +211,38 @@ def all_features(on, end, pitch, velocity, divisions: dict, period_s: float, rin
     return cands, x
 
 
+def gelu(x: np.ndarray) -> np.ndarray:
+    """The tanh form of GELU (as ``torch.nn.GELU(approximate="tanh")``, which the scorer is trained with)."""
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+
+
+class Scorer:
+    """A candidate's score from its features: a linear map (``w``), plus, when fitted (``mlp``), a small
+    network over the standardised features: one hidden layer of GELU units (see
+    :func:`model.notate.train_meter.fit_mlp`)."""
+
+    def __init__(self, fitted: dict):
+        self.w = np.asarray(fitted["w"], dtype=np.float64) if "w" in fitted else None
+        m = fitted.get("mlp")
+        self.mlp = {k: np.asarray(v, dtype=np.float64) for k, v in m.items()} if m else None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.mlp is None:
+            return x @ self.w
+        m = self.mlp
+        z = (x - m["mean"]) / m["scale"]
+        return gelu(z @ m["w1"] + m["b1"]) @ m["w2"] + z @ m["lin"] + float(m["bias"])
+
+
 @lru_cache(maxsize=2)
-def _weights(heard: bool = False) -> np.ndarray | None:
+def _scorer(heard: bool = False) -> Scorer | None:
     path = WEIGHTS_HEARD if heard else WEIGHTS
     if not path.exists():
-        return _weights() if heard else None
-    w = json.loads(path.read_text())
-    if w.get("features") != FEATURES:
+        return _scorer() if heard else None
+    fitted = json.loads(path.read_text())
+    if fitted.get("features") != FEATURES:
         return None
-    return np.asarray(w["w"], dtype=np.float64)
+    return Scorer(fitted)
 
 
 # before the weights are fitted (and as a fallback): bar lines where notes do not cross them
@@ -251,9 +275,7 @@ def choose_meter(
     if on.size == 0:
         return Meter(4, 4, Fraction(1), 4 * TPB, 0)
     cands, x = all_features(on, end, pitch, velocity, divisions, period_s, ring=transcribed)
-    w = _weights(transcribed)
-    if w is None:
-        w = np.array([DEFAULT[f] for f in FEATURES])
-    best = cands[int(np.argmax(x @ w))]
+    score = _scorer(transcribed) or Scorer({"w": [DEFAULT[f] for f in FEATURES]})
+    best = cands[int(np.argmax(score(x)))]
     num, den, _, _ = LABELS[best.label]
     return Meter(num, den, Fraction(best.beat_ql).limit_denominator(8), best.bar_ticks, best.phase)

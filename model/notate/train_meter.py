@@ -1,8 +1,10 @@
 """Fit the meter choice of :mod:`model.notate.meter` on humanised performances of the training split
 (never the test split), and say how it does on the validation split:
 
-    python -m model.notate.train_meter --pieces 300 [--out model/notate/meter_weights.json]
-    python -m model.notate.train_meter --pieces 300 --heard data/meter_heard   # meter_weights_heard.json
+    python -m model.notate.train_meter [--out model/notate/meter_weights.json]   # the shipped fit
+    python -m model.notate.train_meter --pieces 1150 --excerpts 8 --generated 400 --validation-pieces 303 \
+        --mlp 128 --out meter_mlp.json   # a network scorer: better on validation, not on test (README)
+    python -m model.notate.train_meter --pieces 300 --mlp 0 --heard data/meter_heard  # _heard.json
 
 ``--heard DIR``: the same performances as the product hears them from a recording, for the meter of
 transcribed notes: each is played by a training piano in a training room (:mod:`model.data.recording`)
@@ -12,9 +14,10 @@ LMX), so that a second fit reads them instead of transcribing again.
 Each performance is quantised by the rule route; its notes are matched to the excerpt's written notes
 (the k-th performed note of a pitch is the k-th written one), which gives the right candidate: the beat
 value and offset that put the most notes where they are written, the written time signature, and the
-bar-line phase of the written measures. A conditional logit then fits one weight per feature of
-:data:`model.notate.meter.FEATURES` (the right candidate against every other one of its performance);
-the weights are a few dozen numbers in JSON.
+bar-line phase of the written measures. A scorer of the features of
+:data:`model.notate.meter.FEATURES` is then fitted, the right candidate against every other one of its
+performance: a conditional logit (one weight per feature, a few dozen numbers in JSON; shipped) or, with
+``--mlp H``, a small network (:func:`fit_mlp`, one hidden layer of H units).
 """
 
 from __future__ import annotations
@@ -187,36 +190,48 @@ def heard_performances(items: list, folder: Path, split: str, log=print) -> list
     return out
 
 
-def examples(items: list, log=print) -> list[tuple[np.ndarray, int]]:
-    """(feature matrix, index of the right candidate) of (performance, written LMX) pairs, or of
-    (transcription, written LMX, performance) triples, featured as :func:`model.notate.meter.choose_meter`
-    features transcribed notes."""
+def written_label(lmx: list) -> str | None:
+    """The first time signature of an LMX sequence, as ``"3/4"``."""
+    for i, t in enumerate(lmx[:-1]):
+        if t.startswith("beats:") and lmx[i + 1].startswith("beat-type:"):
+            return f"{t.split(':')[1]}/{lmx[i + 1].split(':')[1]}"
+    return None
+
+
+def examples(items: list, log=print) -> list[tuple[np.ndarray, int, np.ndarray]]:
+    """(feature matrix, index of the right candidate or -1, which candidates have the written time
+    signature) of (performance, written LMX) pairs, or of (transcription, written LMX, performance) triples,
+    featured as :func:`model.notate.meter.choose_meter` features transcribed notes. A performance whose
+    written meter is not among its candidates still tells which signature is right."""
     from model.notate.score import analyse
 
     out, missed = [], 0
     for pm, lmx, *played in items:
         try:
             a = analyse(pm)
-        except Exception:  # noqa: BLE001 - an empty performance teaches nothing
+            truth = true_candidate(a, pm, lmx, played[0] if played else None)
+        except Exception:  # noqa: BLE001 - an empty or unreadable performance teaches nothing
             continue
-        truth = true_candidate(a, pm, lmx, played[0] if played else None)
         beats = a["beats"]
         period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
         notes = a["notes"]
         cands, x = all_features(a["on"], a["end"], notes.pitch, notes.velocity, a["divisions"], period,
                                 ring=bool(played))
         keys = [(c.label, c.beat_ql, c.phase) for c in cands]
-        if truth is None or truth not in keys:
-            missed += 1
-            continue
-        out.append((x, keys.index(truth)))
-    log(f"{len(out)} performances with their meter among the candidates, {missed} without")
+        right = np.array([c.label == written_label(lmx) for c in cands])
+        missed += truth not in keys
+        if truth in keys or right.any():
+            out.append((x, keys.index(truth) if truth in keys else -1, right))
+    log(f"{len(out)} performances, {missed} without their meter among the candidates")
     return out
 
 
 def fit(groups: list, l2: float = 0.05) -> np.ndarray:
-    """Conditional-logit weights: maximise the log-probability of each right candidate."""
+    """Conditional-logit weights: maximise the log-probability of each right candidate (groups of
+    (features, right index, ...); those without one are left out)."""
     from scipy.optimize import minimize
+
+    groups = [(g[0], g[1]) for g in groups if g[1] >= 0]
 
     def loss(w):
         total, grad = l2 * float(w @ w), 2 * l2 * w
@@ -233,28 +248,131 @@ def fit(groups: list, l2: float = 0.05) -> np.ndarray:
     return minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
 
 
-def accuracy(groups: list, w: np.ndarray) -> float:
-    return float(np.mean([int(np.argmax(x @ w)) == k for x, k in groups])) if groups else 0.0
+def _padded(groups: list):
+    import torch
+
+    n, d = max(g[0].shape[0] for g in groups), groups[0][0].shape[1]
+    x = np.zeros((len(groups), n, d), np.float32)
+    mask, right = np.zeros((len(groups), n), bool), np.zeros((len(groups), n), bool)
+    for i, (f, _, r) in enumerate(groups):
+        x[i, : len(f)], mask[i, : len(f)], right[i, : len(f)] = f, True, r
+    k = torch.tensor([g[1] for g in groups])
+    return torch.tensor(x), torch.tensor(mask), k, torch.tensor(right)
 
 
-def _save(path, features, w, train, val, pieces) -> None:
-    out = {
-        "features": list(features),
-        "w": [round(float(v), 5) for v in w],
-        "trained_on": f"{len(train)} training-split performances ({pieces} pieces)",
-        "training_accuracy": f"{accuracy(train, w):.1%}",
-        "validation_accuracy": f"{accuracy(val, w):.1%} of {len(val)} validation performances",
+def fit_mlp(groups: list, hidden: int = 128, epochs: int = 60, dropout: float = 0.5, seed: int = 0,
+            log=print) -> dict:
+    """A candidate scorer with one hidden layer (:class:`model.notate.meter.Scorer`), trained on groups of
+    (features, right index or -1, right-signature mask) to give the right candidate the most probability
+    and, as much again, the candidates of the written time signature together (what a reader sees first).
+    Returns its fitted parameters."""
+    import torch
+
+    torch.manual_seed(seed)
+    x, mask, k, right = _padded(groups)
+    flat = x[mask]
+    mean, scale = flat.mean(0), flat.std(0) + 1e-6
+    d = x.shape[-1]
+    net = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.GELU(approximate="tanh"),
+                              torch.nn.Dropout(dropout), torch.nn.Linear(hidden, 1))
+    lin = torch.nn.Linear(d, 1)
+    params = list(net.parameters()) + list(lin.parameters())
+    opt = torch.optim.AdamW(params, 3e-3, weight_decay=1e-2)
+    per_epoch = (len(x) + 63) // 64
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * per_epoch)
+
+    def scores(b):
+        z = (x[b] - mean) / scale
+        return (net(z) + lin(z)).squeeze(-1).masked_fill(~mask[b], -1e9)
+
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(len(x))
+        for i in range(0, len(x), 64):
+            b = order[i : i + 64]
+            lp = torch.log_softmax(scores(b), -1)
+            has = k[b] >= 0
+            whole = -lp[has].gather(1, k[b][has][:, None]).mean() if has.any() else lp.sum() * 0
+            sig = -torch.logsumexp(lp.masked_fill(~right[b], -1e9), -1)
+            loss = whole + sig[right[b].any(-1)].mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        if (epoch + 1) % 10 == 0:
+            log(f"epoch {epoch + 1}: loss {loss.item():.3f}")
+    def short(t):  # six significant digits are plenty
+        return np.vectorize(lambda v: float(f"{v:.6g}"))(t.detach().numpy()).tolist()
+
+    return {
+        "mlp": {
+            "mean": short(mean),
+            "scale": short(scale),
+            "w1": short(net[0].weight.T),
+            "b1": short(net[0].bias),
+            "w2": short(net[3].weight[0]),
+            "lin": short(lin.weight[0]),
+            "bias": (net[3].bias[0] + lin.bias[0]).item(),
+        }
     }
+
+
+def _score_of(fitted):
+    from model.notate.meter import Scorer
+
+    return Scorer(fitted if isinstance(fitted, dict) else {"w": fitted})
+
+
+def accuracy(groups: list, fitted) -> float:
+    """Share of the groups (with a right candidate) whose best candidate is the right one."""
+    score = _score_of(fitted)
+    right = [g for g in groups if g[1] >= 0]
+    return float(np.mean([int(np.argmax(score(g[0]))) == g[1] for g in right])) if right else 0.0
+
+
+def signature_accuracy(groups: list, fitted) -> float:
+    """Share of the groups whose best candidate has the written time signature."""
+    score = _score_of(fitted)
+    return float(np.mean([bool(g[2][int(np.argmax(score(g[0])))]) for g in groups])) if groups else 0.0
+
+
+def _save(path, features, fitted, train, val, pieces, extra: str = "") -> None:
+    """Write fitted weights (an array: a linear scorer; a dict: :func:`fit_mlp`'s) with what they score."""
+    out = {"features": list(features)}
+    if isinstance(fitted, dict):
+        out |= fitted
+    else:
+        out["w"] = [round(float(v), 5) for v in fitted]
+    out |= {
+        "trained_on": f"{len(train)} performances ({pieces} training-split pieces{extra})",
+        "training_accuracy": f"{accuracy(train, fitted):.1%}",
+        "validation_accuracy": f"{accuracy(val, fitted):.1%} of {len(val)} validation performances",
+    }
+    if train and len(train[0]) > 2:  # meter groups: the time signature alone, as the evaluation counts it
+        out["validation_signature_right"] = f"{signature_accuracy(val, fitted):.1%}"
     with open(path, "w") as fh:
-        json.dump(out, fh, indent=1)
+        json.dump(out, fh, indent=1 if "w" in out else None)
     print(path, out["trained_on"], "; training:", out["training_accuracy"], "; validation:",
-          out["validation_accuracy"])
+          out["validation_accuracy"], out.get("validation_signature_right", ""))
+
+
+def training_items(pieces: int, excerpts: int, generated: int, log=print) -> list:
+    """(performance, written LMX) of the training split (``excerpts`` a piece, or the evaluation's three
+    when 3) and of ``generated`` pieces of generated piano music."""
+    from model.notate.train_key import excerpt_performances
+
+    items = (performances(pieces, "train", log=log) if excerpts == 3
+             else excerpt_performances("train", pieces, excerpts, log=log))
+    return items + (generated_performances(generated, log=log) if generated else [])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pieces", type=int, default=300)
+    ap.add_argument("--excerpts", type=int, default=3, help="excerpts a training piece (3: the evaluation's)")
+    ap.add_argument("--generated", type=int, default=0, help="pieces of generated piano music")
     ap.add_argument("--validation-pieces", type=int, default=100)
+    ap.add_argument("--mlp", type=int, default=0, help="hidden units of a network scorer (0: linear)")
     ap.add_argument("--out", default=None, help="default: meter_weights.json (_heard.json with --heard)")
     ap.add_argument("--heard", type=Path, default=None,
                     help="fit on recordings of the performances, transcribed; kept in this folder")
@@ -263,14 +381,19 @@ def main(argv=None) -> int:
     def log(s):
         print(s, file=sys.stderr)
 
-    train_items = performances(args.pieces, "train", log=log)
+    if args.heard is not None:
+        train_items = performances(args.pieces, "train", log=log)
+        train_items = heard_performances(train_items, args.heard, "train", log)
+    else:
+        train_items = training_items(args.pieces, args.excerpts, args.generated, log)
     val_items = performances(args.validation_pieces, "validation", log=log)
     if args.heard is not None:
-        train_items = heard_performances(train_items, args.heard, "train", log)
         val_items = heard_performances(val_items, args.heard, "validation", log)
     train, val = examples(train_items, log), examples(val_items, log)
     out = args.out or (WEIGHTS if args.heard is None else WEIGHTS_HEARD)
-    _save(out, FEATURES, fit(train), train, val, args.pieces)
+    fitted = fit_mlp(train, args.mlp, log=log) if args.mlp > 0 else fit(train)
+    generated = f", {args.generated} generated" if args.heard is None and args.generated else ""
+    _save(out, FEATURES, fitted, train, val, args.pieces, generated)
     return 0
 
 

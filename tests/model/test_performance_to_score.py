@@ -273,13 +273,13 @@ def test_a_waltz_recorded_in_a_room_is_written_in_three_four_in_g_from_what_is_h
     from model.evaluate_rooms import CONDITIONS, record
     from model.inference.pipeline import ModelOptions, notate_midi, transcribe_audio
     from model.io.types import Audio, Midi
-    from model.notate.meter import _weights
+    from model.notate.meter import _scorer
     from model.practice import bars
     from model.progress import Reporter
     from model.synth import midi_to_audio
 
     # the weights for heard notes are shipped and fitted on today's features (else the played ones are used)
-    assert _weights(True) is not None and not np.array_equal(_weights(True), _weights(False))
+    assert _scorer(True) is not None and not np.array_equal(_scorer(True).w, _scorer(False).w)
 
     stereo = midi_to_audio(Midi(_waltz(8)), sample_rate=16000).samples
     wet, _ = record(stereo.mean(axis=1) if stereo.ndim == 2 else stereo, CONDITIONS["living"],
@@ -310,3 +310,31 @@ def test_unimt_eval_writes_recordings_as_scores_beside_the_same_performances_as_
     assert n >= 1 and rows["recorded, dry"]["excerpts"] == n
     assert rows["recorded, dry"]["failed"] == 0 and rows["recorded, dry"]["reference_tokens"] > 0
     assert 0.0 <= rows["recorded, dry"]["ser"] < 1.0   # a score of the excerpt, not an empty answer
+
+
+def test_the_meter_scorer_learns_what_a_weighted_sum_cannot():
+    """fit_mlp's scorer (the shipped meter choice's kind) picks the right candidate when that depends on
+    two features together (the right one has both or neither), which a conditional logit cannot tell; the
+    numpy scorer the product runs gives the network's choice."""
+    from model.notate.meter import Scorer
+    from model.notate.train_meter import accuracy, fit, fit_mlp, signature_accuracy
+
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(300):
+        x = rng.integers(0, 2, size=(6, 2)).astype(float)
+        x[:, 1] = np.where(rng.random(6) < 0.5, x[:, 0], 1 - x[:, 0])
+        agree = np.nonzero(x[:, 0] == x[:, 1])[0]
+        if agree.size == 0:
+            continue
+        k = int(agree[0])
+        x[np.setdiff1d(agree, [k]), 1] = 1 - x[np.setdiff1d(agree, [k]), 0]  # one right candidate a group
+        x = np.concatenate([x, rng.normal(size=(6, 1))], axis=1)
+        groups.append((x, k, np.arange(6) == k))
+    train, held = groups[:200], groups[200:]
+    fitted = fit_mlp(train, hidden=16, epochs=60, dropout=0.0, log=lambda *_: None)
+    assert accuracy(held, fit(train)) < 0.5
+    assert accuracy(held, fitted) > 0.9
+    assert signature_accuracy(held, fitted) == accuracy(held, fitted)
+    assert isinstance(Scorer(fitted)(held[0][0]), np.ndarray)
+
