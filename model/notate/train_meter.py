@@ -293,8 +293,9 @@ def fit_mlp(groups: list, hidden: int = 128, epochs: int = 60, dropout: float = 
             lp = torch.log_softmax(scores(b), -1)
             has = k[b] >= 0
             whole = -lp[has].gather(1, k[b][has][:, None]).mean() if has.any() else lp.sum() * 0
-            sig = -torch.logsumexp(lp.masked_fill(~right[b], -1e9), -1)
-            loss = whole + sig[right[b].any(-1)].mean()
+            told = right[b].any(-1)
+            sig = -torch.logsumexp(lp[told].masked_fill(~right[b][told], -1e9), -1)
+            loss = whole + (sig.mean() if told.any() else 0.0)
             opt.zero_grad()
             loss.backward()
             opt.step()
