@@ -14,42 +14,12 @@ twelve; the weights are a few hundred numbers in JSON.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 
 import numpy as np
 
 from model.notate.key import KEY_FEATURES, SIGNATURES, key_features
 from model.notate.key import WEIGHTS as KEY_WEIGHTS
-
-
-def excerpt_performances(split: str, pieces: int, excerpts: int, seed: int = 5, log=print) -> list:
-    """(performance, written LMX) of up to ``excerpts`` excerpts of each of ``pieces`` pieces of ``split``."""
-    from model.data.build import BuildSettings, excerpt_examples, make_tokenizers, unit_scores
-    from model.data.split import corpus_files
-    from model.evaluate_reader import score_chunks
-    from model.tokenizers.midi import MidiTokenizer
-
-    files = sorted(corpus_files(split))
-    random.Random(seed).shuffle(files)
-    settings = BuildSettings(tasks=("midi2lmx",), excerpts_per_unit=excerpts, audio_prob=1.0, soundfonts=())
-    toks, tok = make_tokenizers(), MidiTokenizer()
-    ids = {t: i for i, t in enumerate(tok.vocab)}
-    out = []
-    for k, (rel, path) in enumerate(files[:pieces]):
-        rng = np.random.default_rng([seed, 1000 + k])
-        try:
-            for score in unit_scores({"path": str(path), "source": rel}, rng)[:1]:
-                for chunk, n_measures in score_chunks(score, rng, excerpts, settings.max_measures):
-                    for h, _ in excerpt_examples(chunk, n_measures, rng, settings, rel, toks):
-                        if h["task"] == "midi2lmx":
-                            pm = tok.decode_window([ids[t] for t in h["src_midi"]], 10.0)
-                            out.append((pm, h["tgt_lmx"]))
-        except Exception as exc:  # noqa: BLE001 - a piece music21 cannot read is skipped, as in training
-            log(f"skipped {rel}: {type(exc).__name__}")
-        if (k + 1) % 50 == 0:
-            log(f"{split}: {k + 1} pieces, {len(out)} performances")
-    return out
 
 
 def key_examples(items: list) -> list[tuple[np.ndarray, int]]:
@@ -69,7 +39,7 @@ def key_examples(items: list) -> list[tuple[np.ndarray, int]]:
 
 
 def main(argv=None) -> int:
-    from model.notate.train_meter import _save, fit, performances
+    from model.notate.train_meter import _save, excerpt_performances, fit, performances
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pieces", type=int, default=1150)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -121,6 +122,35 @@ def performances(pieces: int, split: str, seed: int = 0, log=print) -> list:
         for h, _ in test_examples(pieces, 3, seed, ("midi2lmx",), log, split=split)
         if h["task"] == "midi2lmx"
     ]
+
+
+def excerpt_performances(split: str, pieces: int, excerpts: int, seed: int = 5, log=print) -> list:
+    """(performance, written LMX) of up to ``excerpts`` excerpts of each of ``pieces`` pieces of ``split``."""
+    from model.data.build import BuildSettings, excerpt_examples, make_tokenizers, unit_scores
+    from model.data.split import corpus_files
+    from model.evaluate_reader import score_chunks
+    from model.tokenizers.midi import MidiTokenizer
+
+    files = sorted(corpus_files(split))
+    random.Random(seed).shuffle(files)
+    settings = BuildSettings(tasks=("midi2lmx",), excerpts_per_unit=excerpts, audio_prob=1.0, soundfonts=())
+    toks, tok = make_tokenizers(), MidiTokenizer()
+    ids = {t: i for i, t in enumerate(tok.vocab)}
+    out = []
+    for k, (rel, path) in enumerate(files[:pieces]):
+        rng = np.random.default_rng([seed, 1000 + k])
+        try:
+            for score in unit_scores({"path": str(path), "source": rel}, rng)[:1]:
+                for chunk, n_measures in score_chunks(score, rng, excerpts, settings.max_measures):
+                    for h, _ in excerpt_examples(chunk, n_measures, rng, settings, rel, toks):
+                        if h["task"] == "midi2lmx":
+                            pm = tok.decode_window([ids[t] for t in h["src_midi"]], 10.0)
+                            out.append((pm, h["tgt_lmx"]))
+        except Exception as exc:  # noqa: BLE001 - a piece music21 cannot read is skipped, as in training
+            log(f"skipped {rel}: {type(exc).__name__}")
+        if (k + 1) % 50 == 0:
+            log(f"{split}: {k + 1} pieces, {len(out)} performances")
+    return out
 
 
 def generated_performances(pieces: int, seed: int = 0, log=print) -> list:
@@ -360,8 +390,6 @@ def _save(path, features, fitted, train, val, pieces, extra: str = "") -> None:
 def training_items(pieces: int, excerpts: int, generated: int, log=print) -> list:
     """(performance, written LMX) of the training split (``excerpts`` a piece, or the evaluation's three
     when 3) and of ``generated`` pieces of generated piano music."""
-    from model.notate.train_key import excerpt_performances
-
     items = (performances(pieces, "train", log=log) if excerpts == 3
              else excerpt_performances("train", pieces, excerpts, log=log))
     return items + (generated_performances(generated, log=log) if generated else [])
