@@ -221,11 +221,11 @@ def heard_performances(items: list, folder: Path, split: str, log=print) -> list
 
 
 def written_label(lmx: list) -> str | None:
-    """The first time signature of an LMX sequence, as ``"3/4"``."""
-    for i, t in enumerate(lmx[:-1]):
-        if t.startswith("beats:") and lmx[i + 1].startswith("beat-type:"):
-            return f"{t.split(':')[1]}/{lmx[i + 1].split(':')[1]}"
-    return None
+    """The first time signature of an LMX sequence as the evaluation reads it, written ``"3/4"``."""
+    from model.evaluate_notation import time_signature
+
+    ts = time_signature(lmx)
+    return "/".join(t.split(":")[1] for t in ts.split()) if ts else None
 
 
 def examples(items: list, log=print) -> list[tuple[np.ndarray, int, np.ndarray]]:
@@ -248,7 +248,8 @@ def examples(items: list, log=print) -> list[tuple[np.ndarray, int, np.ndarray]]
         cands, x = all_features(a["on"], a["end"], notes.pitch, notes.velocity, a["divisions"], period,
                                 ring=bool(played))
         keys = [(c.label, c.beat_ql, c.phase) for c in cands]
-        right = np.array([c.label == written_label(lmx) for c in cands])
+        label = written_label(lmx)
+        right = np.array([c.label == label for c in cands])
         missed += truth not in keys
         if truth in keys or right.any():
             out.append((x, keys.index(truth) if truth in keys else -1, right))
@@ -322,10 +323,12 @@ def fit_mlp(groups: list, hidden: int = 128, epochs: int = 60, dropout: float = 
             b = order[i : i + 64]
             lp = torch.log_softmax(scores(b), -1)
             has = k[b] >= 0
-            whole = -lp[has].gather(1, k[b][has][:, None]).mean() if has.any() else lp.sum() * 0
             told = right[b].any(-1)
-            sig = -torch.logsumexp(lp[told].masked_fill(~right[b][told], -1e9), -1)
-            loss = whole + (sig.mean() if told.any() else 0.0)
+            loss = lp.new_zeros(())
+            if has.any():
+                loss = loss - lp[has].gather(1, k[b][has][:, None]).mean()
+            if told.any():
+                loss = loss - torch.logsumexp(lp[told].masked_fill(~right[b][told], -1e9), -1).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -381,8 +384,9 @@ def _save(path, features, fitted, train, val, pieces, extra: str = "") -> None:
     }
     if train and len(train[0]) > 2:  # meter groups: the time signature alone, as the evaluation counts it
         out["validation_signature_right"] = f"{signature_accuracy(val, fitted):.1%}"
-    with open(path, "w") as fh:
-        json.dump(out, fh, indent=1 if "w" in out else None)
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(json.dumps(out, indent=1 if "w" in out else None))
+    tmp.replace(path)   # the shipped weights are never left half written
     print(path, out["trained_on"], "; training:", out["training_accuracy"], "; validation:",
           out["validation_accuracy"], out.get("validation_signature_right", ""))
 
