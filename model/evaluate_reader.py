@@ -90,11 +90,13 @@ def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
         return pages
 
 
-def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True):
+def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True, clefs: bool = False):
     """(excerpt index, engraving, pages, reference LMX) of every reading of every excerpt: engraved by Verovio
-    (a random font and look), read clean and degraded, and by MuseScore 3 where asked and installed."""
+    (a random font and look), read clean and degraded, and by MuseScore 3 where asked and installed. With
+    ``clefs``, also the excerpt with one staff in the other clef over some measures
+    (:func:`model.data.clefs.vary_clefs`, as piano music changes clef), engraved clean by Verovio."""
     from model.data.degrade import degrade
-    from model.data.staff_images import engrave_system
+    from model.data.staff_images import engrave_system, with_clefs
     from model.tokenizers.lmx import delinearize
 
     for k, (_, ref) in enumerate(items):
@@ -106,10 +108,13 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
         pages = musescore_pages(xml) if musescore else None
         if pages:
             yield k, "musescore clean", pages, ref
+        varied = with_clefs(ref, np.random.default_rng([seed, 11, k]), 1.0) if clefs else ref
+        if varied != ref:
+            yield k, "verovio clef changes", [engrave_system(delinearize(varied), rng)], varied
 
 
 def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",
-                    musescore: bool = True, log=print) -> dict:
+                    musescore: bool = True, log=print, clefs: bool = False) -> dict:
     from model.errors import UnimtError
     from model.inference.staff_reader import get_reader
     from model.io.types import ScoreImage
@@ -130,10 +135,12 @@ def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, 
         except UnimtError:
             hyp = []
         seconds.append(time.time() - t)
-        for key in (f"image2lmx {name} {staves}", f"image2lmx {name}", "image2lmx"):
+        # the clef changes are an extra set: the overall figure stays comparable with runs before it
+        overall = () if "clef" in name else ("image2lmx",)
+        for key in (f"image2lmx {name} {staves}", f"image2lmx {name}", *overall):
             sers.setdefault(key, SER()).add(hyp, ref)
 
-    for k, name, pages, ref in readings(items, seed, musescore):
+    for k, name, pages, ref in readings(items, seed, musescore, clefs):
         score(name, pages, ref, "grand staff" if "staff:2" in ref else "single staff")
         if (k + 1) % 20 == 0 and name.startswith("verovio degraded"):
             log(f"{k + 1} / {len(items)} excerpts read")

@@ -241,11 +241,23 @@ def _rescale(img: np.ndarray, factor: float) -> np.ndarray:
     return np.asarray(Image.fromarray(img).resize((max(8, int(w * factor)), max(8, int(h * factor))), Image.BILINEAR))
 
 
+def with_clefs(excerpt: list[str], rng: np.random.Generator, share: float) -> list[str]:
+    """``excerpt``, or with probability ``share`` the excerpt with one staff in the other clef over some
+    measures (:func:`model.data.clefs.vary_clefs`), written back in the LMX's own order."""
+    from model.data.clefs import vary_clefs
+    from model.tokenizers.lmx import delinearize, linearize
+
+    if share <= 0 or rng.random() >= share:
+        return excerpt
+    varied = vary_clefs(excerpt, rng)
+    return excerpt if varied == excerpt else linearize(delinearize(varied))
+
+
 def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5, musescore: list | None = None,
-           musescore_share: float = 0.2) -> Iterator[tuple[np.ndarray, list[int]]]:
+           musescore_share: float = 0.2, clef_share: float = 0.0) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Training strips forever; ``max_measures()`` is asked before every excerpt (a curriculum). A share of
     the systems comes from ``musescore`` (MuseScore 3 engravings made ahead), at a random resolution and
-    degraded afresh."""
+    degraded afresh; a share ``clef_share`` of the others changes clef (:func:`with_clefs`)."""
     from model.data.degrade import degrade
 
     rng = np.random.default_rng(seed)
@@ -259,7 +271,7 @@ def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5,
                 yield from strips_of(img, tokens)
                 continue
             piece = pool[int(rng.integers(len(pool)))]
-            excerpt = random_excerpt(piece, rng, int(max_measures()), untimed=0.2)
+            excerpt = with_clefs(random_excerpt(piece, rng, int(max_measures()), untimed=0.2), rng, clef_share)
             examples = staff_examples(excerpt, rng, degrade_prob)
         except Exception:  # an excerpt Verovio or the tokenizers cannot take is skipped
             continue
@@ -279,6 +291,7 @@ def main(argv=None) -> int:
     m.add_argument("--out", type=Path, required=True, help="folder of npz batches")
     m.add_argument("--excerpts", type=int, default=600)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--clef-share", type=float, default=0.0, help="share of excerpts that change clef")
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)
     if args.cmd == "pool":
@@ -290,7 +303,8 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     kept = 0
     for b in range(0, args.excerpts, 50):
-        excerpts = [random_excerpt(pool[int(rng.integers(len(pool)))], rng, 4) for _ in range(50)]
+        excerpts = [with_clefs(random_excerpt(pool[int(rng.integers(len(pool)))], rng, 4), rng, args.clef_share)
+                     for _ in range(50)]
         kept += musescore_batch(excerpts, args.out / f"s{args.seed}_{b:05d}.npz")
         log(f"{b + 50} excerpts engraved, {kept} kept")
     return 0

@@ -1,0 +1,83 @@
+"""Clef changes written into training excerpts (model.data.clefs), as piano music has them."""
+
+import re
+
+import numpy as np
+import pytest
+
+from model.data.clefs import vary_clefs
+from model.tokenizers.lmx import delinearize, linearize
+from model.tokenizers.staff_symbols import staff_sequences
+
+PITCH = re.compile(r"^[A-G]\d$")
+
+
+def _grand_staff(bars: int = 4) -> list[str]:
+    from music21 import chord, clef, key, layout, meter, note, stream
+
+    score, upper, lower = stream.Score(), stream.PartStaff(), stream.PartStaff()
+    for m in range(bars):
+        mu, ml = stream.Measure(number=m + 1), stream.Measure(number=m + 1)
+        if m == 0:
+            mu.append([clef.TrebleClef(), key.KeySignature(-4), meter.TimeSignature("2/4")])
+            ml.append([clef.BassClef(), key.KeySignature(-4), meter.TimeSignature("2/4")])
+        for p in ("A-5", "C6", "E-6", "A-5"):
+            mu.append(note.Note(p, quarterLength=0.5))
+        for ps in (("A-2", "E-3"), ("C3", "A-3"), ("E-3", "G3"), ("A-2",)):
+            ml.append(chord.Chord(list(ps), quarterLength=0.5))
+        upper.append(mu)
+        lower.append(ml)
+    score.insert(0, upper)
+    score.insert(0, lower)
+    score.insert(0, layout.StaffGroup([upper, lower], symbol="brace"))
+    return linearize(score)
+
+
+def _pitches(symbols: list[str]) -> list[str]:
+    return [s for s in symbols if PITCH.match(s)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_one_staff_changes_clef_and_its_notes_move_by_whole_octaves(seed):
+    tokens = _grand_staff()
+    varied = linearize(delinearize(vary_clefs(tokens, np.random.default_rng(seed))))
+    before, after = staff_sequences(tokens), staff_sequences(varied)
+    changed = [s for s in range(2) if after[s] != before[s]]
+    assert len(changed) == 1                     # exactly one staff changed; the other is as written
+    s = changed[0]
+    clefs = [t for t in after[s] if t.startswith("clef:")]
+    assert ("clef:F4" if s == 0 else "clef:G2") in clefs
+    old, new = _pitches(before[s]), _pitches(after[s])
+    assert len(old) == len(new) and [p[0] for p in old] == [p[0] for p in new]
+    shifts = {int(b[1]) - int(a[1]) for a, b in zip(old, new)}
+    assert shifts <= {-2, -1, 0, 1, 2} and shifts != {0}    # notes moved towards the new clef
+    # the MusicXML a renderer gets has the clef where the symbols say
+    from music21 import clef, converter
+
+    parsed = converter.parseData(delinearize(varied), format="musicxml")
+    found = [c for c in parsed.parts[s].recurse().getElementsByClass(clef.Clef)]
+    assert any(isinstance(c, clef.BassClef if s == 0 else clef.TrebleClef) for c in found)
+
+
+def test_a_change_inside_the_excerpt_goes_back_to_the_written_clef():
+    tokens = _grand_staff(6)
+    seen = set()
+    for seed in range(40):
+        after = staff_sequences(linearize(delinearize(vary_clefs(tokens, np.random.default_rng(seed)))))
+        for staff in after:
+            clefs = [t for t in staff if t.startswith("clef:")]
+            if len(clefs) == 3:          # the written clef, the other one, the written one again
+                assert clefs[0] == clefs[2] != clefs[1]
+                seen.add("there and back")
+            if len(clefs) == 2 and staff[0] == clefs[0]:
+                seen.add("from a measure inside")
+    assert seen == {"there and back", "from a measure inside"}
+
+
+def test_excerpts_without_a_treble_or_bass_clef_are_left_as_written():
+    from music21 import clef, note, stream
+
+    part = stream.Part([clef.AltoClef(), note.Note("C4"), note.Note("D4")])
+    tokens = linearize(part)
+    assert "clef:C3" in tokens
+    assert all(vary_clefs(tokens, np.random.default_rng(s)) == tokens for s in range(5))
