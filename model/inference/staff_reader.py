@@ -155,7 +155,7 @@ class StaffReaderEngine:
         (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, and
         note values re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
         the time signature carried from system to system); ties read at their end only are given their start
-        (:func:`model.omr.ties.complete_ties`)."""
+        (:func:`model.omr.ties.complete_ties`) and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
         from model.omr.bars import agree_bars
         from model.omr.durations import fit_durations
         from model.omr.header import (
@@ -167,7 +167,7 @@ class StaffReaderEngine:
             time_length,
         )
         from model.omr.strips import staff_strips
-        from model.omr.ties import complete_ties
+        from model.omr.ties import complete_ties, pair_pedals
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
         symbols = list(SYMBOLS)
@@ -198,7 +198,7 @@ class StaffReaderEngine:
             reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
             seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
             if "ties" in self.after:
-                seqs = [complete_ties(q) for q in seqs]
+                seqs = [pair_pedals(complete_ties(q)) for q in seqs]
             result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
             left = min(s.box[0] for s in row)
             top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]

@@ -334,6 +334,22 @@ def test_a_tie_read_at_its_end_only_gets_its_start():
     assert complete_ties(far) == far
 
 
+def test_pedal_marks_are_kept_only_in_pairs_within_a_staff():
+    from model.omr.ties import pair_pedals
+    from model.tokenizers.lmx import delinearize, linearize
+    from model.tokenizers.staff_symbols import assemble
+
+    note = ["C3", "d:quarter", "v5:down"]
+    paired = ["clef:F4", "pedal:start", *note, *note, "pedal:stop", *note, "measure", "pedal:start", *note]
+    kept = pair_pedals(paired)
+    assert kept == paired[:-4] + note                    # the start left open at the staff's end is dropped
+    assert pair_pedals(["pedal:stop", *note, "pedal:start", *note, "pedal:stop"]) == [*note, "pedal:start",
+                                                                                     *note, "pedal:stop"]
+    # what the score says: a pedal line that starts and stops, none left open to the end of the piece
+    lmx = linearize(delinearize(assemble([kept], [1], fill=False)))
+    assert lmx.count("pedal:start") == lmx.count("pedal:stop") == 1
+
+
 def test_a_courtesy_key_after_a_systems_last_bar_line_makes_no_measure():
     from model.omr.header import drop_courtesy
     from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
