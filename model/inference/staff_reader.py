@@ -151,12 +151,13 @@ class StaffReaderEngine:
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
         """Every page's systems read, then joined: a grand staff's bar lines made to agree between its staves
-        (:func:`model.omr.bars.agree_bars`), the key of each system chosen over the whole score
+        (:func:`model.omr.bars.agree_bars`) and a bar line read before a system's first note dropped
+        (:func:`model.omr.bars.drop_opening_bar`), the key of each system chosen over the whole score
         (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, and
         note values re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
         the time signature carried from system to system); ties read at their end only are given their start
         (:func:`model.omr.ties.complete_ties`) and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
-        from model.omr.bars import agree_bars
+        from model.omr.bars import agree_bars, drop_opening_bar
         from model.omr.durations import fit_durations
         from model.omr.header import (
             drop_courtesy,
@@ -182,7 +183,7 @@ class StaffReaderEngine:
         result, length = ReadScore(), None
         for n, (p, row, reads, key_sum, time_sum, alts) in enumerate(read):
             if "bars" in self.after:
-                reads, alts = agree_bars(reads, alts, symbols, self.config.slots)
+                reads, alts = drop_opening_bar(*agree_bars(reads, alts, symbols, self.config.slots), symbols)
             fixed = [ids for ids, _, _ in reads]
             if self.config.keys:
                 fixed = read_header(fixed, key_sum, time_sum, symbols, key=keys[n])

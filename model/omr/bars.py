@@ -6,6 +6,11 @@ same columns. The reader reads each staff on its own and sometimes misses a bar 
 staff's notes in it and a whole-measure rest on the other. Here, within a staff, two bar lines a few columns
 apart with no note between them are one; and a bar line read on one staff only is given to the other, at
 the same column.
+
+A system never opens with an empty measure, but the reader may read a bar line before the first note: the
+left hook of a first-ending bracket that starts the system, or its opening bar line (the Maple Leaf Rag's
+three pages were read with an empty measure there, a measure too many). :func:`drop_opening_bar` removes a
+bar line read before any note or rest when every staff of the system has one.
 """
 
 from __future__ import annotations
@@ -54,3 +59,17 @@ def agree_bars(reads: list[Read], alts: list, symbols: list[str], slots: int, ne
                 read, alt = _insert(read, alt, bar, p)
         out.append((read, alt))
     return [r for r, _ in out], [a for _, a in out]
+
+
+def drop_opening_bar(reads: list[Read], alts: list, symbols: list[str]) -> tuple[list[Read], list]:
+    """A system's staves (``reads`` and their duration alternatives ``alts``) without the bar line each read
+    before its first note or rest, when every staff has one (see the module's note)."""
+    bar = symbols.index("measure")
+    first = []
+    for ids, _, _ in reads:
+        k = next((j for j, i in enumerate(ids) if i == bar or symbols[i] in NOTE_HEADS), None)
+        first.append(k if k is not None and ids[k] == bar else None)
+    if not reads or any(k is None for k in first):
+        return reads, alts
+    out = [tuple(v[:k] + v[k + 1:] for v in read) for read, k in zip(reads, first)]
+    return out, [a[:k] + a[k + 1:] for a, k in zip(alts, first)]

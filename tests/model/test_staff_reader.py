@@ -384,3 +384,26 @@ def test_a_grand_staffs_bar_lines_agree_between_its_staves():
     assert len(up[0]) == len(up[1]) == len(up[2]) == len(a_up) and len(low[0]) == len(a_low) == len(lower[0]) - 1
     single = [upper]
     assert agree_bars(single, alts[:1], list(SYMBOLS), slots=3) == (single, alts[:1])
+
+
+def test_a_bar_line_read_before_a_systems_first_note_makes_no_empty_measure():
+    from model.omr.bars import drop_opening_bar
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS, assemble
+
+    def read(*items):
+        return [SYMBOL_INDEX[s] for s, _ in items], [0.9] * len(items), [3 * c for _, c in items]
+
+    # a first-ending bracket's hook at the system's start, read as a bar line on both staves
+    upper = read(("clef:G2", 1), ("measure", 6), ("C5", 10), ("d:whole", 10), ("v1", 10), ("measure", 40),
+                 ("D5", 45), ("d:whole", 45), ("v1", 45))
+    lower = read(("clef:F4", 1), ("measure", 6), ("C3", 10), ("d:whole", 10), ("v1", 10), ("measure", 40),
+                 ("D3", 45), ("d:whole", 45), ("v1", 45))
+    alts = [[[] for _ in upper[0]], [[] for _ in lower[0]]]
+    reads, kept_alts = drop_opening_bar([upper, lower], alts, list(SYMBOLS))
+    for before, after, alt in zip((upper, lower), reads, kept_alts):
+        assert after == tuple(v[:1] + v[2:] for v in before) and len(alt) == len(after[0])
+    lmx = assemble([[SYMBOLS[i] for i in r[0]] for r in reads], [2], fill=False)
+    assert lmx.count("measure") == 2 and "rest:measure" not in lmx
+    # a staff that starts with a note keeps the other staff's bar line: that is agree_bars's to judge
+    mixed = [upper, read(("clef:F4", 1), ("C3", 10), ("d:whole", 10), ("v1", 10))]
+    assert drop_opening_bar(mixed, alts, list(SYMBOLS)) == (mixed, alts)
