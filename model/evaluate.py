@@ -282,9 +282,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "reverberant, drr+10, drr0, drr-6, drr-12; --only audio2score: dry, living)")
     parser.add_argument("--no-musescore", dest="musescore", action="store_false",
                         help="score reading: skip the MuseScore 3 engravings")
-    parser.add_argument("--clef-changes", action="store_true",
-                        help="score reading: also read each excerpt with one staff in the other clef for "
-                        "some measures (engraved clean by Verovio; kept out of the overall figure)")
+    parser.add_argument("--variants", default="",
+                        help="score reading: also read each excerpt engraved clean by Verovio with 'clefs' "
+                        "(one staff in the other clef for some measures) and/or 'text' (lyrics, words, "
+                        "fingerings); comma-separated, kept out of the overall figure")
     parser.add_argument("--no-writer", dest="writer", action="store_false",
                         help="--only midi2lmx: skip the seq2seq writer (about 10 s an excerpt on a CPU)")
     parser.add_argument(
@@ -320,7 +321,7 @@ def run(args) -> int:
         from model.evaluate_reader import evaluate_reader
 
         rep = evaluate_reader(reader, args.pieces, args.excerpts, args.seed, args.split, args.musescore, log,
-                              clefs=args.clef_changes)
+                              variants=tuple(v.strip() for v in args.variants.split(",") if v.strip()))
         for name, r in rep["ser"].items():
             print(
                 f"SER {name:40s} {r['ser']:.2%}  ({r['sequences']} sequences, {r['reference_tokens']} tokens)"

@@ -90,13 +90,14 @@ def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
         return pages
 
 
-def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True, clefs: bool = False):
+def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True, variants: tuple = ()):
     """(excerpt index, engraving, pages, reference LMX) of every reading of every excerpt: engraved by Verovio
-    (a random font and look), read clean and degraded, and by MuseScore 3 where asked and installed. With
-    ``clefs``, also the excerpt with one staff in the other clef over some measures
-    (:func:`model.data.clefs.vary_clefs`, as piano music changes clef), engraved clean by Verovio."""
+    (a random font and look), read clean and degraded, and by MuseScore 3 where asked and installed. Among
+    ``variants``, engraved clean by Verovio: ``clefs``, the excerpt with one staff in the other clef over
+    some measures (:func:`model.data.clefs.vary_clefs`, as piano music changes clef); ``text``, the excerpt
+    with lyrics, words and fingerings (:func:`model.data.text.add_text`), which are not read."""
     from model.data.degrade import degrade
-    from model.data.staff_images import engrave_system, with_clefs
+    from model.data.staff_images import engrave_system, with_clefs, with_text
     from model.tokenizers.lmx import delinearize
 
     for k, (_, ref) in enumerate(items):
@@ -108,13 +109,19 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
         pages = musescore_pages(xml) if musescore else None
         if pages:
             yield k, "musescore clean", pages, ref
-        varied = with_clefs(ref, np.random.default_rng([seed, 11, k]), 1.0) if clefs else ref
-        if varied != ref:
-            yield k, "verovio clef changes", [engrave_system(delinearize(varied), rng)], varied
+        # each variant draws from its own generator: its readings do not depend on which others are asked
+        if "clefs" in variants:
+            own = np.random.default_rng([seed, 11, k])
+            varied = with_clefs(ref, own, 1.0)
+            if varied != ref:
+                yield k, "verovio clef changes", [engrave_system(delinearize(varied), own)], varied
+        if "text" in variants:
+            own = np.random.default_rng([seed, 13, k])
+            yield k, "verovio with text", [engrave_system(with_text(xml, own, 1.0), own)], ref
 
 
 def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",
-                    musescore: bool = True, log=print, clefs: bool = False) -> dict:
+                    musescore: bool = True, log=print, variants: tuple = ()) -> dict:
     from model.errors import UnimtError
     from model.inference.staff_reader import get_reader
     from model.io.types import ScoreImage
@@ -135,12 +142,12 @@ def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, 
         except UnimtError:
             hyp = []
         seconds.append(time.time() - t)
-        # the clef changes are an extra set: the overall figure stays comparable with runs before it
-        overall = () if "clef" in name else ("image2lmx",)
+        # the variants are extra sets: the overall figure stays comparable with runs before it
+        overall = () if name in ("verovio clef changes", "verovio with text") else ("image2lmx",)
         for key in (f"image2lmx {name} {staves}", f"image2lmx {name}", *overall):
             sers.setdefault(key, SER()).add(hyp, ref)
 
-    for k, name, pages, ref in readings(items, seed, musescore, clefs):
+    for k, name, pages, ref in readings(items, seed, musescore, variants):
         score(name, pages, ref, "grand staff" if "staff:2" in ref else "single staff")
         if (k + 1) % 20 == 0 and name.startswith("verovio degraded"):
             log(f"{k + 1} / {len(items)} excerpts read")

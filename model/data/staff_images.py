@@ -155,14 +155,16 @@ def engrave_system(musicxml: str, rng: np.random.Generator) -> np.ndarray:
     return svg_to_array(svg, dpi=int(space_px / 1.8 * 25.4))
 
 
-def staff_examples(tokens: list[str], rng: np.random.Generator, degrade_prob: float = 0.5
-                   ) -> list[tuple[np.ndarray, list[int]]]:
+def staff_examples(tokens: list[str], rng: np.random.Generator, degrade_prob: float = 0.5,
+                   text_share: float = 0.0) -> list[tuple[np.ndarray, list[int]]]:
     """(strip as uint8 ink, symbol ids) for every staff of one excerpt; [] when the staves found on
-    the image do not match the excerpt's (a rare detection failure: such samples are skipped)."""
+    the image do not match the excerpt's (a rare detection failure: such samples are skipped). With
+    probability ``text_share`` the page also carries lyrics, words and fingerings
+    (:func:`model.data.text.add_text`), which are not symbols to read."""
     from model.data.degrade import degrade
     from model.tokenizers.lmx import delinearize
 
-    img = engrave_system(delinearize(tokens), rng)
+    img = engrave_system(with_text(delinearize(tokens), rng, text_share), rng)
     if rng.random() < degrade_prob:
         img = degrade(img, rng, float(rng.uniform(0.2, 1.0)))
     return strips_of(img, tokens)
@@ -183,9 +185,10 @@ def strips_of(img: np.ndarray, tokens: list[str]) -> list[tuple[np.ndarray, list
 
 
 # -- MuseScore 3 engravings: a second engraver, rendered ahead in batches (its start-up is slow) ------------
-def musescore_batch(excerpts: list[list[str]], out: Path) -> int:
+def musescore_batch(excerpts: list[list[str]], out: Path, text_share: float = 0.0, seed: int = 0) -> int:
     """Engrave ``excerpts`` with MuseScore 3 in one process; keep those that fit one system (the system's
-    crop and its LMX) in ``out`` (npz). Returns how many were kept."""
+    crop and its LMX) in ``out`` (npz); a share ``text_share`` of them carries text (:func:`with_text`).
+    Returns how many were kept."""
     import os
     import shutil
     import subprocess
@@ -200,10 +203,11 @@ def musescore_batch(excerpts: list[list[str]], out: Path) -> int:
     if exe is None:
         return 0
     kept: dict[str, np.ndarray] = {}
+    rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
         jobs = []
         for i, ex in enumerate(excerpts):
-            (Path(tmp) / f"e{i}.musicxml").write_text(delinearize(ex))
+            (Path(tmp) / f"e{i}.musicxml").write_text(with_text(delinearize(ex), rng, text_share))
             jobs.append({"in": str(Path(tmp) / f"e{i}.musicxml"), "out": str(Path(tmp) / f"e{i}.png")})
         (Path(tmp) / "job.json").write_text(json.dumps(jobs))
         subprocess.run([exe, "-r", "150", "-j", str(Path(tmp) / "job.json")], capture_output=True, timeout=600,
@@ -241,6 +245,13 @@ def _rescale(img: np.ndarray, factor: float) -> np.ndarray:
     return np.asarray(Image.fromarray(img).resize((max(8, int(w * factor)), max(8, int(h * factor))), Image.BILINEAR))
 
 
+def with_text(musicxml: str, rng: np.random.Generator, share: float) -> str:
+    """``musicxml``, or with probability ``share`` the same with lyrics, words and fingerings added."""
+    from model.data.text import add_text
+
+    return add_text(musicxml, rng) if share > 0 and rng.random() < share else musicxml
+
+
 def with_clefs(excerpt: list[str], rng: np.random.Generator, share: float) -> list[str]:
     """``excerpt``, or with probability ``share`` the excerpt with one staff in the other clef over some
     measures (:func:`model.data.clefs.vary_clefs`), written back in the LMX's own order."""
@@ -254,10 +265,12 @@ def with_clefs(excerpt: list[str], rng: np.random.Generator, share: float) -> li
 
 
 def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5, musescore: list | None = None,
-           musescore_share: float = 0.2, clef_share: float = 0.0) -> Iterator[tuple[np.ndarray, list[int]]]:
+           musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0
+           ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Training strips forever; ``max_measures()`` is asked before every excerpt (a curriculum). A share of
     the systems comes from ``musescore`` (MuseScore 3 engravings made ahead), at a random resolution and
-    degraded afresh; a share ``clef_share`` of the others changes clef (:func:`with_clefs`)."""
+    degraded afresh; a share ``clef_share`` of the others changes clef (:func:`with_clefs`) and a share
+    ``text_share`` carries text (:func:`with_text`)."""
     from model.data.degrade import degrade
 
     rng = np.random.default_rng(seed)
@@ -272,7 +285,7 @@ def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5,
                 continue
             piece = pool[int(rng.integers(len(pool)))]
             excerpt = with_clefs(random_excerpt(piece, rng, int(max_measures()), untimed=0.2), rng, clef_share)
-            examples = staff_examples(excerpt, rng, degrade_prob)
+            examples = staff_examples(excerpt, rng, degrade_prob, text_share)
         except Exception:  # an excerpt Verovio or the tokenizers cannot take is skipped
             continue
         yield from examples
@@ -292,6 +305,7 @@ def main(argv=None) -> int:
     m.add_argument("--excerpts", type=int, default=600)
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--clef-share", type=float, default=0.0, help="share of excerpts that change clef")
+    m.add_argument("--text-share", type=float, default=0.0, help="share of excerpts with lyrics, words, fingerings")
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)
     if args.cmd == "pool":
@@ -305,7 +319,7 @@ def main(argv=None) -> int:
     for b in range(0, args.excerpts, 50):
         excerpts = [with_clefs(random_excerpt(pool[int(rng.integers(len(pool)))], rng, 4), rng, args.clef_share)
                      for _ in range(50)]
-        kept += musescore_batch(excerpts, args.out / f"s{args.seed}_{b:05d}.npz")
+        kept += musescore_batch(excerpts, args.out / f"s{args.seed}_{b:05d}.npz", args.text_share, args.seed * 10**6 + b)
         log(f"{b + 50} excerpts engraved, {kept} kept")
     return 0
 

@@ -31,14 +31,14 @@ VALSET = Path("data/staff_valset.npz")
 
 
 def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, degrade_prob: float,
-            musescore_share: float = 0.2, clef_share: float = 0.0) -> None:
+            musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0) -> None:
     torch.set_num_threads(1)
     from model.data.staff_images import load_musescore, load_pool, stream
 
     pool = load_pool(Path(pool_path))
     musescore = load_musescore(Path(musescore_dir))
     for n, (strip, target) in enumerate(
-        stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore, musescore_share, clef_share), 1
+        stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore, musescore_share, clef_share, text_share), 1
     ):
         queue.put((strip, target))
         if n % 3000 == 0:  # the pool and the engravings may still be growing (builds running beside)
@@ -309,6 +309,7 @@ def train(args) -> None:
                 args.degrade,
                 args.musescore_share,
                 args.clef_share,
+                args.text_share,
             ),
             daemon=True,
         )
@@ -420,6 +421,8 @@ def main(argv=None) -> int:
     ap.add_argument("--musescore-share", type=float, default=0.2, help="share of the systems drawn from them")
     ap.add_argument("--clef-share", type=float, default=0.0,
                     help="share of the Verovio excerpts with one staff in the other clef for some measures")
+    ap.add_argument("--text-share", type=float, default=0.0,
+                    help="share of the Verovio excerpts engraved with lyrics, words and fingerings")
     ap.add_argument("--hours", type=float, default=1.0, help="wall-clock hours of this run")
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--anneal", action="store_true", help="cosine down over the last 30%% of the run")
