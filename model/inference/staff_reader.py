@@ -200,7 +200,10 @@ class StaffReaderEngine:
             seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
             if "ties" in self.after:
                 seqs = [pair_pedals(complete_ties(q)) for q in seqs]
-            result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=False))
+            # a single staff's voice that starts late or ends early gets hidden rests, as engravers write it
+            # (validation LMX SER on single staves 6.9% -> 6.1% clean); on a grand staff the fills were
+            # wrong more often than right (11.3% -> 15.0%)
+            result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=len(row) == 1))
             left = min(s.box[0] for s in row)
             top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
             result.systems.append((p, (left, top, right, bottom)))

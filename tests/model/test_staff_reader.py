@@ -141,6 +141,33 @@ def test_shipped_reader_reads_an_engraved_melody(tmp_path):
     assert SER().add(hyp, ref) < 0.35
 
 
+def test_a_single_staffs_short_voice_is_read_with_a_hidden_rest(tmp_path):
+    """On one staff, a voice that starts late is completed with a hidden rest, as the engraver wrote it."""
+    from music21 import clef, meter, note, stream
+
+    from model.cli import main
+    from model.inference.weights import PACKAGED_WEIGHTS, has_reader
+    from model.tokenizers.lmx import linearize
+
+    if not has_reader(PACKAGED_WEIGHTS):
+        pytest.skip("the shipped weights carry no staff reader")
+    first = stream.Measure(number=1)
+    first.append([clef.TrebleClef(), meter.TimeSignature("3/4")])
+    hidden = note.Rest(quarterLength=1)
+    hidden.style.hideObjectOnPrint = True
+    first.insert(0, stream.Voice([note.Note("E5", quarterLength=3)]))
+    first.insert(0, stream.Voice([hidden, note.Note("C4", quarterLength=2)]))
+    part = stream.Part([first, stream.Measure([note.Note("D5", quarterLength=3)], number=2)])
+    src = tmp_path / "voices.musicxml"
+    part.write("musicxml", fp=str(src))
+    assert main(["convert", str(src), str(tmp_path / "voices.png"), "-q"]) == 0
+    out = tmp_path / "read.musicxml"
+    assert main(["convert", str(next(tmp_path.glob("voices*.png"))), str(out), "-q"]) == 0
+    hyp = linearize(out)
+    assert "print-object:no" in hyp and hyp.count("measure") == 2
+    assert [t for t in hyp if t in ("E5", "C4", "D5")] == ["E5", "C4", "D5"]
+
+
 def test_reading_assembles_without_invisible_rests():
     """A reader's voice that comes out short stays short: no hidden rests or extra backups are invented."""
     from model.tokenizers.lmx import delinearize
