@@ -81,3 +81,20 @@ def test_excerpts_without_a_treble_or_bass_clef_are_left_as_written():
     tokens = linearize(part)
     assert "clef:C3" in tokens
     assert all(vary_clefs(tokens, np.random.default_rng(s)) == tokens for s in range(5))
+
+
+def test_the_evaluation_reads_the_variants_apart_and_leaves_the_usual_readings_as_they_were():
+    from model.evaluate_reader import readings
+
+    items = [("built", _grand_staff())]
+    usual = list(readings(items, seed=0, musescore=False))
+    both = list(readings(items, seed=0, musescore=False, variants=("clefs", "text")))
+    assert [k for _, k, _, _ in usual] == ["verovio clean", "verovio degraded"]
+    assert [k for _, k, _, _ in both] == ["verovio clean", "verovio degraded", "verovio clef changes",
+                                          "verovio with text"]
+    for (_, _, pages, ref), (_, _, again, ref2) in zip(usual, both):
+        assert ref == ref2 and all(np.array_equal(a, b) for a, b in zip(pages, again))
+    _, _, _, clef_ref = both[2]
+    clefs = [[t for t in q if t.startswith("clef:")] for q in staff_sequences(clef_ref)]
+    assert clefs != [["clef:G2"], ["clef:F4"]] and ("clef:F4" in clefs[0] or "clef:G2" in clefs[1])
+    assert both[3][3] == items[0][1]           # text is not read: the reference is the excerpt's own
