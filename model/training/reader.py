@@ -297,22 +297,10 @@ def train(args) -> None:
 
     measures = mp.Value("i", 1)
     queue = mp.Queue(maxsize=256)
+    shares = (args.degrade, args.musescore_share, args.clef_share, args.text_share)
     workers = [
-        mp.Process(
-            target=_worker,
-            args=(
-                queue,
-                args.pool,
-                args.musescore,
-                args.seed * 100 + state["step"] + i,
-                measures,
-                args.degrade,
-                args.musescore_share,
-                args.clef_share,
-                args.text_share,
-            ),
-            daemon=True,
-        )
+        mp.Process(target=_worker, daemon=True,
+                   args=(queue, args.pool, args.musescore, args.seed * 100 + state["step"] + i, measures, *shares))
         for i in range(args.workers)
     ]
     for w in workers:
