@@ -429,7 +429,9 @@ def main(argv=None) -> int:
                     help="share of the Verovio excerpts with one staff in the other clef for some measures")
     ap.add_argument("--text-share", type=float, default=0.0,
                     help="share of the Verovio excerpts engraved with lyrics, words and fingerings")
-    ap.add_argument("--hours", type=float, default=1.0, help="wall-clock hours of this run")
+    ap.add_argument("--hours", type=float, default=1.0,
+                    help="wall-clock hours of this invocation: a resumed run's learning-rate schedule (and "
+                    "--anneal) starts again from its resume")
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--anneal", action="store_true", help="cosine down over the last 30%% of the run")
     ap.add_argument("--threads", type=int, default=1)
