@@ -20,7 +20,7 @@ _PITCH = re.compile(r"^([A-G])(\d)$")
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 OTHER = {"clef:G2": "clef:F4", "clef:F4": "clef:G2"}
 CENTRE = {"clef:G2": 71, "clef:F4": 50}   # the MIDI pitch of the middle line: B4 and D3
-_PREFIX = ("grace", "grace:slash", "chord")
+_PREFIX = ("print-object:no", "grace", "grace:slash", "chord")   # tokens before a note's pitch or rest
 _NOT_NOTE = ("clef:", "key:", "dynamics:", "wedge:", "pedal:", "barline:", "repeat:", "ending:")
 
 
