@@ -90,6 +90,10 @@ def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
         return pages
 
 
+# the evaluation's extra sets (``variants``), kept out of the overall figure so that it stays comparable
+VARIANT_SETS = {"clefs": "verovio clef changes", "text": "verovio with text"}
+
+
 def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True, variants: tuple = ()):
     """(excerpt index, engraving, pages, reference LMX) of every reading of every excerpt: engraved by Verovio
     (a random font and look), read clean and degraded, and by MuseScore 3 where asked and installed. Among
@@ -114,10 +118,10 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
             own = np.random.default_rng([seed, 11, k])
             varied = with_clefs(ref, own, 1.0)
             if varied != ref:
-                yield k, "verovio clef changes", [engrave_system(delinearize(varied), own)], varied
+                yield k, VARIANT_SETS["clefs"], [engrave_system(delinearize(varied), own)], varied
         if "text" in variants:
             own = np.random.default_rng([seed, 13, k])
-            yield k, "verovio with text", [engrave_system(with_text(xml, own, 1.0), own)], ref
+            yield k, VARIANT_SETS["text"], [engrave_system(with_text(xml, own, 1.0), own)], ref
 
 
 def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",
@@ -142,8 +146,7 @@ def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, 
         except UnimtError:
             hyp = []
         seconds.append(time.time() - t)
-        # the variants are extra sets: the overall figure stays comparable with runs before it
-        overall = () if name in ("verovio clef changes", "verovio with text") else ("image2lmx",)
+        overall = () if name in VARIANT_SETS.values() else ("image2lmx",)
         for key in (f"image2lmx {name} {staves}", f"image2lmx {name}", *overall):
             sers.setdefault(key, SER()).add(hyp, ref)
 

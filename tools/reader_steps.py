@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 
+_BASE = ("durations", "ties", "courtesy", "bars")
 ROWS = [("as read", ()), ("+ note values fill the measure", ("durations",)),
         ("+ ties, courtesy signatures", ("durations", "ties", "courtesy")),
-        ("+ grand-staff bar lines agree", ("durations", "ties", "courtesy", "bars"))]
+        ("+ grand-staff bar lines agree", _BASE),
+        ("+ no opening bar line, pedals in pairs", _BASE + ("opening", "pedals")),
+        ("+ hidden rests on single staves", _BASE + ("opening", "pedals", "fills"))]
 
 
 def main(argv=None) -> int:

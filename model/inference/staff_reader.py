@@ -29,9 +29,10 @@ READER_CONFIG, READER_WEIGHTS = READER_FILES
 
 FIT_COST = 8.0   # the most log-probability given up to make a voice fill its measure
 
-# the steps after CTC: bar lines of a grand staff agreed, courtesy signatures dropped, note values fitted
-# to the measure, ties completed (see :meth:`StaffReaderEngine.read`)
-AFTER_STEPS = ("bars", "courtesy", "durations", "ties")
+# the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped,
+# courtesy signatures dropped, note values fitted to the measure, ties completed, pedal marks kept in pairs,
+# a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
+AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "ties", "pedals", "fills")
 
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
@@ -183,7 +184,9 @@ class StaffReaderEngine:
         result, length = ReadScore(), None
         for n, (p, row, reads, key_sum, time_sum, alts) in enumerate(read):
             if "bars" in self.after:
-                reads, alts = drop_opening_bar(*agree_bars(reads, alts, symbols, self.config.slots), symbols)
+                reads, alts = agree_bars(reads, alts, symbols, self.config.slots)
+            if "opening" in self.after:
+                reads, alts = drop_opening_bar(reads, alts, symbols)
             fixed = [ids for ids, _, _ in reads]
             if self.config.keys:
                 fixed = read_header(fixed, key_sum, time_sum, symbols, key=keys[n])
@@ -199,11 +202,14 @@ class StaffReaderEngine:
             reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
             seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
             if "ties" in self.after:
-                seqs = [pair_pedals(complete_ties(q)) for q in seqs]
+                seqs = [complete_ties(q) for q in seqs]
+            if "pedals" in self.after:
+                seqs = [pair_pedals(q) for q in seqs]
             # a single staff's voice that starts late or ends early gets hidden rests, as engravers write it
             # (validation LMX SER on single staves 6.9% -> 6.1% clean); on a grand staff the fills were
             # wrong more often than right (11.3% -> 15.0%)
-            result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=len(row) == 1))
+            fill = "fills" in self.after and len(row) == 1
+            result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=fill))
             left = min(s.box[0] for s in row)
             top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
             result.systems.append((p, (left, top, right, bottom)))

@@ -69,7 +69,7 @@ def drop_opening_bar(reads: list[Read], alts: list, symbols: list[str]) -> tuple
     for ids, _, _ in reads:
         k = next((j for j, i in enumerate(ids) if i == bar or symbols[i] in NOTE_HEADS), None)
         first.append(k if k is not None and ids[k] == bar else None)
-    if not reads or any(k is None for k in first):
+    if not first or None in first:
         return reads, alts
     out = [tuple(v[:k] + v[k + 1:] for v in read) for read, k in zip(reads, first)]
     return out, [a[:k] + a[k + 1:] for a, k in zip(alts, first)]
