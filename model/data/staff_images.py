@@ -127,8 +127,9 @@ def without_time(measure: list[str]) -> list[str]:
 
 
 # -- one excerpt -> strips --------------------------------------------------------------------------
-def engrave_system(musicxml: str, rng: np.random.Generator) -> np.ndarray:
-    """One system (uint8) in a random Verovio look, 8-16 px per staff space."""
+def engrave_system(musicxml: str, rng: np.random.Generator, space: int = 8) -> np.ndarray:
+    """One system (uint8) in a random Verovio look, ``space`` to twice that many px per staff space (a strip
+    is then cut at ``space``: the engraving is never enlarged)."""
     import verovio
 
     from model.engrave import svg_to_array
@@ -151,32 +152,32 @@ def engrave_system(musicxml: str, rng: np.random.Generator) -> np.ndarray:
     if not tk.loadData(musicxml):
         raise RuntimeError("verovio could not load the excerpt")
     svg = tk.renderToSVG(1)
-    space_px = float(rng.uniform(8, 16))     # staff space 1.8 mm at scale 100 with mmOutput
+    space_px = float(rng.uniform(8, 16)) * space / 8     # staff space 1.8 mm at scale 100 with mmOutput
     return svg_to_array(svg, dpi=int(space_px / 1.8 * 25.4))
 
 
 def staff_examples(tokens: list[str], rng: np.random.Generator, degrade_prob: float = 0.5,
-                   text_share: float = 0.0) -> list[tuple[np.ndarray, list[int]]]:
+                   text_share: float = 0.0, space: int = 8) -> list[tuple[np.ndarray, list[int]]]:
     """(strip as uint8 ink, symbol ids) for every staff of one excerpt; [] when the staves found on
     the image do not match the excerpt's (a rare detection failure: such samples are skipped). With
     probability ``text_share`` the page also carries lyrics, words and fingerings
-    (:func:`model.data.text.add_text`), which are not symbols to read."""
+    (:func:`model.data.text.add_text`), which are not symbols to read. Strips have ``space`` px a staff space."""
     from model.data.degrade import degrade
     from model.tokenizers.lmx import delinearize
 
-    img = engrave_system(with_text(delinearize(tokens), rng, text_share), rng)
+    img = engrave_system(with_text(delinearize(tokens), rng, text_share), rng, space)
     if rng.random() < degrade_prob:
         img = degrade(img, rng, float(rng.uniform(0.2, 1.0)))
-    return strips_of(img, tokens)
+    return strips_of(img, tokens, space)
 
 
-def strips_of(img: np.ndarray, tokens: list[str]) -> list[tuple[np.ndarray, list[int]]]:
-    """Pairs (strip as uint8 ink, symbol ids) of a one-system image of ``tokens``; [] when the staves found
-    do not match the excerpt's."""
+def strips_of(img: np.ndarray, tokens: list[str], space: int = 8) -> list[tuple[np.ndarray, list[int]]]:
+    """Pairs (strip as uint8 ink at ``space`` px a staff space, symbol ids) of a one-system image of
+    ``tokens``; [] when the staves found do not match the excerpt's."""
     from model.omr.strips import staff_strips
     from model.tokenizers.staff_symbols import ids, staff_sequences
 
-    systems, _ = staff_strips(img)
+    systems, _ = staff_strips(img, space)
     strips = [s for row in systems for s in row]
     seqs = staff_sequences(tokens)
     if len(systems) != 1 or len(strips) != len(seqs):
@@ -265,12 +266,13 @@ def with_clefs(excerpt: list[str], rng: np.random.Generator, share: float) -> li
 
 
 def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5, musescore: list | None = None,
-           musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0
+           musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = 8
            ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Training strips forever; ``max_measures()`` is asked before every excerpt (a curriculum). A share of
     the systems comes from ``musescore`` (MuseScore 3 engravings made ahead), at a random resolution and
     degraded afresh; a share ``clef_share`` of the others changes clef (:func:`with_clefs`) and a share
-    ``text_share`` carries text (:func:`with_text`)."""
+    ``text_share`` carries text (:func:`with_text`). Strips have ``space`` px a staff space (MuseScore's
+    pages, made at about 10 px, are scaled to match)."""
     from model.data.degrade import degrade
 
     rng = np.random.default_rng(seed)
@@ -278,14 +280,14 @@ def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5,
         try:
             if musescore and rng.random() < musescore_share:
                 img, tokens = musescore[int(rng.integers(len(musescore)))]
-                img = _rescale(img, float(rng.uniform(0.8, 1.6)))
+                img = _rescale(img, float(rng.uniform(0.8, 1.6)) * space / 8)
                 if rng.random() < degrade_prob:
                     img = degrade(img, rng, float(rng.uniform(0.2, 1.0)))
-                yield from strips_of(img, tokens)
+                yield from strips_of(img, tokens, space)
                 continue
             piece = pool[int(rng.integers(len(pool)))]
             excerpt = with_clefs(random_excerpt(piece, rng, int(max_measures()), untimed=0.2), rng, clef_share)
-            examples = staff_examples(excerpt, rng, degrade_prob, text_share)
+            examples = staff_examples(excerpt, rng, degrade_prob, text_share, space)
         except Exception:  # an excerpt Verovio or the tokenizers cannot take is skipped
             continue
         yield from examples

@@ -177,7 +177,7 @@ class StaffReaderEngine:
         total = image.page_count
         for p in range(total):
             report(p, total, f"reading page {p + 1} of {total}")
-            systems, _ = staff_strips(image.page(p))
+            systems, _ = staff_strips(image.page(p), self.config.space)
             read += [(p, row, *self.read_strips([s.image for s in row])) for row in systems]
         keys = smooth_keys([k for _, _, _, k, _, _ in read]) if self.config.keys else []
         key_ids = header_symbols(symbols)[0]

@@ -22,7 +22,8 @@ from torch import nn
 @dataclass
 class ReaderConfig:
     classes: int                # symbols, blank (0) included
-    height: int = 128
+    height: int = 128           # strip rows: 16 staff spaces (a multiple of 32)
+    space: int = 8              # strip pixels per staff space (:func:`model.omr.strips.staff_strips`)
     channels: tuple = (16, 24, 48, 96, 128)
     hidden: int = 160
     feature: int = 192

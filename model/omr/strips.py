@@ -18,14 +18,15 @@ import numpy as np
 from model.omr.staves import darkness
 from model.omr.systems import find_systems
 
-STAFF_SPACE = 8        # pixels between two staff lines in a strip
-STRIP_HEIGHT = 128     # rows: the staff (4 spaces) and 6 spaces above and below it
+STAFF_SPACE = 8        # pixels between two staff lines in a strip (a reader may be made for another)
+STRIP_SPACES = 16      # a strip's height in staff spaces: the staff (4) and 6 above and below it
+STRIP_HEIGHT = STRIP_SPACES * STAFF_SPACE
 MAX_STRIP_WIDTH = 4096
 
 
 @dataclass(frozen=True)
 class StaffStrip:
-    """One staff, normalised: ``image`` is float32 (STRIP_HEIGHT, W), ink 1 and paper 0."""
+    """One staff, normalised: ``image`` is float32 (STRIP_SPACES * space, W), ink 1 and paper 0."""
 
     image: np.ndarray
     system: int                          # index of its system on the page, top to bottom
@@ -43,13 +44,15 @@ def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def cut_strip(page: np.ndarray, lines: tuple[float, ...], left: int, right: int,
-              spacing: float | None = None) -> tuple[np.ndarray, tuple, float]:
+              spacing: float | None = None, space: int = STAFF_SPACE) -> tuple[np.ndarray, tuple, float]:
     """The strip of one staff (its line ys) between columns ``left`` and ``right`` of ``page``, scaled by
-    ``spacing`` (the staff's own line spacing unless told: a system's staves share one scale)."""
+    ``spacing`` (the staff's own line spacing unless told: a system's staves share one scale) to ``space``
+    pixels a staff space, ``STRIP_SPACES * space`` rows high."""
     spacing = max(spacing or (lines[-1] - lines[0]) / 4.0, 1.0)
-    scale = STAFF_SPACE / spacing
+    scale = space / spacing
+    height = STRIP_SPACES * space
     centre = (lines[0] + lines[-1]) / 2.0
-    half = STRIP_HEIGHT / 2.0 / scale
+    half = height / 2.0 / scale
     top, bottom = int(round(centre - half)), int(round(centre + half))
     h, w = page.shape
     left, right = max(0, int(left)), min(w, int(right))
@@ -58,13 +61,13 @@ def cut_strip(page: np.ndarray, lines: tuple[float, ...], left: int, right: int,
     if y1 > y0 and right > left:
         crop[y0 - top:y1 - top] = page[y0:y1, left:right]
     width = int(np.clip(round(crop.shape[1] * scale), 8, MAX_STRIP_WIDTH))
-    small = _resize(crop, width, STRIP_HEIGHT)
+    small = _resize(crop, width, height)
     return darkness(small), (left, top, right, bottom), scale
 
 
-def staff_strips(page: np.ndarray) -> tuple[list[list[StaffStrip]], np.ndarray]:
-    """The strips of every system on a page (systems top to bottom, staves top to bottom), and the
-    deskewed page their boxes refer to."""
+def staff_strips(page: np.ndarray, space: int = STAFF_SPACE) -> tuple[list[list[StaffStrip]], np.ndarray]:
+    """The strips of every system on a page (systems top to bottom, staves top to bottom), ``space`` pixels a
+    staff space, and the deskewed page their boxes refer to."""
     page = np.asarray(page, dtype=np.uint8)
     systems, straight = find_systems(page)
     out: list[list[StaffStrip]] = []
@@ -72,7 +75,7 @@ def staff_strips(page: np.ndarray) -> tuple[list[list[StaffStrip]], np.ndarray]:
         left, _, right, _ = system.box
         row = []
         for j, staff in enumerate(system.staves):
-            image, box, scale = cut_strip(straight, staff.lines, left, right, system.spacing)
+            image, box, scale = cut_strip(straight, staff.lines, left, right, system.spacing, space)
             row.append(StaffStrip(image, i, j, box, scale))
         out.append(row)
     return out, straight

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from model.omr.strips import STRIP_SPACES
+
 VALSET = Path("data/staff_valset.npz")
 # validation staves of pages the plain set lacks: a staff in the other clef for some measures, text around the
 # staves (made with shares of 0.6); runs that train on them are judged on both sets
@@ -34,14 +36,15 @@ VARIANTS = Path("data/staff_valset_variants.npz")
 
 
 def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, degrade_prob: float,
-            musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0) -> None:
+            musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = 8) -> None:
     torch.set_num_threads(1)
     from model.data.staff_images import load_musescore, load_pool, stream
 
     pool = load_pool(Path(pool_path))
     musescore = load_musescore(Path(musescore_dir))
     for n, (strip, target) in enumerate(
-        stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore, musescore_share, clef_share, text_share), 1
+        stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore, musescore_share, clef_share, text_share,
+               space), 1
     ):
         queue.put((strip, target))
         if n % 3000 == 0:  # the pool and the engravings may still be growing (builds running beside)
@@ -79,11 +82,19 @@ def collate(items) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
     return torch.from_numpy(images), widths, targets, lengths
 
 
+def valset_path(path: Path, space: int) -> Path:
+    """Where a validation set's staves cut at ``space`` px a staff space are kept (the same excerpts and looks
+    at every resolution: the engraving's random draws do not depend on it)."""
+    return path if space == 8 else path.with_name(f"{path.stem}_s{space}{path.suffix}")
+
+
 def validation_set(pool_path: Path, count: int = 160, seed: int = 12345, path: Path = VALSET,
-                   variants: float = 0.0) -> list:
-    """The fixed validation staves (made once, then read from ``path``). With ``variants``, that share of
-    the excerpts changes clef and, drawn apart, that share carries text (:data:`VARIANTS`)."""
+                   variants: float = 0.0, space: int = 8) -> list:
+    """The fixed validation staves (made once, then read from ``path``, named by ``space``). With ``variants``,
+    that share of the excerpts changes clef and, drawn apart, that share carries text (:data:`VARIANTS`)."""
     from model.tokenizers.staff_symbols import SYMBOLS, ids
+
+    path = valset_path(path, space)
 
     if path.exists():  # targets are kept as symbol names: the set stays valid when the vocabulary grows
         data = np.load(path, allow_pickle=False)
@@ -97,7 +108,7 @@ def validation_set(pool_path: Path, count: int = 160, seed: int = 12345, path: P
         piece = pool[int(rng.integers(len(pool)))]
         try:
             excerpt = with_clefs(random_excerpt(piece, rng, 4), rng, variants)
-            out += staff_examples(excerpt, rng, 0.5, variants)
+            out += staff_examples(excerpt, rng, 0.5, variants, space)
         except Exception:
             continue
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +224,13 @@ def _restore(model, opt, ck: dict | None, args) -> tuple[dict, dict | None]:
         if old_config.channels != model.config.channels or old_config.hidden != model.config.hidden:
             from model.training.widen import widen
 
+            if old_config.height != model.config.height:
+                raise SystemExit("--init: change the reader's width or its staff space, not both in one run")
+
             weights = widen(weights, old_config, model)   # reads as before; the new channels learn
+        if old_config.height != model.config.height:
+            weights["project.0.weight"] = resample_rows(weights["project.0.weight"], old_config.channels[-1],
+                                                        model.config.height // 32)
         load_lenient(model, weights)
         print(f"initialised from {args.init}", flush=True)
     return state, ema_state
@@ -258,27 +275,43 @@ def _save_last(run: Path, model, opt, ema, state: dict) -> None:
     (run / "last.tmp").replace(run / "last.pt")
 
 
+def resample_rows(weight: torch.Tensor, channels: int, rows: int) -> torch.Tensor:
+    """The projection's weight ``(feature, channels * old rows)`` for strips of another height: a column's
+    features are (channel, row) flattened channel-major, and each channel's weights over the rows are
+    interpolated to ``rows`` (scaled so that the same ink gives about the same feature). Only a start: the
+    convolutions see staves of another size too, and the run must teach them."""
+    old = weight.shape[1] // channels
+    w = weight.reshape(weight.shape[0] * channels, 1, old)
+    w = torch.nn.functional.interpolate(w, size=rows, mode="linear", align_corners=True) * (old / rows)
+    return w.reshape(weight.shape[0], channels * rows)
+
+
 def _ce_or_zero(ce, logits, labels):
     return ce(logits, labels) if (labels >= 0).any() else logits.sum() * 0.0
 
 
 def _config(args, ck: dict | None, classes: int, keys: int, times: int):
     """The reader's shape: the one a run started with when it resumes (``ck``), else the command line's,
-    where ``--channels`` and ``--hidden`` default to ``--init``'s reader (or to the first reader's shape)."""
+    where ``--channels``, ``--hidden`` and ``--space`` default to ``--init``'s reader (or to the first reader's
+    shape)."""
     from model.omr.crnn import ReaderConfig
 
     saved = ck.get("config") if ck is not None else None
     if saved:
         return ReaderConfig.from_dict(saved | {"classes": classes})
-    shape = {"channels": (16, 24, 48, 96, 128), "hidden": 160}
-    if args.init:
+    shape = {"channels": (16, 24, 48, 96, 128), "hidden": 160, "space": 8, "header_pool": True}
+    if args.init:   # its whole shape (the feature size, the slots, ...), with what the command line changes
         init = json.loads((Path(args.init) / "reader.json").read_text())["config"]
-        shape = {"channels": tuple(init["channels"]), "hidden": init["hidden"]}
+        shape = ReaderConfig.from_dict(init | {"classes": classes}).to_dict()
+        shape = {k: v for k, v in shape.items() if k not in ("classes", "keys", "times")}
     if args.channels:
         shape["channels"] = tuple(args.channels)
     if args.hidden:
         shape["hidden"] = args.hidden
-    return ReaderConfig(classes=classes, keys=keys, times=times, header_pool=True, **shape)
+    if args.space:
+        shape["space"] = args.space
+    shape["height"] = STRIP_SPACES * shape["space"]
+    return ReaderConfig.from_dict(shape | {"classes": classes, "keys": keys, "times": times})
 
 
 def _validate(ema, valsets: list, run: Path, state: dict, extra: dict) -> None:
@@ -319,15 +352,16 @@ def train(args) -> None:
     state, ema_state = _restore(model, opt, ck, args)
     del ck   # the weights live in the model and the optimiser now
     ema = _ema_of(model, args.ema, ema_state)
-    valsets = [validation_set(Path(args.val_pool))]
+    space = model.config.space
+    valsets = [validation_set(Path(args.val_pool), space=space)]
     if args.clef_share or args.text_share:
-        valsets.append(validation_set(Path(args.val_pool), 100, 54321, VARIANTS, variants=0.6))
+        valsets.append(validation_set(Path(args.val_pool), 100, 54321, VARIANTS, variants=0.6, space=space))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
 
     measures = mp.Value("i", 1)
     queue = mp.Queue(maxsize=256)
-    shares = (args.degrade, args.musescore_share, args.clef_share, args.text_share)
+    shares = (args.degrade, args.musescore_share, args.clef_share, args.text_share, space)
     workers = [
         mp.Process(target=_worker, daemon=True,
                    args=(queue, args.pool, args.musescore, args.seed * 100 + state["step"] + i, measures, *shares))
@@ -449,6 +483,8 @@ def main(argv=None) -> int:
                     help="convolution channels of a new run (default: --init's; a wider one grows from it)")
     ap.add_argument("--hidden", type=int, default=None, help="LSTM units per direction of a new run "
                     "(default: --init's)")
+    ap.add_argument("--space", type=int, default=None, choices=(8, 10, 12, 14, 16),
+                    help="strip pixels per staff space of a new run (default: --init's reader's, or 8)")
     ap.add_argument("--init", default=None, help="a weights folder with a reader to start a new run from")
     ap.add_argument("--curve", action="store_true", help="print the run's learning curve and stop")
     ap.add_argument(

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from model.omr.crnn import ReaderConfig, StaffReader, greedy_decode
-from model.omr.strips import STAFF_SPACE, STRIP_HEIGHT, staff_strips
+from model.omr.strips import STAFF_SPACE, STRIP_HEIGHT, STRIP_SPACES, staff_strips
 
 GRAND = """<?xml version="1.0"?><score-partwise version="3.1"><part-list><score-part id="P1"><part-name/></score-part>
 </part-list><part id="P1"><measure number="1"><attributes><divisions>1</divisions><key><fifths>0</fifths></key>
@@ -31,17 +31,19 @@ def _engrave(xml: str, space_px: float) -> np.ndarray:
     return svg_to_array(tk.renderToSVG(1), dpi=int(space_px / 1.8 * 25.4))
 
 
-@pytest.mark.parametrize("space_px", [10.0, 15.0])
-def test_grand_staff_becomes_two_strips_with_lines_at_fixed_rows(space_px):
-    systems, _ = staff_strips(_engrave(GRAND, space_px))
+@pytest.mark.parametrize("space_px,space", [(10.0, STAFF_SPACE), (15.0, STAFF_SPACE), (15.0, 10), (20.0, 12)])
+def test_grand_staff_becomes_two_strips_with_lines_at_fixed_rows(space_px, space):
+    systems, _ = staff_strips(_engrave(GRAND, space_px), space)
     assert [len(row) for row in systems] == [2]
     for strip in systems[0]:
-        assert strip.image.shape[0] == STRIP_HEIGHT
+        assert strip.image.shape[0] == STRIP_SPACES * space
         profile = strip.image.mean(axis=1)
-        centre = STRIP_HEIGHT // 2
-        # the five staff lines are the darkest rows, one staff space apart around the middle
-        lines = sorted(np.argsort(profile)[-5:])
-        expected = [centre + k * STAFF_SPACE for k in (-2, -1, 0, 1, 2)]
+        centre = STRIP_SPACES * space // 2
+        # the five staff lines are the darkest rows of the strip's middle half (the other staff's lines may
+        # reach its edges), one staff space apart around the middle
+        quarter = STRIP_SPACES * space // 4
+        lines = sorted(quarter + np.argsort(profile[quarter:-quarter])[-5:])
+        expected = [centre + k * space for k in (-2, -1, 0, 1, 2)]
         assert all(abs(a - b) <= 1.5 for a, b in zip(lines, expected)), (lines, expected)
     a, b = systems[0]
     assert a.image.shape[1] == b.image.shape[1]        # shared system edges: columns line up
@@ -94,7 +96,8 @@ def test_pool_excerpts_are_whole_measures_with_a_header():
         delinearize(tokens)          # valid LMX
 
 
-def test_training_strips_pair_each_staff_with_its_symbols():
+@pytest.mark.parametrize("space", [STAFF_SPACE, 12])
+def test_training_strips_pair_each_staff_with_its_symbols(space):
     from model.data.staff_images import random_excerpt, staff_examples
     from model.tokenizers.staff_symbols import ids, staff_sequences
 
@@ -103,12 +106,12 @@ def test_training_strips_pair_each_staff_with_its_symbols():
     made = 0
     for _ in range(4):
         tokens = random_excerpt(piece, rng, 2)
-        examples = staff_examples(tokens, rng, degrade_prob=0.5)
+        examples = staff_examples(tokens, rng, degrade_prob=0.5, space=space)
         if not examples:
             continue
         made += 1
         (strip, target), = examples
-        assert strip.dtype == np.uint8 and strip.shape[0] == STRIP_HEIGHT
+        assert strip.dtype == np.uint8 and strip.shape[0] == STRIP_SPACES * space
         assert target == ids(staff_sequences(tokens)[0])
         assert strip.mean() < 60          # mostly paper (0), ink bright
     assert made >= 3
@@ -434,3 +437,41 @@ def test_a_bar_line_read_before_a_systems_first_note_makes_no_empty_measure():
     # a staff that starts with a note keeps the other staff's bar line: that is agree_bars's to judge
     mixed = [upper, read(("clef:F4", 1), ("C3", 10), ("d:whole", 10), ("v1", 10))]
     assert drop_opening_bar(mixed, alts, list(SYMBOLS)) == (mixed, alts)
+
+
+def test_a_reader_made_for_another_staff_space_is_grown_from_one_and_reads_pages_at_its_own(tmp_path):
+    """A run with ``--space 10`` starts from an 8-px reader: the projection is resampled to the taller strips'
+    rows, the training staves and the product's strips are cut at 10 px a staff space, and a page is read."""
+    import argparse
+    import json
+
+    from model.inference.staff_reader import StaffReaderEngine
+    from model.io.types import ScoreImage
+    from model.progress import Reporter
+    from model.tokenizers.staff_symbols import SYMBOLS
+    from model.training.reader import _config, _restore, resample_rows, save_best, ship
+
+    torch.manual_seed(0)
+    base = dict(classes=len(SYMBOLS), keys=15, times=178, header_pool=True, channels=(8, 8, 8, 8, 8), hidden=8,
+                feature=16)
+    old = StaffReader(ReaderConfig(**base))
+    (tmp_path / "old").mkdir()
+    save_best(old, tmp_path / "old")
+    ship(tmp_path / "old", tmp_path / "w8")
+    args = argparse.Namespace(init=str(tmp_path / "w8"), channels=None, hidden=None, space=10)
+    new = StaffReader(_config(args, None, len(SYMBOLS), 15, 178))
+    assert (new.config.space, new.config.height) == (10, 160)
+    opt = torch.optim.AdamW(new.parameters())
+    _restore(new, opt, None, args)
+    assert torch.equal(new.stem[0].weight, old.stem[0].weight.half().float())   # every other weight kept
+    # the projection: a channel's weights over the rows are the old ones stretched (constant rows stay constant)
+    w = torch.tensor([1.0, 2.0, 3.0]).repeat_interleave(4).expand(2, 12)
+    assert torch.allclose(resample_rows(w, 3, 5), torch.tensor([1.0, 2.0, 3.0]).repeat_interleave(5).expand(2, 15) * 0.8)
+    (tmp_path / "run").mkdir()
+    save_best(new, tmp_path / "run")
+    ship(tmp_path / "run", tmp_path / "w10")
+    assert json.loads((tmp_path / "w10" / "reader.json").read_text())["config"]["space"] == 10
+    engine = StaffReaderEngine(tmp_path / "w10")
+    page = _engrave(GRAND, 15.0)
+    read = engine.read(ScoreImage.from_arrays([page]), Reporter())   # an untrained reader: it only has to run
+    assert len(read.systems) == 1
