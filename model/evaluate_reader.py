@@ -90,8 +90,36 @@ def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
         return pages
 
 
+def lilypond_pages(musicxml: str) -> list[np.ndarray] | None:
+    """The excerpt engraved by LilyPond (through its own ``musicxml2ly``, at 150 dpi, without the tagline),
+    or None where LilyPond is not installed or fails. An engraver the reader never trains on. Single staves
+    only: ``musicxml2ly`` 2.24 puts a grand staff's notes all on its upper staff."""
+    from PIL import Image
+
+    exes = [shutil.which("musicxml2ly"), shutil.which("lilypond")]
+    if None in exes:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src, ly = Path(tmp) / "x.musicxml", Path(tmp) / "x.ly"
+        src.write_text(musicxml)
+        try:
+            subprocess.run([exes[0], "-o", str(ly), str(src)], timeout=60, capture_output=True)
+            if not ly.exists():
+                return None
+            ly.write_text(ly.read_text() + "\n\\header { tagline = ##f }\n")
+            subprocess.run([exes[1], "-dno-point-and-click", "--png", "-dresolution=150", "-o",
+                            str(Path(tmp) / "x"), str(ly)], cwd=tmp, timeout=120, capture_output=True)
+        except subprocess.TimeoutExpired:
+            return None
+        pages = []
+        for png in sorted(Path(tmp).glob("x*.png")):
+            with Image.open(png) as im:
+                pages.append(np.asarray(im.convert("L")))
+        return pages or None
+
+
 # the evaluation's extra sets (``variants``), kept out of the overall figure so that it stays comparable
-VARIANT_SETS = {"clefs": "verovio clef changes", "text": "verovio with text"}
+VARIANT_SETS = {"clefs": "verovio clef changes", "text": "verovio with text", "lilypond": "lilypond clean"}
 
 
 def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True, variants: tuple = ()):
@@ -99,7 +127,8 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
     (a random font and look), read clean and degraded, and by MuseScore 3 where asked and installed. Among
     ``variants``, engraved clean by Verovio: ``clefs``, the excerpt with one staff in the other clef over
     some measures (:func:`model.data.clefs.vary_clefs`, as piano music changes clef); ``text``, the excerpt
-    with lyrics, words and fingerings (:func:`model.data.text.add_text`), which are not read."""
+    with lyrics, words and fingerings (:func:`model.data.text.add_text`), which are not read; ``lilypond``,
+    single staves engraved by LilyPond (:func:`lilypond_pages`), an engraver training never draws."""
     from model.data.degrade import degrade
     from model.data.staff_images import engrave_system, with_clefs, with_text
     from model.tokenizers.lmx import delinearize
@@ -122,6 +151,10 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
         if "text" in variants:
             own = np.random.default_rng([seed, 13, k])
             yield k, VARIANT_SETS["text"], [engrave_system(with_text(xml, own, 1.0), own)], ref
+        if "lilypond" in variants and "staff:2" not in ref:
+            pages = lilypond_pages(xml)
+            if pages:
+                yield k, VARIANT_SETS["lilypond"], pages, ref
 
 
 def evaluate_reader(folder, pieces: int = 40, excerpts: int = 3, seed: int = 0, split: str = "test",

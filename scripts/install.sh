@@ -11,8 +11,8 @@ extras=""
 apt_extra=()
 for arg in "$@"; do
   case "$arg" in
-    --test) extras="${extras:+$extras,}test"; apt_extra+=(musescore3 xvfb xauth) ;;
-    --dev) extras="${extras:+$extras,}test,dev"; apt_extra+=(musescore3 xvfb xauth imagemagick binutils csound-soundfont) ;;
+    --test) extras="${extras:+$extras,}test"; apt_extra+=(musescore3 lilypond xvfb xauth) ;;
+    --dev) extras="${extras:+$extras,}test,dev"; apt_extra+=(musescore3 lilypond xvfb xauth imagemagick binutils csound-soundfont) ;;
     *) echo "usage: bash scripts/install.sh [--test] [--dev]" >&2; exit 2 ;;
   esac
 done

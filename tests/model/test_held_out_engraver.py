@@ -1,0 +1,49 @@
+"""LilyPond as an engraver the reader never trains on: the evaluation's ``lilypond`` set."""
+
+import numpy as np
+import pytest
+
+from model.omr.strips import staff_strips
+
+
+def _melody() -> list[str]:
+    from music21 import corpus
+
+    from model.tokenizers.lmx import linearize
+
+    soprano = corpus.parse("bach/bwv66.6").parts[0].measures(1, 4)
+    return linearize(soprano)
+
+
+def _grand_staff() -> list[str]:
+    from music21 import corpus
+
+    from model.tokenizers.lmx import linearize
+
+    return linearize(corpus.parse("joplin/maple_leaf_rag").measures(1, 2))
+
+
+def test_lilypond_engraves_a_single_staff_that_the_reader_reads_and_skips_grand_staves():
+    from model.evaluate_reader import VARIANT_SETS, readings
+    from model.inference.staff_reader import get_reader
+    from model.inference.weights import PACKAGED_WEIGHTS, has_reader
+    from model.io.types import ScoreImage
+    from model.metrics import SER
+    from model.progress import Reporter
+
+    melody, grand = _melody(), _grand_staff()
+    assert "staff:2" in grand and "staff:2" not in melody
+    got = [(k, name, pages, ref) for k, name, pages, ref in readings(
+        [("melody", melody), ("rag", grand)], seed=0, musescore=False, variants=("lilypond",))]
+    names = [(k, name) for k, name, _, _ in got]
+    assert names == [(0, "verovio clean"), (0, "verovio degraded"), (0, VARIANT_SETS["lilypond"]),
+                     (1, "verovio clean"), (1, "verovio degraded")]
+    _, _, pages, ref = got[2]
+    assert ref == melody and len(pages) == 1 and pages[0].dtype == np.uint8
+    systems, _ = staff_strips(pages[0])
+    assert [len(row) for row in systems] == [1]            # one staff, and no tagline read as music
+    if not has_reader(PACKAGED_WEIGHTS):
+        pytest.skip("the shipped weights carry no staff reader")
+    hyp = get_reader(PACKAGED_WEIGHTS).read(ScoreImage.from_arrays(pages), Reporter()).tokens
+    assert hyp.count("measure") == melody.count("measure")
+    assert SER().add(hyp, melody) < 0.25
