@@ -186,13 +186,40 @@ def strips_of(img: np.ndarray, tokens: list[str], space: int = 8) -> list[tuple[
 
 
 # -- MuseScore 3 engravings: a second engraver, rendered ahead in batches (its start-up is slow) ------------
-def musescore_batch(excerpts: list[list[str]], out: Path, text_share: float = 0.0, seed: int = 0) -> int:
-    """Engrave ``excerpts`` with MuseScore 3 in one process; keep those that fit one system (the system's
-    crop and its LMX) in ``out`` (npz); a share ``text_share`` of them carries text (:func:`with_text`).
-    Returns how many were kept."""
+# the music fonts MuseScore 3 names (Debian's 3.2 draws Gonville and Bravura much as Emmentaler; MuseJazz is
+# a handwritten look)
+MUSESCORE_FONTS = ("Emmentaler", "Gonville", "Bravura", "MuseJazz")
+
+
+def musescore_style(rng: np.random.Generator) -> str:
+    """A random MuseScore 3 look, as the tags of a score's ``<Style>``: its music font, line, stem and beam
+    widths and note spacing, each drawn around MuseScore's default (in staff spaces)."""
+    font = str(rng.choice(MUSESCORE_FONTS))
+    widths = {"staffLineWidth": (0.06, 0.16), "stemWidth": (0.08, 0.16), "beamWidth": (0.4, 0.6),
+              "ledgerLineWidth": (0.12, 0.22), "barWidth": (0.1, 0.22), "minNoteDistance": (0.15, 0.5),
+              "measureSpacing": (1.0, 1.6)}
+    tags = "".join(f"<{k}>{rng.uniform(*r):.3f}</{k}>" for k, r in widths.items())
+    return f"<musicalSymbolFont>{font}</musicalSymbolFont><musicalTextFont>{font} Text</musicalTextFont>{tags}"
+
+
+def _run_jobs(exe: str, jobs: list[dict], folder: Path) -> None:
     import os
-    import shutil
     import subprocess
+
+    (folder / "job.json").write_text(json.dumps(jobs))
+    subprocess.run([exe, "-r", "150", "-j", str(folder / "job.json")], capture_output=True, timeout=600,
+                   env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+
+
+def musescore_batch(excerpts: list[list[str]], out: Path, text_share: float = 0.0, seed: int = 0,
+                    style: str | None = None) -> int:
+    """Engrave ``excerpts`` with MuseScore 3 in one process (in ``style`` where given: :func:`musescore_style`);
+    keep those that fit one system (the system's crop and its LMX) in ``out`` (npz); a share ``text_share``
+    of them carries text (:func:`with_text`). Returns how many were kept.
+
+    A style is written into each score: MuseScore 3.2 ignores a style file (``-S``) for imported MusicXML,
+    so the excerpts are first saved as MuseScore files, given the style there, then engraved."""
+    import shutil
     import tempfile
 
     from PIL import Image
@@ -206,13 +233,18 @@ def musescore_batch(excerpts: list[list[str]], out: Path, text_share: float = 0.
     kept: dict[str, np.ndarray] = {}
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = []
+        sources = []
         for i, ex in enumerate(excerpts):
-            (Path(tmp) / f"e{i}.musicxml").write_text(with_text(delinearize(ex), rng, text_share))
-            jobs.append({"in": str(Path(tmp) / f"e{i}.musicxml"), "out": str(Path(tmp) / f"e{i}.png")})
-        (Path(tmp) / "job.json").write_text(json.dumps(jobs))
-        subprocess.run([exe, "-r", "150", "-j", str(Path(tmp) / "job.json")], capture_output=True, timeout=600,
-                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+            sources.append(Path(tmp) / f"e{i}.musicxml")
+            sources[-1].write_text(with_text(delinearize(ex), rng, text_share))
+        if style:
+            _run_jobs(exe, [{"in": str(p), "out": str(p.with_suffix(".mscx"))} for p in sources], Path(tmp))
+            sources = [p.with_suffix(".mscx") for p in sources]
+            for p in sources:
+                if p.exists():
+                    p.write_text(p.read_text().replace("<Style>", "<Style>" + style, 1))
+        _run_jobs(exe, [{"in": str(p), "out": str(Path(tmp) / f"e{i}.png")} for i, p in enumerate(sources)],
+                  Path(tmp))
         for i, ex in enumerate(excerpts):
             pngs = sorted(Path(tmp).glob(f"e{i}-*.png"))
             if len(pngs) != 1:
@@ -308,6 +340,7 @@ def main(argv=None) -> int:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--clef-share", type=float, default=0.0, help="share of excerpts that change clef")
     m.add_argument("--text-share", type=float, default=0.0, help="share of excerpts with lyrics, words, fingerings")
+    m.add_argument("--styles", action="store_true", help="each batch of 50 in a random look (musescore_style)")
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)
     if args.cmd == "pool":
@@ -321,7 +354,9 @@ def main(argv=None) -> int:
     for b in range(0, args.excerpts, 50):
         excerpts = [with_clefs(random_excerpt(pool[int(rng.integers(len(pool)))], rng, 4), rng, args.clef_share)
                      for _ in range(50)]
-        kept += musescore_batch(excerpts, args.out / f"s{args.seed}_{b:05d}.npz", args.text_share, args.seed * 10**6 + b)
+        style = musescore_style(rng) if args.styles else None
+        kept += musescore_batch(excerpts, args.out / f"s{args.seed}_{b:05d}.npz", args.text_share, args.seed * 10**6 + b,
+                                style)
         log(f"{b + 50} excerpts engraved, {kept} kept")
     return 0
 

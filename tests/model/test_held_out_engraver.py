@@ -47,3 +47,29 @@ def test_lilypond_engraves_a_single_staff_that_the_reader_reads_and_skips_grand_
     hyp = get_reader(PACKAGED_WEIGHTS).read(ScoreImage.from_arrays(pages), Reporter()).tokens
     assert hyp.count("measure") == melody.count("measure")
     assert SER().add(hyp, melody) < 0.25
+
+
+def test_musescore_training_engravings_take_a_drawn_look(tmp_path):
+    """``musescore --styles``: each batch in a look of its own (font, line widths, spacing), the labels
+    unchanged; thicker lines and stems in the style are thicker on the page."""
+    import re
+    from xml.etree import ElementTree
+
+    from model.data.staff_images import MUSESCORE_FONTS, load_musescore, musescore_batch, musescore_style
+
+    rng = np.random.default_rng(0)
+    looks = [ElementTree.fromstring(f"<Style>{musescore_style(rng)}</Style>") for _ in range(12)]
+    assert {s.findtext("musicalSymbolFont") for s in looks} <= set(MUSESCORE_FONTS)
+    assert len({s.findtext("musicalSymbolFont") for s in looks}) > 1
+    assert all(0.06 <= float(s.findtext("staffLineWidth")) <= 0.16 for s in looks)
+    melody = _melody()
+    style = musescore_style(np.random.default_rng(1))
+    inks = []
+    for name, width in (("thin", "0.060"), ("thick", "0.160")):
+        look = re.sub(r"<(staffLineWidth|stemWidth|ledgerLineWidth)>[^<]*<", rf"<\1>{width}<", style)
+        (tmp_path / name).mkdir()
+        assert musescore_batch([melody], tmp_path / name / "b.npz", style=look) == 1
+        (img, tokens), = load_musescore(tmp_path / name)
+        assert tokens == melody
+        inks.append(float((255 - img.astype(np.float64)).sum()))
+    assert inks[1] > 1.15 * inks[0]
