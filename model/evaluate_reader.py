@@ -90,10 +90,65 @@ def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
         return pages
 
 
+def _staves_as_parts(musicxml: str) -> str:
+    """The excerpt with each staff of a grand staff written as a part of its own, the two braced together:
+    ``musicxml2ly`` 2.24 puts all of a two-staff part's notes on its upper staff."""
+    import copy
+
+    from music21 import converter, layout, stream
+
+    score = converter.parseData(musicxml, format="musicxml")
+    out = stream.Score()
+    parts = []
+    for staff in score.parts:
+        part = stream.Part()
+        for el in staff.elements:
+            if not isinstance(el, layout.StaffGroup):
+                part.append(copy.deepcopy(el))
+        parts.append(part)
+        out.insert(0, part)
+    out.insert(0, layout.StaffGroup(parts, symbol="brace", barTogether=True))
+    return out.write("musicxml").read_text()
+
+
+def _events(onsets: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], int]]:
+    """Notes (onset, pitch) as chords in time order, each with the time to the next chord."""
+    by: dict[int, list[int]] = {}
+    for t, p in onsets:
+        by.setdefault(t, []).append(p)
+    times = sorted(by)
+    return [(tuple(sorted(by[t])), b - t) for t, b in zip(times, times[1:] + times[-1:])]
+
+
+def _notes_agree(midi: Path, musicxml: str) -> bool:
+    """Whether LilyPond's MIDI of an excerpt sounds the excerpt's notes: its chords in the same order, each
+    the same time (in 48ths of a quarter) before the next, at most 3% of them missed or changed (tied notes
+    joined, grace notes left out). Times are compared chord to chord, because LilyPond plays a pickup as a
+    whole measure whose first beats are silent; chords it adds are allowed, because it plays repeats twice."""
+    import difflib
+
+    import pretty_midi
+    from music21 import converter
+
+    pm = pretty_midi.PrettyMIDI(str(midi))
+    got = _events([(round(pm.time_to_tick(n.start) / pm.resolution * 48), n.pitch)
+                   for inst in pm.instruments for n in inst.notes])
+    score = converter.parseData(musicxml, format="musicxml").stripTies()
+    want = _events([(round(float(n.getOffsetInHierarchy(score)) * 48), p.midi)
+                    for n in score.recurse().notes if not n.duration.isGrace for p in n.pitches])
+    if not want or not got:
+        return False
+    ops = difflib.SequenceMatcher(a=want, b=got, autojunk=False).get_opcodes()
+    wrong = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag != "equal")
+    return wrong <= 0.03 * len(want) + 1
+
+
 def lilypond_pages(musicxml: str) -> list[np.ndarray] | None:
-    """The excerpt engraved by LilyPond (through its own ``musicxml2ly``, at 150 dpi, without the tagline),
-    or None where LilyPond is not installed or fails. An engraver the reader never trains on. Single staves
-    only: ``musicxml2ly`` 2.24 puts a grand staff's notes all on its upper staff."""
+    """The excerpt engraved by LilyPond (through its own ``musicxml2ly``, at 150 dpi, without title or
+    tagline), or None where LilyPond is not installed, fails, or engraves other notes than the excerpt's
+    (its MIDI checked by :func:`_notes_agree`: ``musicxml2ly`` loses voices now and then): an engraver the
+    reader never trains on. A grand staff goes through music21 as two braced parts first
+    (:func:`_staves_as_parts`)."""
     from PIL import Image
 
     exes = [shutil.which("musicxml2ly"), shutil.which("lilypond")]
@@ -101,15 +156,17 @@ def lilypond_pages(musicxml: str) -> list[np.ndarray] | None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         src, ly = Path(tmp) / "x.musicxml", Path(tmp) / "x.ly"
-        src.write_text(musicxml)
         try:
-            subprocess.run([exes[0], "-o", str(ly), str(src)], timeout=60, capture_output=True)
+            src.write_text(_staves_as_parts(musicxml) if "<staves>2</staves>" in musicxml else musicxml)
+            subprocess.run([exes[0], "--midi", "-o", str(ly), str(src)], timeout=60, capture_output=True)
             if not ly.exists():
                 return None
-            ly.write_text(ly.read_text() + "\n\\header { tagline = ##f }\n")
+            ly.write_text(ly.read_text() + "\n\\header { tagline = ##f title = ##f composer = ##f }\n")
             subprocess.run([exes[1], "-dno-point-and-click", "--png", "-dresolution=150", "-o",
                             str(Path(tmp) / "x"), str(ly)], cwd=tmp, timeout=120, capture_output=True)
-        except subprocess.TimeoutExpired:
+            if not _notes_agree(Path(tmp) / "x.midi", musicxml):
+                return None
+        except Exception:   # music21 or LilyPond could not take the excerpt (or took too long)
             return None
         pages = []
         for png in sorted(Path(tmp).glob("x*.png")):
@@ -128,7 +185,7 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
     ``variants``, engraved clean by Verovio: ``clefs``, the excerpt with one staff in the other clef over
     some measures (:func:`model.data.clefs.vary_clefs`, as piano music changes clef); ``text``, the excerpt
     with lyrics, words and fingerings (:func:`model.data.text.add_text`), which are not read; ``lilypond``,
-    single staves engraved by LilyPond (:func:`lilypond_pages`), an engraver training never draws."""
+    the excerpt engraved by LilyPond (:func:`lilypond_pages`), an engraver training never draws."""
     from model.data.degrade import degrade
     from model.data.staff_images import engrave_system, with_clefs, with_text
     from model.tokenizers.lmx import delinearize
@@ -151,7 +208,7 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
         if "text" in variants:
             own = np.random.default_rng([seed, 13, k])
             yield k, VARIANT_SETS["text"], [engrave_system(with_text(xml, own, 1.0), own)], ref
-        if "lilypond" in variants and "staff:2" not in ref:
+        if "lilypond" in variants:
             pages = lilypond_pages(xml)
             if pages:
                 yield k, VARIANT_SETS["lilypond"], pages, ref
