@@ -126,11 +126,14 @@ def _notes_agree(midi: Path, musicxml: str) -> bool:
     joined, grace notes left out). Times are compared chord to chord, because LilyPond plays a pickup as a
     whole measure whose first beats are silent; chords it adds are allowed, because it plays repeats twice."""
     import difflib
+    import warnings
 
     import pretty_midi
     from music21 import converter
 
-    pm = pretty_midi.PrettyMIDI(str(midi))
+    with warnings.catch_warnings():   # LilyPond writes its tempo on each track, which pretty_midi warns of
+        warnings.simplefilter("ignore")
+        pm = pretty_midi.PrettyMIDI(str(midi))
     got = _events([(round(pm.time_to_tick(n.start) / pm.resolution * 48), n.pitch)
                    for inst in pm.instruments for n in inst.notes])
     score = converter.parseData(musicxml, format="musicxml").stripTies()
