@@ -90,9 +90,9 @@ def musescore_pages(musicxml: str) -> list[np.ndarray] | None:
         return pages
 
 
-def _staves_as_parts(musicxml: str) -> str:
-    """The excerpt with each staff of a grand staff written as a part of its own, the two braced together:
-    ``musicxml2ly`` 2.24 puts all of a two-staff part's notes on its upper staff."""
+def _staves_as_parts(musicxml: str, path: Path) -> None:
+    """The excerpt written to ``path`` with each staff of a grand staff as a part of its own, the two braced
+    together: ``musicxml2ly`` 2.24 puts all of a two-staff part's notes on its upper staff."""
     import copy
 
     from music21 import converter, layout, stream
@@ -108,7 +108,7 @@ def _staves_as_parts(musicxml: str) -> str:
         parts.append(part)
         out.insert(0, part)
     out.insert(0, layout.StaffGroup(parts, symbol="brace", barTogether=True))
-    return out.write("musicxml").read_text()
+    out.write("musicxml", fp=str(path))
 
 
 def _events(onsets: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], int]]:
@@ -160,7 +160,10 @@ def lilypond_pages(musicxml: str) -> list[np.ndarray] | None:
     with tempfile.TemporaryDirectory() as tmp:
         src, ly = Path(tmp) / "x.musicxml", Path(tmp) / "x.ly"
         try:
-            src.write_text(_staves_as_parts(musicxml) if "<staves>2</staves>" in musicxml else musicxml)
+            if "<staves>2</staves>" in musicxml:
+                _staves_as_parts(musicxml, src)
+            else:
+                src.write_text(musicxml)
             subprocess.run([exes[0], "--midi", "-o", str(ly), str(src)], timeout=60, capture_output=True)
             if not ly.exists():
                 return None
