@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.omr.strips import STAFF_SPACE
+
 FONTS = ("Leipzig", "Bravura", "Gootville", "Leland", "Petaluma")
 
 
@@ -127,7 +129,7 @@ def without_time(measure: list[str]) -> list[str]:
 
 
 # -- one excerpt -> strips --------------------------------------------------------------------------
-def engrave_system(musicxml: str, rng: np.random.Generator, space: int = 8) -> np.ndarray:
+def engrave_system(musicxml: str, rng: np.random.Generator, space: int = STAFF_SPACE) -> np.ndarray:
     """One system (uint8) in a random Verovio look, ``space`` to twice that many px per staff space (a strip
     is then cut at ``space``: the engraving is never enlarged)."""
     import verovio
@@ -152,12 +154,12 @@ def engrave_system(musicxml: str, rng: np.random.Generator, space: int = 8) -> n
     if not tk.loadData(musicxml):
         raise RuntimeError("verovio could not load the excerpt")
     svg = tk.renderToSVG(1)
-    space_px = float(rng.uniform(8, 16)) * space / 8     # staff space 1.8 mm at scale 100 with mmOutput
+    space_px = float(rng.uniform(8, 16)) * space / STAFF_SPACE     # staff space 1.8 mm at scale 100 with mmOutput
     return svg_to_array(svg, dpi=int(space_px / 1.8 * 25.4))
 
 
 def staff_examples(tokens: list[str], rng: np.random.Generator, degrade_prob: float = 0.5,
-                   text_share: float = 0.0, space: int = 8) -> list[tuple[np.ndarray, list[int]]]:
+                   text_share: float = 0.0, space: int = STAFF_SPACE) -> list[tuple[np.ndarray, list[int]]]:
     """(strip as uint8 ink, symbol ids) for every staff of one excerpt; [] when the staves found on
     the image do not match the excerpt's (a rare detection failure: such samples are skipped). With
     probability ``text_share`` the page also carries lyrics, words and fingerings
@@ -171,7 +173,7 @@ def staff_examples(tokens: list[str], rng: np.random.Generator, degrade_prob: fl
     return strips_of(img, tokens, space)
 
 
-def strips_of(img: np.ndarray, tokens: list[str], space: int = 8) -> list[tuple[np.ndarray, list[int]]]:
+def strips_of(img: np.ndarray, tokens: list[str], space: int = STAFF_SPACE) -> list[tuple[np.ndarray, list[int]]]:
     """Pairs (strip as uint8 ink at ``space`` px a staff space, symbol ids) of a one-system image of
     ``tokens``; [] when the staves found do not match the excerpt's."""
     from model.omr.strips import staff_strips
@@ -298,7 +300,7 @@ def with_clefs(excerpt: list[str], rng: np.random.Generator, share: float) -> li
 
 
 def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5, musescore: list | None = None,
-           musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = 8
+           musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = STAFF_SPACE
            ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Training strips forever; ``max_measures()`` is asked before every excerpt (a curriculum). A share of
     the systems comes from ``musescore`` (MuseScore 3 engravings made ahead), at a random resolution and
@@ -312,7 +314,7 @@ def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5,
         try:
             if musescore and rng.random() < musescore_share:
                 img, tokens = musescore[int(rng.integers(len(musescore)))]
-                img = _rescale(img, float(rng.uniform(0.8, 1.6)) * space / 8)
+                img = _rescale(img, float(rng.uniform(0.8, 1.6)) * space / STAFF_SPACE)
                 if rng.random() < degrade_prob:
                     img = degrade(img, rng, float(rng.uniform(0.2, 1.0)))
                 yield from strips_of(img, tokens, space)

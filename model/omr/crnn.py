@@ -18,12 +18,13 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from model.omr.strips import STAFF_SPACE, STRIP_SPACES
+
 
 @dataclass
 class ReaderConfig:
     classes: int                # symbols, blank (0) included
-    height: int = 128           # strip rows: 16 staff spaces (a multiple of 32)
-    space: int = 8              # strip pixels per staff space (:func:`model.omr.strips.staff_strips`)
+    space: int = STAFF_SPACE    # strip pixels per staff space (:func:`model.omr.strips.staff_strips`)
     channels: tuple = (16, 24, 48, 96, 128)
     hidden: int = 160
     feature: int = 192
@@ -35,6 +36,11 @@ class ReaderConfig:
     header_cols: int = 96       # the columns the header head reads (384 px, 48 staff spaces)
     header_hidden: int = 64
     header_pool: bool = False   # the head also max-pools its GRU's outputs over the columns
+
+    @property
+    def height(self) -> int:
+        """Strip rows: 16 staff spaces (a multiple of 32 for an even ``space``)."""
+        return STRIP_SPACES * self.space
 
     def to_dict(self) -> dict:
         d = asdict(self)

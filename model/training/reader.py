@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.omr.strips import STRIP_SPACES
+from model.omr.strips import STAFF_SPACE
 
 VALSET = Path("data/staff_valset.npz")
 # validation staves of pages the plain set lacks: a staff in the other clef for some measures, text around the
@@ -36,7 +36,7 @@ VARIANTS = Path("data/staff_valset_variants.npz")
 
 
 def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, degrade_prob: float,
-            musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = 8) -> None:
+            musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = STAFF_SPACE) -> None:
     torch.set_num_threads(1)
     from model.data.staff_images import load_musescore, load_pool, stream
 
@@ -85,11 +85,11 @@ def collate(items) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
 def valset_path(path: Path, space: int) -> Path:
     """Where a validation set's staves cut at ``space`` px a staff space are kept (the same excerpts and looks
     at every resolution: the engraving's random draws do not depend on it)."""
-    return path if space == 8 else path.with_name(f"{path.stem}_s{space}{path.suffix}")
+    return path if space == STAFF_SPACE else path.with_name(f"{path.stem}_s{space}{path.suffix}")
 
 
 def validation_set(pool_path: Path, count: int = 160, seed: int = 12345, path: Path = VALSET,
-                   variants: float = 0.0, space: int = 8) -> list:
+                   variants: float = 0.0, space: int = STAFF_SPACE) -> list:
     """The fixed validation staves (made once, then read from ``path``, named by ``space``). With ``variants``,
     that share of the excerpts changes clef and, drawn apart, that share carries text (:data:`VARIANTS`)."""
     from model.tokenizers.staff_symbols import SYMBOLS, ids
@@ -299,7 +299,7 @@ def _config(args, ck: dict | None, classes: int, keys: int, times: int):
     saved = ck.get("config") if ck is not None else None
     if saved:
         return ReaderConfig.from_dict(saved | {"classes": classes})
-    shape = {"channels": (16, 24, 48, 96, 128), "hidden": 160, "space": 8, "header_pool": True}
+    shape = {"channels": (16, 24, 48, 96, 128), "hidden": 160, "space": STAFF_SPACE, "header_pool": True}
     if args.init:   # its whole shape (the feature size, the slots, ...), with what the command line changes
         init = json.loads((Path(args.init) / "reader.json").read_text())["config"]
         shape = ReaderConfig.from_dict(init | {"classes": classes}).to_dict()
@@ -310,7 +310,6 @@ def _config(args, ck: dict | None, classes: int, keys: int, times: int):
         shape["hidden"] = args.hidden
     if args.space:
         shape["space"] = args.space
-    shape["height"] = STRIP_SPACES * shape["space"]
     return ReaderConfig.from_dict(shape | {"classes": classes, "keys": keys, "times": times})
 
 
