@@ -98,3 +98,50 @@ def load_bundle(folder: str | Path, device: str = "cpu", report=None):
                             f"{unexpected[:3]})", folder)
     say(f"putting it on the {'GPU' if device in ('cuda', 'mps') else device.upper()}")
     return model.to(device).eval(), config
+
+
+INT8_SCALE = ".int8_scale"   # suffix of the scales stored beside a weight kept as int8
+
+
+def _group(cols: int, most: int = 128) -> int:
+    """The columns that share one scale: the largest divisor of ``cols`` up to ``most``."""
+    return max(g for g in range(1, min(cols, most) + 1) if cols % g == 0)
+
+
+def quantize_int8(state: dict, min_numel: int = 4096) -> dict:
+    """``state`` with each floating weight of at least ``min_numel`` values stored as int8, one float16
+    scale per group of up to 128 consecutive inputs of an output row (``NAME`` + ``NAME.int8_scale``);
+    the rest float16 (batch-norm statistics float32). Half the size of float16; a group's own scale
+    keeps the rounding error near 0.4% of its largest weight. :func:`dequantize` undoes it."""
+    import torch
+
+    out = {}
+    for name, v in state.items():
+        if not v.is_floating_point():
+            out[name] = v
+        elif v.dim() >= 2 and v.numel() >= min_numel:
+            rows = v.float().reshape(v.shape[0], -1)
+            g = _group(rows.shape[1])
+            grouped = rows.reshape(rows.shape[0], -1, g)
+            scale = (grouped.abs().amax(dim=-1, keepdim=True) / 127).clamp(min=1e-12).half()
+            q = torch.round(grouped / scale.float()).clamp(-127, 127).to(torch.int8)
+            out[name] = q.reshape(v.shape).contiguous()
+            out[name + INT8_SCALE] = scale.squeeze(-1).contiguous()
+        else:
+            out[name] = (v if "running_" in name else v.half()).contiguous()
+    return out
+
+
+def dequantize(state: dict) -> dict:
+    """Float32 weights from a state written by :func:`quantize_int8` (or a plain float16/float32 one)."""
+    out = {}
+    for name, v in state.items():
+        if name.endswith(INT8_SCALE):
+            continue
+        scale = state.get(name + INT8_SCALE)
+        if scale is not None:
+            grouped = v.float().reshape(v.shape[0], scale.shape[1], -1)
+            out[name] = (grouped * scale.float()[..., None]).reshape(v.shape)
+        else:
+            out[name] = v.float() if v.is_floating_point() else v
+    return out

@@ -95,7 +95,7 @@ class StaffReaderEngine:
     def __init__(self, folder: str | Path, report: Reporter | None = None):
         import torch
 
-        from model.bundle import read_weights
+        from model.bundle import dequantize, read_weights
         from model.omr.crnn import ReaderConfig, StaffReader
         from model.tokenizers.staff_symbols import SYMBOLS
 
@@ -107,8 +107,7 @@ class StaffReaderEngine:
             raise UnimtError("the score reader's weights were made for another symbol set; reinstall unimt", folder)
         self.config = ReaderConfig.from_dict(meta["config"])
         self.model = StaffReader(self.config)
-        state = {k: v.float() for k, v in read_weights(folder / READER_WEIGHTS, report,
-                                                        "the score reader").items()}
+        state = dequantize(read_weights(folder / READER_WEIGHTS, report, "the score reader"))
         self.model.load_state_dict(state)   # a reader without a header head has no header weights either
         self.model.eval()
         self.torch = torch

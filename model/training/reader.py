@@ -213,11 +213,12 @@ def _restore(model, opt, ck: dict | None, args) -> tuple[dict, dict | None]:
     elif args.init:  # a fresh run from shipped weights (float16 is enough to go on from)
         from safetensors.torch import load_file
 
+        from model.bundle import dequantize
         from model.omr.crnn import ReaderConfig
 
         meta = json.loads((Path(args.init) / "reader.json").read_text())
         old = meta["symbols"]
-        weights = {k: v.float() for k, v in load_file(str(Path(args.init) / "reader.safetensors")).items()}
+        weights = dequantize(load_file(str(Path(args.init) / "reader.safetensors")))
         if old != list(SYMBOLS):
             weights = remap_classes(weights, old, model.state_dict())
         old_config = ReaderConfig.from_dict(meta["config"] | {"classes": len(SYMBOLS)})
@@ -413,18 +414,26 @@ def train(args) -> None:
         w.terminate()
 
 
-def ship(run: Path, dest: Path) -> None:
+def ship(run: Path, dest: Path, int8: bool = False) -> None:
     """Write the run's best reader into a weights folder: ``reader.json`` and ``reader.safetensors`` in
-    float16 (batch-norm statistics stay float32)."""
+    float16 (batch-norm statistics stay float32), or with ``int8`` its large weights as int8 with a
+    scale per group of inputs (:func:`model.bundle.quantize_int8`: half the size, for a reader that would
+    not fit the 30 MiB bundle in float16)."""
     from safetensors.torch import load_file, save_file
 
+    from model.bundle import quantize_int8
+
     state = load_file(str(run / "reader.safetensors"))
-    small = {
-        k: (v.half() if v.is_floating_point() and "running_" not in k else v).contiguous()
-        for k, v in state.items()
-    }
+    if int8:
+        small = quantize_int8(state)
+    else:
+        small = {
+            k: (v.half() if v.is_floating_point() and "running_" not in k else v).contiguous()
+            for k, v in state.items()
+        }
     dest.mkdir(parents=True, exist_ok=True)
     save_file(small, str(dest / "reader.safetensors.tmp"))
+    (dest / "reader.safetensors.tmp").chmod(0o644)   # shipped in the repository: readable by all
     (dest / "reader.safetensors.tmp").replace(dest / "reader.safetensors")
     (dest / "reader.json").write_text((run / "reader.json").read_text())
 
@@ -493,12 +502,13 @@ def main(argv=None) -> int:
         metavar="DIR",
         help="write the run's best reader into the weights folder DIR (float16) and stop",
     )
+    ap.add_argument("--int8", action="store_true", help="with --ship: large weights as int8 (half the size)")
     args = ap.parse_args(argv)
     if args.curve:
         print(curve(Path(args.run)))
         return 0
     if args.ship:
-        ship(Path(args.run), args.ship)
+        ship(Path(args.run), args.ship, int8=args.int8)
         return 0
     train(args)
     return 0

@@ -475,3 +475,42 @@ def test_a_reader_made_for_another_staff_space_is_grown_from_one_and_reads_pages
     page = _engrave(GRAND, 15.0)
     read = engine.read(ScoreImage.from_arrays([page]), Reporter())   # an untrained reader: it only has to run
     assert len(read.systems) == 1
+
+
+def test_a_reader_shipped_as_int8_is_half_the_size_and_reads_the_page_as_in_float16(tmp_path):
+    """``--ship DIR --int8``: the shipped reader's large weights as int8 with a scale per group of inputs.
+    Each weight comes back within half a step of its group's scale, and a page engraved by Verovio is read
+    to the same symbols as with the float16 weights (a doubtful one may flip)."""
+    from music21 import corpus
+
+    from model.bundle import INT8_SCALE, dequantize
+    from model.inference.staff_reader import StaffReaderEngine
+    from model.inference.weights import PACKAGED_WEIGHTS, has_reader
+    from model.io.types import ScoreImage
+    from model.metrics import SER
+    from model.progress import Reporter
+    from model.training.reader import save_best, ship
+
+    if not has_reader(PACKAGED_WEIGHTS):
+        pytest.skip("the shipped weights carry no staff reader")
+    half = StaffReaderEngine(PACKAGED_WEIGHTS)
+    (tmp_path / "run").mkdir()
+    save_best(half.model, tmp_path / "run")
+    ship(tmp_path / "run", tmp_path / "w", int8=True)
+    small = (tmp_path / "w" / "reader.safetensors").stat().st_size
+    assert small < 0.55 * (PACKAGED_WEIGHTS / "reader.safetensors").stat().st_size
+    quarter = StaffReaderEngine(tmp_path / "w")
+    from safetensors.torch import load_file
+
+    stored = load_file(str(tmp_path / "w" / "reader.safetensors"))
+    assert stored["rnn.weight_hh_l0"].dtype == torch.int8 and "rnn.weight_hh_l0" + INT8_SCALE in stored
+    back, orig = dequantize(stored), half.model.state_dict()
+    for name, q in stored.items():
+        if q.dtype == torch.int8:
+            step = stored[name + INT8_SCALE].float().max()
+            assert (back[name] - orig[name]).abs().max() <= step / 2 + 1e-3 * step
+    xml = corpus.parse("bach/bwv66.6").parts[0].measures(1, 4).write("musicxml", fp=str(tmp_path / "m.xml"))
+    image = ScoreImage.from_arrays([_engrave(open(xml).read(), 12.0)])
+    read, ref = quarter.read(image, Reporter()).tokens, half.read(image, Reporter()).tokens
+    # a symbol the reader is unsure of (here the mark over a fermata) may flip; nothing else does
+    assert read.count("measure") >= 4 and SER().add(read, ref) <= 0.02
