@@ -17,7 +17,8 @@ ROWS = [("as read", ()), ("+ note values fill the measure", ("durations",)),
         ("+ ties, courtesy signatures", ("durations", "ties", "courtesy")),
         ("+ grand-staff bar lines agree", _BASE),
         ("+ no opening bar line, pedals in pairs", _BASE + ("opening", "pedals")),
-        ("+ hidden rests on single staves", _BASE + ("opening", "pedals", "fills"))]
+        ("+ hidden rests on single staves", _BASE + ("opening", "pedals", "fills")),
+        ("+ chords read again where they do not ascend", _BASE + ("opening", "pedals", "fills", "chords"))]
 
 
 def main(argv=None) -> int:

@@ -32,7 +32,7 @@ FIT_COST = 8.0   # the most log-probability given up to make a voice fill its me
 # the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped,
 # courtesy signatures dropped, note values fitted to the measure, ties completed, pedal marks kept in pairs,
 # a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
-AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "ties", "pedals", "fills")
+AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "pedals", "fills")
 
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
@@ -112,6 +112,8 @@ class StaffReaderEngine:
         self.model.eval()
         self.torch = torch
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
+        self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if len(s) == 2 and s[0] in "ABCDEFG"
+                                       and s[1].isdigit()])
         self.max_cost = FIT_COST
         self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
 
@@ -119,7 +121,8 @@ class StaffReaderEngine:
         """Greedy CTC reading of the strips of one system: per strip (symbol ids, probabilities, output
         positions), the header head's key and time log-probabilities summed over the strips (the
         staves of one system share their key and time; None without a head), and per strip the reader's
-        best note values at each note value read (:func:`model.omr.durations.duration_alternatives`)."""
+        best note values at each note value read and best pitches at each pitch read
+        (:func:`model.omr.durations.duration_alternatives`)."""
         from model.omr.crnn import greedy_decode
         from model.omr.durations import duration_alternatives
 
@@ -146,7 +149,9 @@ class StaffReaderEngine:
                 decoded = greedy_decode(log_probs, self.model.output_lengths(widths))
             for j, i in enumerate(idx):
                 out[i] = decoded[j]
-                alts[i] = duration_alternatives(log_probs[j], decoded[j][0], decoded[j][2], self.duration_ids)
+                durations = duration_alternatives(log_probs[j], decoded[j][0], decoded[j][2], self.duration_ids)
+                pitches = duration_alternatives(log_probs[j], decoded[j][0], decoded[j][2], self.pitch_ids)
+                alts[i] = [d or p for d, p in zip(durations, pitches)]
         return out, key_sum, time_sum, alts
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
@@ -158,6 +163,7 @@ class StaffReaderEngine:
         the time signature carried from system to system); ties read at their end only are given their start
         (:func:`model.omr.ties.complete_ties`) and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
         from model.omr.bars import agree_bars, drop_opening_bar
+        from model.omr.chords import fix_chords
         from model.omr.durations import fit_durations
         from model.omr.header import (
             drop_courtesy,
@@ -195,6 +201,8 @@ class StaffReaderEngine:
             if "durations" in self.after:
                 fixed = [fit_durations(ids, al, symbols, length, n == 0, n == len(read) - 1, self.max_cost)
                          for ids, al in zip(fixed, alts)]
+            if "chords" in self.after:
+                fixed = [fix_chords(ids, al, symbols) for ids, al in zip(fixed, alts)]
             if self.config.keys:
                 then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
                 fixed = key_changes(fixed, symbols, key_ids[keys[n]], then)

@@ -514,3 +514,25 @@ def test_a_reader_shipped_as_int8_is_half_the_size_and_reads_the_page_as_in_floa
     read, ref = quarter.read(image, Reporter()).tokens, half.read(image, Reporter()).tokens
     # a symbol the reader is unsure of (here the mark over a fermata) may flip; nothing else does
     assert read.count("measure") >= 4 and SER().add(read, ref) <= 0.02
+
+
+def test_a_chord_read_with_a_pitch_twice_is_read_again_from_the_next_best_pitches():
+    """A chord's notes ascend; one read with a pitch twice takes the cheapest ascending choice among the
+    reader's next-best pitches, and a chord that ascends, or one with no cheap way to ascend, is kept."""
+    from model.omr.chords import fix_chords
+    from model.tokenizers.staff_symbols import SYMBOLS
+
+    symbols = list(SYMBOLS)
+    ids = [symbols.index(s) for s in ("C4", "d:quarter", "v1:up", "chord", "E4", "chord", "E4", "measure",
+                                      "D4", "d:half", "v1:up", "chord", "F4")]
+    at = symbols.index
+    alts = [[] for _ in ids]
+    alts[0] = [(at("C4"), -0.1), (at("D4"), -3.0)]
+    alts[4] = [(at("E4"), -0.2), (at("G4"), -2.0)]     # the middle note: its second best is above the top
+    alts[6] = [(at("E4"), -0.3), (at("G4"), -1.5), (at("F4"), -2.5)]
+    fixed = fix_chords(ids, alts, symbols)
+    assert [symbols[i] for i in fixed[:7]] == ["C4", "d:quarter", "v1:up", "chord", "E4", "chord", "G4"]
+    assert fixed[7:] == ids[7:]
+    # the only ascending choice would cost more than max_cost: kept as read
+    alts[6] = [(at("E4"), -0.1), (at("G4"), -9.0)]
+    assert fix_chords(ids, alts, symbols) == ids
