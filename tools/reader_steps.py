@@ -18,7 +18,9 @@ ROWS = [("as read", ()), ("+ note values fill the measure", ("durations",)),
         ("+ grand-staff bar lines agree", _BASE),
         ("+ no opening bar line, pedals in pairs", _BASE + ("opening", "pedals")),
         ("+ hidden rests on single staves", _BASE + ("opening", "pedals", "fills")),
-        ("+ chords read again where they do not ascend", _BASE + ("opening", "pedals", "fills", "chords"))]
+        ("+ chords read again where they do not ascend", _BASE + ("opening", "pedals", "fills", "chords")),
+        ("+ a chord tied on some notes tied on all",
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords"))]
 
 
 def main(argv=None) -> int:

@@ -32,7 +32,7 @@ FIT_COST = 8.0   # the most log-probability given up to make a voice fill its me
 # the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped,
 # courtesy signatures dropped, note values fitted to the measure, ties completed, pedal marks kept in pairs,
 # a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
-AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "pedals", "fills")
+AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "tied chords", "pedals", "fills")
 
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
@@ -161,7 +161,8 @@ class StaffReaderEngine:
         (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, and
         note values re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
         the time signature carried from system to system); ties read at their end only are given their start
-        (:func:`model.omr.ties.complete_ties`) and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
+        (:func:`model.omr.ties.complete_ties`), a chord tied on some notes tied on all (:func:`model.omr.ties.tie_chords`)
+        and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
         from model.omr.bars import agree_bars, drop_opening_bar
         from model.omr.chords import fix_chords
         from model.omr.durations import fit_durations
@@ -174,7 +175,7 @@ class StaffReaderEngine:
             time_length,
         )
         from model.omr.strips import staff_strips
-        from model.omr.ties import complete_ties, pair_pedals
+        from model.omr.ties import complete_ties, pair_pedals, tie_chords
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
         symbols = list(SYMBOLS)
@@ -210,6 +211,8 @@ class StaffReaderEngine:
             seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
             if "ties" in self.after:
                 seqs = [complete_ties(q) for q in seqs]
+            if "tied chords" in self.after:
+                seqs = [tie_chords(q) for q in seqs]
             if "pedals" in self.after:
                 seqs = [pair_pedals(q) for q in seqs]
             # a single staff's voice that starts late or ends early gets hidden rests, as engravers write it

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 
+from model.tokenizers.lmx_vocab import ACCIDENTALS
+
 _PITCH = re.compile(r"[A-G]\d")
 _STEPS = "CDEFGAB"
-_ACCIDENTALS = frozenset({"sharp", "flat", "natural", "double-sharp", "flat-flat", "natural-sharp",
-                          "natural-flat", "sharp-sharp"})
+_ACCIDENTALS = frozenset(ACCIDENTALS)
 
 
 def _height(symbol: str) -> int | None:

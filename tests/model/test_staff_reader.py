@@ -364,6 +364,23 @@ def test_a_tie_read_at_its_end_only_gets_its_start():
     assert complete_ties(far) == far
 
 
+def test_a_chord_tied_on_some_notes_is_tied_on_all():
+    """A chord followed in its voice by the same chord, with a tie read on one of its notes, gets every
+    note's start and stop (a stop before a start already there); another chord, or one not tied, is kept."""
+    from model.omr.ties import tie_chords
+
+    first = ["C5", "d:half", "v1:up", "tied:start", "chord", "flat", "E5", "chord", "G5"]
+    second = ["C5", "d:half", "v1:up", "tied:stop", "chord", "flat", "E5", "chord", "G5", "tied:start"]
+    staff = ["clef:G2", *first, "measure", *second]
+    done = tie_chords(staff)
+    assert done == ["clef:G2", *first[:7], "tied:start", "chord", "G5", "tied:start", "measure",
+                    *second[:7], "tied:stop", "chord", "G5", "tied:stop", "tied:start"]
+    assert tie_chords(done) == done
+    other = ["clef:G2", *first, "measure", "C5", "d:half", "v1:up", "tied:stop", "chord", "F5", "chord", "G5"]
+    untied = ["clef:G2", *[s for s in first if s != "tied:start"], "measure", *second[:3], *second[4:9]]
+    assert tie_chords(other) == other and tie_chords(untied) == untied
+
+
 def test_pedal_marks_are_kept_only_in_pairs_within_a_staff():
     from model.omr.ties import pair_pedals
     from model.tokenizers.lmx import delinearize, linearize
