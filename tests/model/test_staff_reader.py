@@ -553,3 +553,29 @@ def test_a_chord_read_with_a_pitch_twice_is_read_again_from_the_next_best_pitche
     # the only ascending choice would cost more than max_cost: kept as read
     alts[6] = [(at("E4"), -0.1), (at("G4"), -9.0)]
     assert fix_chords(ids, alts, symbols) == ids
+
+
+def test_strips_read_at_several_widths_keep_the_surest_reading_with_bars_where_the_page_has_them(tmp_path):
+    """Each strip is read at every width in ``SCALES``; a reading of stretched strips gives its measures'
+    boxes at the page's own scale: the same bar lines as a reading at the strip's own width, to a few pixels."""
+    from music21 import corpus
+
+    from model.inference.staff_reader import SCALES, StaffReaderEngine
+    from model.inference.weights import PACKAGED_WEIGHTS, has_reader
+    from model.io.types import ScoreImage
+    from model.progress import Reporter
+
+    if not has_reader(PACKAGED_WEIGHTS):
+        pytest.skip("the shipped weights carry no staff reader")
+    assert len(SCALES) > 1 and 1.0 in SCALES
+    xml = corpus.parse("bach/bwv66.6").parts[0].measures(1, 4).write("musicxml", fp=str(tmp_path / "m.xml"))
+    image = ScoreImage.from_arrays([_engrave(open(xml).read(), 12.0)])
+    engine = StaffReaderEngine(PACKAGED_WEIGHTS)
+    assert engine.read(image, Reporter()).tokens.count("measure") >= 4
+    engine.scales = (max(SCALES),)
+    wide = engine.read(image, Reporter())
+    engine.scales = (1.0,)
+    one = engine.read(image, Reporter())
+    assert wide.tokens.count("measure") == one.tokens.count("measure") >= 4
+    edges = [[m.box[2] for m in r.measures] for r in (wide, one)]
+    assert len(edges[0]) == len(edges[1]) and max(abs(a - b) for a, b in zip(*edges)) <= 12
