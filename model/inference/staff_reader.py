@@ -35,10 +35,11 @@ FIT_COST = 8.0   # the most log-probability given up to make a voice fill its me
 AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "tied chords", "pedals", "fills")
 
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
-# staves (reader12, symbol SER): 6.99% at its own width alone, 6.41% at 1.25 alone (a dense chord gets more
-# output frames), 6.18% keeping the best of 1, 1.12 and 1.25; validation LMX SER with every step after
-# reading (python -m tools.reader_steps): all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%
-SCALES = (1.0, 1.12, 1.25)
+# staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
+# of 1, 1.12 and 1.25, 6.00% of five widths from 1 to 1.25 (each width costs a reading: two keep the 3-page
+# Maple Leaf Rag PDF within 3 s a page). Validation LMX SER with every step after reading (python -m
+# tools.reader_steps), three widths: all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%; 1.25 alone: 9.78%
+SCALES = (1.0, 1.19)
 
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
@@ -116,6 +117,7 @@ class StaffReaderEngine:
         state = dequantize(read_weights(folder / READER_WEIGHTS, report, "the score reader"))
         self.model.load_state_dict(state)   # a reader without a header head has no header weights either
         self.model.eval()
+        self.fast = self.model.fused()   # what reads: batch norms folded into the convolutions
         self.torch = torch
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
         self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if len(s) == 2 and s[0] in "ABCDEFG"
@@ -171,10 +173,10 @@ class StaffReaderEngine:
             lengths = self.model.output_lengths(widths)
             with torch.inference_mode():
                 if self.config.keys:
-                    log_probs, key_logits, time_logits = self.model(torch.from_numpy(x), header=True)
+                    log_probs, key_logits, time_logits = self.fast(torch.from_numpy(x), header=True)
                     key_lp, time_lp = key_logits.log_softmax(-1), time_logits.log_softmax(-1)
                 else:
-                    log_probs, key_lp, time_lp = self.model(torch.from_numpy(x)), None, None
+                    log_probs, key_lp, time_lp = self.fast(torch.from_numpy(x)), None, None
                 decoded = greedy_decode(log_probs, lengths)
                 best = [float(log_probs[j, : int(lengths[j])].max(-1).values.sum()) for j in range(len(idx))]
             for j, i in enumerate(idx):

