@@ -36,9 +36,10 @@ AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "ti
 
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
 # staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
-# of 1, 1.12 and 1.25, 6.00% of five widths from 1 to 1.25 (each width costs a reading: two keep the 3-page
-# Maple Leaf Rag PDF within 3 s a page). Validation LMX SER with every step after reading (python -m
-# tools.reader_steps), three widths: all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%; 1.25 alone: 9.78%
+# of 1, 1.12 and 1.25, 6.00% of five widths from 1 to 1.25. Each width costs a reading: with two, reader13
+# reads the 3-page Maple Leaf Rag PDF in 3.5 s a page, start-up included (session 17's smaller reader, read
+# once: 2.5 s). Validation LMX SER with every step after reading (python -m tools.reader_steps), three
+# widths: all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%; 1.25 alone: 9.78%
 SCALES = (1.0, 1.19)
 
 _cache: dict[str, StaffReaderEngine] = {}
@@ -104,7 +105,7 @@ class StaffReaderEngine:
 
         from model.bundle import dequantize, read_weights
         from model.omr.crnn import ReaderConfig, StaffReader
-        from model.tokenizers.staff_symbols import SYMBOLS
+        from model.tokenizers.staff_symbols import _PITCH_SET, SYMBOLS
 
         folder = Path(folder)
         if report is not None:
@@ -120,8 +121,7 @@ class StaffReaderEngine:
         self.fast = self.model.fused()   # what reads: batch norms folded into the convolutions
         self.torch = torch
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
-        self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if len(s) == 2 and s[0] in "ABCDEFG"
-                                       and s[1].isdigit()])
+        self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s in _PITCH_SET])
         self.max_cost = FIT_COST
         self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
         self.scales = SCALES
@@ -131,19 +131,23 @@ class StaffReaderEngine:
         positions), the header head's key and time log-probabilities summed over the strips (the
         staves of one system share their key and time; None without a head), and per strip the reader's
         best note values at each note value read and best pitches at each pitch read
-        (:func:`model.omr.durations.duration_alternatives`).
+        (:func:`model.omr.durations.symbol_alternatives`).
 
         Each strip is read at every width in :data:`SCALES` (stretched sideways) and the reading whose best
         path is the most probable is kept; its output positions are given at the strip's own width."""
+        from model.omr.durations import symbol_alternatives
+
         slots = self.config.slots
         reads = [self._read_at(strips, f, batch) for f in self.scales]
         out, alts, key_sum, time_sum = [], [], None, None
         for i in range(len(strips)):
-            f, (decoded, _, key_lp, time_lp, alt) = max(((f, r[i]) for f, r in zip(self.scales, reads)),
-                                                        key=lambda c: c[1][1])
+            f, (decoded, _, key_lp, time_lp, log_probs) = max(((f, r[i]) for f, r in zip(self.scales, reads)),
+                                                              key=lambda c: c[1][1])
             ids, probs, pos = decoded
             out.append((ids, probs, [int(t // slots / f) * slots + t % slots for t in pos]))
-            alts.append(alt)
+            durations = symbol_alternatives(log_probs, ids, pos, self.duration_ids)
+            pitches = symbol_alternatives(log_probs, ids, pos, self.pitch_ids)
+            alts.append([d or p for d, p in zip(durations, pitches)])
             if key_lp is not None:
                 key_sum = key_lp if key_sum is None else key_sum + key_lp
                 time_sum = time_lp if time_sum is None else time_sum + time_lp
@@ -151,9 +155,8 @@ class StaffReaderEngine:
 
     def _read_at(self, strips: list[np.ndarray], scale: float, batch: int) -> list[tuple]:
         """Per strip, read ``scale`` times as wide: (decoded, best-path log-probability, key and time
-        log-probabilities or None, alternatives)."""
+        log-probabilities or None, its output log-probabilities)."""
         from model.omr.crnn import greedy_decode
-        from model.omr.durations import duration_alternatives
 
         torch = self.torch
         if scale != 1.0:
@@ -180,11 +183,8 @@ class StaffReaderEngine:
                 decoded = greedy_decode(log_probs, lengths)
                 best = [float(log_probs[j, : int(lengths[j])].max(-1).values.sum()) for j in range(len(idx))]
             for j, i in enumerate(idx):
-                ids, _, pos = decoded[j]
-                durations = duration_alternatives(log_probs[j], ids, pos, self.duration_ids)
-                pitches = duration_alternatives(log_probs[j], ids, pos, self.pitch_ids)
                 out[i] = (decoded[j], best[j], None if key_lp is None else key_lp[j],
-                          None if time_lp is None else time_lp[j], [d or p for d, p in zip(durations, pitches)])
+                          None if time_lp is None else time_lp[j], log_probs[j])
         return out
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:

@@ -15,42 +15,15 @@ SER: all 9.60% -> 9.55%; single staves clean 5.13% -> 5.00%, degraded 5.60% -> 5
 
 from __future__ import annotations
 
-import re
+from model.omr.ties import _chords, _notes
+from model.tokenizers.staff_symbols import _PITCH_SET
 
-from model.tokenizers.lmx_vocab import ACCIDENTALS
-
-_PITCH = re.compile(r"[A-G]\d")
 _STEPS = "CDEFGAB"
-_ACCIDENTALS = frozenset(ACCIDENTALS)
 
 
 def _height(symbol: str) -> int | None:
     """Diatonic steps above C0 of a pitch symbol (``E4``), else None."""
-    return _STEPS.index(symbol[0]) + 7 * int(symbol[1]) if _PITCH.fullmatch(symbol) else None
-
-
-def _chords(ids: list[int], symbols: list[str]) -> list[list[int]]:
-    """The positions of the pitches of each chord of a staff's symbols (head first, then the members)."""
-    out, cur = [], None
-    for j, i in enumerate(ids):
-        s = symbols[i]
-        if _height(s) is not None:
-            k = j - 1
-            while k >= 0 and symbols[ids[k]] in _ACCIDENTALS:
-                k -= 1
-            if k >= 0 and symbols[ids[k]] == "chord" and cur is not None:
-                cur.append(j)
-                continue
-            if cur and len(cur) > 1:
-                out.append(cur)
-            cur = [j]
-        elif s in ("rest", "measure") or s.startswith("grace"):
-            if cur and len(cur) > 1:
-                out.append(cur)
-            cur = None
-    if cur and len(cur) > 1:
-        out.append(cur)
-    return out
+    return _STEPS.index(symbol[0]) + 7 * int(symbol[1]) if symbol in _PITCH_SET else None
 
 
 def _best_ascending(options: list[list[tuple[int, float, int]]]):
@@ -74,7 +47,12 @@ def fix_chords(ids: list[int], alternatives: list, symbols: list[str], max_cost:
     ``alternatives``: per read symbol, the reader's best (symbol id, log-probability) at its frame, best
     first (pitch symbols get pitches)."""
     out = list(ids)
-    for chord in _chords(ids, symbols):
+    seq = [symbols[i] for i in ids]
+    notes = _notes(seq)
+    for _, _, members in _chords(seq, notes):
+        chord = [notes[n][4] for n in members]   # where each pitch of the chord is in ``ids``
+        if len(chord) < 2:
+            continue
         heights = [_height(symbols[ids[j]]) for j in chord]
         if all(a < b for a, b in zip(heights, heights[1:])):
             continue

@@ -21,24 +21,24 @@ from fractions import Fraction
 
 from model.omr.header import duration_value, time_length
 
-# per read symbol: (duration symbol id, log-probability), best first
+# per read symbol: (symbol id of its kind, log-probability), best first
 Alternatives = list[list[tuple[int, float]]]
 
 
-def duration_alternatives(log_probs, ids: list[int], pos: list[int], duration_ids,
-                          top: int = 4) -> Alternatives:
-    """For every read symbol that is a note value, the ``top`` duration symbols at its output frame with
-    their log-probabilities (``log_probs``: frames x symbols, a tensor); an empty list for other symbols."""
-    if not len(duration_ids):
+def symbol_alternatives(log_probs, ids: list[int], pos: list[int], kind_ids, top: int = 4) -> Alternatives:
+    """For every read symbol of a kind (``kind_ids``: the note values, say, or the pitches), the ``top``
+    symbols of that kind at its output frame with their log-probabilities (``log_probs``: frames x symbols,
+    a tensor); an empty list for other symbols."""
+    if not len(kind_ids):
         return [[] for _ in ids]
-    index = {int(d) for d in duration_ids.tolist()}
+    index = {int(d) for d in kind_ids.tolist()}
     out: Alternatives = []
     for i, t in zip(ids, pos):
         if i not in index:
             out.append([])
             continue
-        values, where = log_probs[t, duration_ids].topk(min(top, len(index)))
-        out.append([(int(duration_ids[w]), float(v)) for v, w in zip(values, where)])
+        values, where = log_probs[t, kind_ids].topk(min(top, len(index)))
+        out.append([(int(kind_ids[w]), float(v)) for v, w in zip(values, where)])
     return out
 
 

@@ -306,7 +306,7 @@ def test_a_widened_reader_reads_exactly_as_the_one_it_grew_from_and_its_new_chan
 
 
 def test_note_values_are_rechosen_so_a_voice_fills_its_measure():
-    from model.omr.durations import duration_alternatives, fit_durations
+    from model.omr.durations import fit_durations, symbol_alternatives
     from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
 
     symbols = list(SYMBOLS)
@@ -320,7 +320,7 @@ def test_note_values_are_rechosen_so_a_voice_fills_its_measure():
         for i, t in zip(ids, pos):
             log_probs[t, i] = -0.1
         log_probs[pos[staff.index("d:eighth")], SYMBOL_INDEX["d:quarter"]] = second
-        return ids, duration_alternatives(log_probs, ids, pos, durations)
+        return ids, symbol_alternatives(log_probs, ids, pos, durations)
 
     four = ["C5", "d:quarter", "v1:up"] * 4
     short = ["D5", "d:quarter", "v1:up", "E5", "d:half", "v1:up", "F5", "d:eighth", "v1:up"]   # an eighth short
