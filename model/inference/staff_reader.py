@@ -37,7 +37,7 @@ AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "ti
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
 # staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
 # of 1, 1.12 and 1.25, 6.00% of five widths from 1 to 1.25. Each width costs a reading: with two, reader13
-# reads the 3-page Maple Leaf Rag PDF in 3.5 s a page, start-up included (session 17's smaller reader, read
+# reads the 3-page Maple Leaf Rag PDF in 3.2 s a page, start-up included (session 17's smaller reader, read
 # once: 2.5 s). Validation LMX SER with every step after reading (python -m tools.reader_steps), three
 # widths: all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%; 1.25 alone: 9.78%
 SCALES = (1.0, 1.19)
