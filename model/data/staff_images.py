@@ -45,15 +45,19 @@ def piece_measures(score) -> tuple[list[list[str]], list[list[str]]]:
     return headed, plain
 
 
-def _units(split: str, seed: int) -> Iterator[dict]:
-    """Corpus files of ``split`` (shuffled) interleaved with generated pieces of the same split."""
+def _units(split: str, seed: int, suffix: str | None = None) -> Iterator[dict]:
+    """Corpus files of ``split`` (shuffled) interleaved with generated pieces of the same split; with
+    ``suffix``, only the corpus files whose name ends so (no generated pieces)."""
     import random
 
     from model.data.build import generated_split
     from model.data.split import corpus_files
 
-    files = list(corpus_files(split))
+    files = [(rel, path) for rel, path in corpus_files(split) if suffix is None or rel.endswith(suffix)]
     random.Random(seed).shuffle(files)
+    if suffix is not None:
+        yield from ({"source": rel, "path": str(path)} for rel, path in files)
+        return
     gen = (s for s in range(seed * 10**6, seed * 10**6 + 10**6) if generated_split(s) == split)
     for i, (rel, path) in enumerate(files):
         yield {"source": rel, "path": str(path)}
@@ -62,15 +66,18 @@ def _units(split: str, seed: int) -> Iterator[dict]:
             yield {"source": f"generated:{g}", "path": None}
 
 
-def build_pool(out: Path, pieces: int, split: str = "train", seed: int = 0, log=print) -> int:
-    """Append ``pieces`` pieces of ``split`` to the pool file ``out`` (gzip JSON lines); returns the count."""
+def build_pool(out: Path, pieces: int, split: str = "train", seed: int = 0, log=print, suffix: str | None = None
+               ) -> int:
+    """Append ``pieces`` pieces of ``split`` to the pool file ``out`` (gzip JSON lines); returns the count.
+    With ``suffix`` only corpus files of that kind are added (``.rntxt``: chorale and madrigal realisations,
+    dense chords that a random share of the corpus holds too few of)."""
     from model.data.build import unit_scores
 
     done = {p["source"] for p in load_pool(out)} if out.exists() else set()
     out.parent.mkdir(parents=True, exist_ok=True)
     added, t0 = 0, time.time()
     with gzip.open(out, "at") as f:
-        for unit in _units(split, seed):
+        for unit in _units(split, seed, suffix):
             if added >= pieces:
                 break
             if unit["source"] in done:
@@ -335,6 +342,7 @@ def main(argv=None) -> int:
     p.add_argument("--pieces", type=int, default=400)
     p.add_argument("--split", choices=["train", "validation"], default="train")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--suffix", default=None, help="only corpus files whose name ends so (e.g. .rntxt)")
     m = sub.add_parser("musescore", help="engrave excerpts of a pool with MuseScore 3, in batches")
     m.add_argument("--pool", type=Path, required=True)
     m.add_argument("--out", type=Path, required=True, help="folder of npz batches")
@@ -346,7 +354,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)
     if args.cmd == "pool":
-        n = build_pool(args.out, args.pieces, args.split, args.seed, log=log)
+        n = build_pool(args.out, args.pieces, args.split, args.seed, log=log, suffix=args.suffix)
         print(f"{n} pieces added to {args.out}")
         return 0
     pool = load_pool(args.pool)

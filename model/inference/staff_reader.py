@@ -14,6 +14,7 @@ configuration and the symbol vocabulary) and ``reader.safetensors``; they load w
 from __future__ import annotations
 
 import json
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,10 @@ AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "ti
 # once: 2.5 s). Validation LMX SER with every step after reading (python -m tools.reader_steps), three
 # widths: all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%; 1.25 alone: 9.78%
 SCALES = (1.0, 1.19)
+# a strip is read at the other widths only where some column's best symbol is less probable than this. On
+# the 262 plain and varied validation staves (reader13, symbol SER): 7.66% read once, 7.40% read twice,
+# 7.45% read again where this gate sends them (30% of the staves)
+GATE = 0.45
 
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
@@ -125,37 +130,57 @@ class StaffReaderEngine:
         self.max_cost = FIT_COST
         self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
         self.scales = SCALES
+        self.gate = math.log(GATE)
 
-    def read_strips(self, strips: list[np.ndarray], batch: int = 8):
-        """Greedy CTC reading of the strips of one system: per strip (symbol ids, probabilities, output
-        positions), the header head's key and time log-probabilities summed over the strips (the
-        staves of one system share their key and time; None without a head), and per strip the reader's
-        best note values at each note value read and best pitches at each pitch read
+    def read_strips(self, strips: list[np.ndarray], batch: int = 16) -> list[tuple]:
+        """Greedy CTC reading of strips (all those of a page at once: the network reads a batch of strips
+        of like widths in about the time of one): per strip (symbol ids, probabilities, output positions),
+        the header head's key and time log-probabilities (None without a head), and the reader's best note
+        values at each note value read and best pitches at each pitch read
         (:func:`model.omr.durations.symbol_alternatives`).
 
-        Each strip is read at every width in :data:`SCALES` (stretched sideways) and the reading whose best
-        path is the most probable is kept; its output positions are given at the strip's own width."""
+        Each strip is read at the first width in :data:`SCALES`; a strip some column of which the reader is
+        unsure of (best symbol less probable than :data:`GATE`) is read again at the other widths (stretched
+        sideways) and the reading whose best path is the most probable is kept; its output positions are
+        given at the strip's own width."""
         from model.omr.durations import symbol_alternatives
 
         slots = self.config.slots
-        reads = [self._read_at(strips, f, batch) for f in self.scales]
-        out, alts, key_sum, time_sum = [], [], None, None
+        first = self._read_at(strips, self.scales[0], batch)
+        readings = [[(self.scales[0], r)] for r in first]
+        unsure = [i for i, r in enumerate(first) if r[5] < self.gate]
+        for f in self.scales[1:]:
+            if unsure:
+                for i, r in zip(unsure, self._read_at([strips[i] for i in unsure], f, batch)):
+                    readings[i].append((f, r))
+        out = []
         for i in range(len(strips)):
-            f, (decoded, _, key_lp, time_lp, log_probs) = max(((f, r[i]) for f, r in zip(self.scales, reads)),
-                                                              key=lambda c: c[1][1])
+            f, (decoded, _, key_lp, time_lp, log_probs, _) = max(readings[i], key=lambda c: c[1][1])
             ids, probs, pos = decoded
-            out.append((ids, probs, [int(t // slots / f) * slots + t % slots for t in pos]))
             durations = symbol_alternatives(log_probs, ids, pos, self.duration_ids)
             pitches = symbol_alternatives(log_probs, ids, pos, self.pitch_ids)
-            alts.append([d or p for d, p in zip(durations, pitches)])
-            if key_lp is not None:
-                key_sum = key_lp if key_sum is None else key_sum + key_lp
-                time_sum = time_lp if time_sum is None else time_sum + time_lp
-        return out, key_sum, time_sum, alts
+            out.append(((ids, probs, [int(t // slots / f) * slots + t % slots for t in pos]), key_lp, time_lp,
+                        [d or p for d, p in zip(durations, pitches)]))
+        return out
+
+    def read_systems(self, rows: list[list[np.ndarray]]) -> list[tuple]:
+        """The strips of each system of a page (:meth:`read_strips`, read together): per system the
+        readings of its strips, the key and time log-probabilities summed over them (the staves of a system
+        share their key and time) and their alternatives."""
+        flat = self.read_strips([s for row in rows for s in row]) if rows else []
+        out, k = [], 0
+        for row in rows:
+            mine, k = flat[k:k + len(row)], k + len(row)
+            keys = [m[1] for m in mine if m[1] is not None]
+            times = [m[2] for m in mine if m[2] is not None]
+            out.append(([m[0] for m in mine], sum(keys[1:], keys[0]) if keys else None,
+                        sum(times[1:], times[0]) if times else None, [m[3] for m in mine]))
+        return out
 
     def _read_at(self, strips: list[np.ndarray], scale: float, batch: int) -> list[tuple]:
         """Per strip, read ``scale`` times as wide: (decoded, best-path log-probability, key and time
-        log-probabilities or None, its output log-probabilities)."""
+        log-probabilities or None, its output log-probabilities, the log-probability of its least sure
+        column's best symbol)."""
         from model.omr.crnn import greedy_decode
 
         torch = self.torch
@@ -181,10 +206,11 @@ class StaffReaderEngine:
                 else:
                     log_probs, key_lp, time_lp = self.fast(torch.from_numpy(x)), None, None
                 decoded = greedy_decode(log_probs, lengths)
-                best = [float(log_probs[j, : int(lengths[j])].max(-1).values.sum()) for j in range(len(idx))]
+                peaks = [log_probs[j, : int(lengths[j])].max(-1).values for j in range(len(idx))]
             for j, i in enumerate(idx):
-                out[i] = (decoded[j], best[j], None if key_lp is None else key_lp[j],
-                          None if time_lp is None else time_lp[j], log_probs[j])
+                out[i] = (decoded[j], float(peaks[j].sum()), None if key_lp is None else key_lp[j],
+                          None if time_lp is None else time_lp[j], log_probs[j],
+                          float(peaks[j].min()) if len(peaks[j]) else 0.0)
         return out
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:
@@ -217,7 +243,8 @@ class StaffReaderEngine:
         for p in range(total):
             report(p, total, f"reading page {p + 1} of {total}")
             systems, _ = staff_strips(image.page(p), self.config.space)
-            read += [(p, row, *self.read_strips([s.image for s in row])) for row in systems]
+            read += [(p, row, *r) for row, r in zip(systems, self.read_systems([[s.image for s in row]
+                                                                                 for row in systems]))]
         keys = smooth_keys([k for _, _, _, k, _, _ in read]) if self.config.keys else []
         key_ids = header_symbols(symbols)[0]
         result, length = ReadScore(), None
@@ -294,7 +321,7 @@ def _measure_boxes(page: int, system: int, row, reads, slots: int) -> list[Measu
 
 def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notation:
     """Read every page of ``image`` into one score (``notation.recognition`` says where each measure is)."""
-    from model.tokenizers.lmx import decode_tokens
+    from model.tokenizers.lmx import delinearize
 
     read = get_reader(folder, stages_only(report)).read(image, report)
     if not read.system_tokens:
@@ -302,6 +329,19 @@ def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notati
     tokens = read.tokens
     if "measure" not in tokens:
         raise UnimtError("the score reader found no measures on the page", image.source)
-    notation = Notation(decode_tokens(tokens), source=None)
+    notation = Notation.from_musicxml(titled(delinearize(tokens), image.source))
     notation.recognition = read
     return notation
+
+
+def titled(xml: str, source: Path | None) -> str:
+    """MusicXML text of a score read from ``source`` with that file's name as its title (music21's own
+    writer would call it "Music21 Fragment", composed by "Music21") and unimt as its encoder."""
+    from xml.sax.saxutils import escape
+
+    head = '<score-partwise version="4.0">'
+    if head not in xml:
+        return xml
+    title = f"\n  <movement-title>{escape(Path(source).stem.replace('_', ' '))}</movement-title>" if source else ""
+    return xml.replace(head, head + title + "\n  <identification>\n    <encoding>\n      <software>unimt"
+                       "</software>\n    </encoding>\n  </identification>", 1)

@@ -186,8 +186,12 @@ def parse_musicxml_bytes(data: bytes, path: Path | None = None):
 
 
 def musicxml_bytes(notation: Notation) -> bytes:
-    """Serialise a score as MusicXML 4 text (what notation editors import)."""
+    """Serialise a score as MusicXML 4 text (what notation editors import); a score still held as MusicXML
+    text (:meth:`Notation.from_musicxml`) is that text."""
+    if notation.musicxml is not None:
+        return notation.musicxml.encode("utf-8")
     from music21.musicxml.m21ToXml import GeneralObjectExporter
+
 
     try:
         return GeneralObjectExporter(notation.score).parse()

@@ -58,7 +58,11 @@ class ScoreImage:
 
 @dataclass
 class Notation:
-    """A symbolic score (a music21 ``stream.Score``)."""
+    """A symbolic score (a music21 ``stream.Score``).
+
+    A score read from images comes as MusicXML text (:meth:`from_musicxml`): music21 parses it the first
+    time ``score`` is asked for, and until then the text is what is written (music21 takes seconds to parse
+    and write again a score of a few pages, longer than reading them)."""
 
     score: Any
     source: Optional[Path] = None
@@ -67,6 +71,28 @@ class Notation:
     #: (``system_measures``), a confidence per measure (``measure_confidence``) and, from the staff
     #: reader, each measure's box on its page (``measure_boxes``)
     recognition: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_musicxml(cls, text: str, source: Optional[Path] = None) -> "Notation":
+        """A score given as MusicXML text, parsed when first used."""
+        notation = cls(None, source)
+        del notation.score
+        notation.__dict__["_musicxml"] = text
+        return notation
+
+    @property
+    def musicxml(self) -> Optional[str]:
+        """The score's MusicXML text while music21 has not parsed it (so nothing can have changed it)."""
+        return self.__dict__.get("_musicxml")
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "score" or "_musicxml" not in self.__dict__:
+            raise AttributeError(name)
+        from model.io.notation import parse_musicxml_bytes
+
+        self.score = parse_musicxml_bytes(self.__dict__["_musicxml"].encode("utf-8"), self.source)
+        del self.__dict__["_musicxml"]   # the score may be changed from now on: the text would be stale
+        return self.score
 
 
 @dataclass

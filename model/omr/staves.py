@@ -63,14 +63,49 @@ def _windowed_fill(dark: np.ndarray, window: int) -> np.ndarray:
     return ((cs[:, starts + w] - cs[:, starts]) / w).max(axis=1).astype(np.float32)
 
 
+def find_peaks(x: np.ndarray, height: float, prominence: float, distance: int) -> tuple[np.ndarray, dict]:
+    """``scipy.signal.find_peaks(x, height=, prominence=, distance=)``, the same peaks, without importing
+    ``scipy.signal`` (most of a second at start-up): local maxima (a plateau's middle), then those at least
+    ``height``, then the highest of those closer than ``distance``, then those at least ``prominence``
+    above the higher of the lowest points on either side before a higher sample."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    peaks, i = [], 1
+    while i < n - 1:
+        if x[i - 1] < x[i]:
+            ahead = i + 1
+            while ahead < n - 1 and x[ahead] == x[i]:
+                ahead += 1
+            if x[ahead] < x[i]:
+                peaks.append((i + ahead - 1) // 2)
+                i = ahead
+        i += 1
+    p = np.array(peaks, dtype=np.intp)
+    p = p[x[p] >= height]
+    keep = np.ones(len(p), bool)
+    for j in np.argsort(x[p])[::-1]:
+        if keep[j]:
+            near = np.abs(p - p[j]) < distance
+            near[j] = False
+            keep[near] = False
+    p = p[keep]
+    prom = np.empty(len(p))
+    for k, r in enumerate(p):
+        higher = np.flatnonzero(x[:r] > x[r])
+        left = x[higher[-1] + 1 if higher.size else 0:r + 1].min()
+        higher = np.flatnonzero(x[r + 1:] > x[r])
+        right = x[r:r + 1 + higher[0] if higher.size else n].min()
+        prom[k] = x[r] - max(left, right)
+    p = p[prom >= prominence]
+    return p, {"peak_heights": x[p]}
+
+
 def _line_rows(dark: np.ndarray, min_fill: float, window: int | None = None) -> list[tuple[float, float]]:
     """Staff-line candidates as (y centre, strength): peaks of the row darkness profile.
 
     Two-row sums keep anti-aliased lines whole; peak prominence separates a line from a beam lying
     on it (the beam covers part of the row, the line all of it).
     """
-    from scipy.signal import find_peaks
-
     fill = dark.mean(axis=1) if window is None else _windowed_fill(dark, window)
     pair = fill + np.concatenate([fill[1:], [0.0]])
     peaks, props = find_peaks(pair, height=min_fill, prominence=0.15, distance=3)

@@ -100,3 +100,21 @@ def test_faint_blurred_lines_under_dark_notes_are_a_staff():
     photo = gaussian_filter(page, 1.0).astype(np.uint8)
     staves, _ = detect_staves(photo)
     assert len(staves) == 1 and abs(staves[0].lines[0] - 50.5) < 1 and staves[0].right - staves[0].left > 700
+
+
+def test_staff_line_peaks_are_scipys_peaks():
+    """The staff finder's own peak picker (no ``scipy.signal`` import at start-up) finds exactly the peaks
+    of ``scipy.signal.find_peaks`` with the same height, prominence and distance, plateaus included."""
+    from scipy.signal import find_peaks as scipy_peaks
+
+    from model.omr.staves import find_peaks
+
+    rng = np.random.default_rng(0)
+    for t in range(600):
+        n = int(rng.integers(3, 300))
+        x = rng.random(n) if t % 2 else np.round(rng.random(n) * 4) / 4
+        height, prominence, distance = float(rng.uniform(0, 1)), float(rng.uniform(0, 0.5)), int(rng.integers(1, 6))
+        want, props = scipy_peaks(x, height=height, prominence=prominence, distance=distance)
+        got, mine = find_peaks(x, height, prominence, distance)
+        assert got.tolist() == want.tolist()
+        assert np.allclose(mine["peak_heights"], props["peak_heights"])

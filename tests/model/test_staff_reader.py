@@ -123,6 +123,7 @@ def test_shipped_reader_reads_an_engraved_melody(tmp_path):
 
     from model.cli import main
     from model.inference.weights import PACKAGED_WEIGHTS, has_reader
+    from model.io import load
     from model.metrics import SER
     from model.tokenizers.lmx import linearize
 
@@ -137,6 +138,9 @@ def test_shipped_reader_reads_an_engraved_melody(tmp_path):
     out = tmp_path / "read.musicxml"
     assert main(["convert", str(page), str(out), "-q", "--weights", str(PACKAGED_WEIGHTS)]) == 0
     ref, hyp = linearize(src), linearize(out)
+    # titled after the scan (not music21's "Music21 Fragment"), and music21 reads what was written
+    written = load(out).score
+    assert written.metadata.movementName == page.stem and written.metadata.composer in (None, "")
     # the pickup's bar line right after two beamed eighths is read or missed as the page's scale moves by
     # half a percent (a title of another length): both the session-15 and session-16 readers miss it on
     # some pages, so one measure may be lost
@@ -556,3 +560,14 @@ def test_strips_read_at_several_widths_keep_the_surest_reading_with_bars_where_t
     assert wide.tokens.count("measure") == one.tokens.count("measure") >= 4
     edges = [[m.box[2] for m in r.measures] for r in (wide, one)]
     assert len(edges[0]) == len(edges[1]) and max(abs(a - b) for a, b in zip(*edges)) <= 12
+    # the other widths are read only for the strips the first reading is unsure of (the gate)
+    engine.scales = SCALES
+    calls = []
+    first_read = engine._read_at
+    engine._read_at = lambda strips, scale, batch: calls.append((scale, len(strips))) or first_read(strips, scale,
+                                                                                                      batch)
+    for gate, widths in ((float("-inf"), [1.0]), (0.0, list(SCALES))):
+        calls.clear()
+        engine.gate = gate
+        engine.read(image, Reporter())
+        assert [scale for scale, _ in calls] == widths and len({n for _, n in calls}) == 1
