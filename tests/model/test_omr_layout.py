@@ -113,7 +113,8 @@ def test_staff_line_peaks_are_scipys_peaks():
     for t in range(600):
         n = int(rng.integers(3, 300))
         x = rng.random(n) if t % 2 else np.round(rng.random(n) * 4) / 4
-        height, prominence, distance = float(rng.uniform(0, 1)), float(rng.uniform(0, 0.5)), int(rng.integers(1, 6))
+        height, prominence = float(rng.uniform(0, 1)), float(rng.uniform(0, 0.5))
+        distance = int(rng.integers(1, 6))
         want, props = scipy_peaks(x, height=height, prominence=prominence, distance=distance)
         got, mine = find_peaks(x, height, prominence, distance)
         assert got.tolist() == want.tolist()
