@@ -321,6 +321,7 @@ def _measure_boxes(page: int, system: int, row, reads, slots: int) -> list[Measu
 
 def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notation:
     """Read every page of ``image`` into one score (``notation.recognition`` says where each measure is)."""
+    from model.io.notation import lazy_notation
     from model.tokenizers.lmx import delinearize
 
     read = get_reader(folder, stages_only(report)).read(image, report)
@@ -329,7 +330,7 @@ def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notati
     tokens = read.tokens
     if "measure" not in tokens:
         raise UnimtError("the score reader found no measures on the page", image.source)
-    notation = Notation.from_musicxml(titled(delinearize(tokens), image.source))
+    notation = lazy_notation(titled(delinearize(tokens), image.source))
     notation.recognition = read
     return notation
 

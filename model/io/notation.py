@@ -185,6 +185,12 @@ def parse_musicxml_bytes(data: bytes, path: Path | None = None):
     return score
 
 
+def lazy_notation(text: str, source: Path | None = None) -> Notation:
+    """A score held as MusicXML text, which music21 parses when the score is first asked for (it is written
+    as that text until then: :func:`musicxml_bytes`)."""
+    return Notation.from_musicxml(text, lambda t: parse_musicxml_bytes(t.encode("utf-8"), source), source)
+
+
 def musicxml_bytes(notation: Notation) -> bytes:
     """Serialise a score as MusicXML 4 text (what notation editors import); a score still held as MusicXML
     text (:meth:`Notation.from_musicxml`) is that text."""

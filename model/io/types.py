@@ -73,24 +73,25 @@ class Notation:
     recognition: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_musicxml(cls, text: str, source: Optional[Path] = None) -> "Notation":
-        """A score given as MusicXML text, parsed when first used."""
+    def from_musicxml(cls, text: str, parse: Callable[[str], Any], source: Optional[Path] = None) -> "Notation":
+        """A score given as MusicXML text, parsed by ``parse`` when first used
+        (:func:`model.io.notation.lazy_notation`)."""
         notation = cls(None, source)
         del notation.score
-        notation.__dict__["_musicxml"] = text
+        notation.__dict__["_musicxml"] = (text, parse)
         return notation
 
     @property
     def musicxml(self) -> Optional[str]:
         """The score's MusicXML text while music21 has not parsed it (so nothing can have changed it)."""
-        return self.__dict__.get("_musicxml")
+        held = self.__dict__.get("_musicxml")
+        return held[0] if held else None
 
     def __getattr__(self, name: str) -> Any:
         if name != "score" or "_musicxml" not in self.__dict__:
             raise AttributeError(name)
-        from model.io.notation import parse_musicxml_bytes
-
-        self.score = parse_musicxml_bytes(self.__dict__["_musicxml"].encode("utf-8"), self.source)
+        text, parse = self.__dict__["_musicxml"]
+        self.score = parse(text)
         del self.__dict__["_musicxml"]   # the score may be changed from now on: the text would be stale
         return self.score
 

@@ -35,11 +35,11 @@ def test_notation_round_trip_keeps_notes(files, chorale, tmp_path):
 def test_a_score_held_as_text_is_written_as_is_until_parsed_then_as_changed(files, chorale, tmp_path):
     """A score read from images comes as MusicXML text: written as that text while music21 has not parsed
     it; once asked for (and so maybe changed), it is the score that is written."""
-    from model.io.types import Notation
+    from model.io.notation import lazy_notation
     from model.perform import score_notes
 
     text = files["musicxml"].read_text(encoding="utf-8")
-    lazy = Notation.from_musicxml(text)
+    lazy = lazy_notation(text)
     save(lazy, tmp_path / "as-is.musicxml")
     assert (tmp_path / "as-is.musicxml").read_text(encoding="utf-8") == text and lazy.musicxml == text
     assert score_notes(lazy.score) == score_notes(chorale.score) and lazy.musicxml is None
@@ -47,7 +47,7 @@ def test_a_score_held_as_text_is_written_as_is_until_parsed_then_as_changed(file
     save(lazy, tmp_path / "changed.mxl")
     assert load(tmp_path / "changed.mxl").score.parts[0].partName == "Changed"
     with pytest.raises(BadInputError, match="broken.png"):
-        _ = Notation.from_musicxml("<score-partwise><part", tmp_path / "broken.png").score
+        _ = lazy_notation("<score-partwise><part", tmp_path / "broken.png").score
 
 
 def test_audio_formats_agree_in_length(files):
