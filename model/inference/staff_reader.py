@@ -14,7 +14,6 @@ configuration and the symbol vocabulary) and ``reader.safetensors``; they load w
 from __future__ import annotations
 
 import json
-import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,14 +37,12 @@ AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "ti
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
 # staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
 # of 1, 1.12 and 1.25, 6.00% of five widths from 1 to 1.25. Each width costs a reading: with two, reader13
-# reads the 3-page Maple Leaf Rag PDF in 3.2 s a page, start-up included (session 17's smaller reader, read
-# once: 2.5 s). Validation LMX SER with every step after reading (python -m tools.reader_steps), three
-# widths: all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%; 1.25 alone: 9.78%
+# reads the 3-page Maple Leaf Rag PDF in 2.4 s a page, start-up included (a page's strips read in one batch;
+# three widths: 3.1 s). Validation LMX SER with every step after reading (python -m tools.reader_steps), three
+# widths: all 9.54% -> 8.72%, single staves clean 4.95% -> 4.05%; 1.25 alone: 9.78%. Reading the second width
+# only for strips with a column the reader is unsure of (best symbol under 0.45) cost 0.18 points of LMX SER
+# on validation (8.59% -> 8.77%) and saved little: a page's long strips nearly all have such a column
 SCALES = (1.0, 1.19)
-# a strip is read at the other widths only where some column's best symbol is less probable than this. On
-# the 262 plain and varied validation staves (reader13, symbol SER): 7.66% read once, 7.40% read twice,
-# 7.45% read again where this gate sends them (30% of the staves)
-GATE = 0.45
 
 _cache: dict[str, StaffReaderEngine] = {}
 _lock = threading.Lock()
@@ -130,7 +127,6 @@ class StaffReaderEngine:
         self.max_cost = FIT_COST
         self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
         self.scales = SCALES
-        self.gate = math.log(GATE)
 
     def read_strips(self, strips: list[np.ndarray], batch: int = 16) -> list[tuple]:
         """Greedy CTC reading of strips (all those of a page at once: the network reads a batch of strips
@@ -139,23 +135,16 @@ class StaffReaderEngine:
         values at each note value read and best pitches at each pitch read
         (:func:`model.omr.durations.symbol_alternatives`).
 
-        Each strip is read at the first width in :data:`SCALES`; a strip some column of which the reader is
-        unsure of (best symbol less probable than :data:`GATE`) is read again at the other widths (stretched
-        sideways) and the reading whose best path is the most probable is kept; its output positions are
-        given at the strip's own width."""
+        Each strip is read at every width in :data:`SCALES` (stretched sideways) and the reading whose best
+        path is the most probable is kept; its output positions are given at the strip's own width."""
         from model.omr.durations import symbol_alternatives
 
         slots = self.config.slots
-        first = self._read_at(strips, self.scales[0], batch)
-        readings = [[(self.scales[0], r)] for r in first]
-        unsure = [i for i, r in enumerate(first) if r[5] < self.gate]
-        for f in self.scales[1:]:
-            if unsure:
-                for i, r in zip(unsure, self._read_at([strips[i] for i in unsure], f, batch)):
-                    readings[i].append((f, r))
+        reads = [self._read_at(strips, f, batch) for f in self.scales]
         out = []
         for i in range(len(strips)):
-            f, (decoded, _, key_lp, time_lp, log_probs, _) = max(readings[i], key=lambda c: c[1][1])
+            f, (decoded, _, key_lp, time_lp, log_probs) = max(((f, r[i]) for f, r in zip(self.scales, reads)),
+                                                              key=lambda c: c[1][1])
             ids, probs, pos = decoded
             durations = symbol_alternatives(log_probs, ids, pos, self.duration_ids)
             pitches = symbol_alternatives(log_probs, ids, pos, self.pitch_ids)
@@ -179,8 +168,7 @@ class StaffReaderEngine:
 
     def _read_at(self, strips: list[np.ndarray], scale: float, batch: int) -> list[tuple]:
         """Per strip, read ``scale`` times as wide: (decoded, best-path log-probability, key and time
-        log-probabilities or None, its output log-probabilities, the log-probability of its least sure
-        column's best symbol)."""
+        log-probabilities or None, its output log-probabilities)."""
         from model.omr.crnn import greedy_decode
 
         torch = self.torch
@@ -206,11 +194,10 @@ class StaffReaderEngine:
                 else:
                     log_probs, key_lp, time_lp = self.fast(torch.from_numpy(x)), None, None
                 decoded = greedy_decode(log_probs, lengths)
-                peaks = [log_probs[j, : int(lengths[j])].max(-1).values for j in range(len(idx))]
+                best = [float(log_probs[j, : int(lengths[j])].max(-1).values.sum()) for j in range(len(idx))]
             for j, i in enumerate(idx):
-                out[i] = (decoded[j], float(peaks[j].sum()), None if key_lp is None else key_lp[j],
-                          None if time_lp is None else time_lp[j], log_probs[j],
-                          float(peaks[j].min()) if len(peaks[j]) else 0.0)
+                out[i] = (decoded[j], best[j], None if key_lp is None else key_lp[j],
+                          None if time_lp is None else time_lp[j], log_probs[j])
         return out
 
     def read(self, image: ScoreImage, report: Reporter) -> ReadScore:

@@ -560,14 +560,3 @@ def test_strips_read_at_several_widths_keep_the_surest_reading_with_bars_where_t
     assert wide.tokens.count("measure") == one.tokens.count("measure") >= 4
     edges = [[m.box[2] for m in r.measures] for r in (wide, one)]
     assert len(edges[0]) == len(edges[1]) and max(abs(a - b) for a, b in zip(*edges)) <= 12
-    # the other widths are read only for the strips the first reading is unsure of (the gate)
-    engine.scales = SCALES
-    calls = []
-    first_read = engine._read_at
-    engine._read_at = lambda strips, scale, batch: calls.append((scale, len(strips))) or first_read(strips, scale,
-                                                                                                      batch)
-    for gate, widths in ((float("-inf"), [1.0]), (0.0, list(SCALES))):
-        calls.clear()
-        engine.gate = gate
-        engine.read(image, Reporter())
-        assert [scale for scale, _ in calls] == widths and len({n for _, n in calls}) == 1
