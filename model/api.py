@@ -28,7 +28,7 @@ from model.inference.engine import resolve_device
 from model.inference.pipeline import ModelOptions
 from model.inference.weights import Capabilities, capabilities, find_weights, weights_available, weights_can
 from model.io import READ_FORMATS, WRITE_FORMATS, load, modality_of, output_format, save
-from model.io.notation import musicxml_bytes
+from model.io.notation import musicxml_bytes, name_untitled
 from model.io.types import Audio, Midi, Modality, Notation, ScoreImage
 from model.measures import measure_boxes, measure_numbers, measure_times
 from model.perform import expand_repeats, notation_to_midi, quarters_to_seconds, tempo_map
@@ -104,6 +104,7 @@ __all__ = [
     "midi_to_audio",
     "modality_of",
     "musicxml_bytes",
+    "name_untitled",
     "needs_model",
     "notation_to_image",
     "notation_to_midi",

@@ -158,10 +158,13 @@ def cmd_convert(args, err) -> int:
 
     from model.engrave import EngraveOptions
     from model.errors import BadInputError
+    from model.graph import route
     from model.inference.pipeline import ModelOptions
     from model.io import load, output_format, save
     from model.io.atomic import check_output_path
-    from model.translate import TranslateOptions, translate
+    from model.io.notation import name_untitled
+    from model.io.types import Modality
+    from model.translate import TranslateOptions, run_route
 
     warnings.simplefilter("ignore")
     inp, out = args.input, args.output
@@ -184,8 +187,10 @@ def cmd_convert(args, err) -> int:
         find_soundfont(args.soundfont)
     progress, close = _progress_bar(err, args.quiet)
     try:
-        obj = load(inp, dpi=args.dpi)
-        result = translate(obj, target, options, progress=progress)
+        result = obj = load(inp, dpi=args.dpi)
+        for _, result in run_route(obj, route(obj.modality, target), options, progress=progress):
+            if result.modality is Modality.NOTATION:   # a score made from the input is named after it
+                name_untitled(result, obj.source)
         written = save(result, out, to=args.to)
     finally:
         close()

@@ -300,33 +300,11 @@ def load_job(path: str | Path, dpi: int = 150, weights=None, *, progress, should
     return res
 
 
-def name_untitled(notation, source, title: Optional[str] = None) -> None:
-    """A score made from a file with no title of its own takes ``title``, else the file's name (not "Music21
-    Fragment")."""
-    if source is None and not title:
-        return
-    try:
-        from music21 import metadata
-
-        score = notation.score
-        md = score.metadata
-        own = (md.title or "").strip() if md is not None else ""
-        if not own or own.lower().startswith("music21"):
-            if md is None:
-                md = metadata.Metadata()
-                score.insert(0, md)
-            md.title = title or Path(source).stem.replace("_", " ")
-            if (md.movementName or "").lower().startswith("music21"):
-                md.movementName = None
-    except Exception:
-        pass
-
-
 def translate_job(objects: dict, targets: list, options=None, *, progress, should_stop) -> Result:
     """Translate into each of ``targets`` (Modality) from the best loaded object, keeping each step. Each
     target's route is asked for once (:func:`model.api.best_route`) and run in one go
     (:func:`model.api.run_route`)."""
-    from model.api import Modality, UnimtError, best_route, capabilities, run_route
+    from model.api import Modality, UnimtError, best_route, capabilities, name_untitled, run_route
 
     have = dict(objects)
     res = Result(capabilities=capabilities(getattr(getattr(options, "model", None), "weights", None)))
@@ -393,7 +371,7 @@ def rewrite_job(midi, recognition=None, options=None, title: Optional[str] = Non
     """The score written again from edited notes (the MIDI -> score route of :func:`model.api.best_route`)
     and engraved. It keeps the old score's ``title`` and ``recognition`` (what the reader saw on the scan the
     score came from), so its measures still point at the scan."""
-    from model.api import Modality, best_route, run_route
+    from model.api import Modality, best_route, name_untitled, run_route
 
     steps = _Steps(progress, 2)
     notation = None

@@ -191,12 +191,38 @@ def lazy_notation(text: str, source: Path | None = None) -> Notation:
     return Notation.from_musicxml(text, lambda t: parse_musicxml_bytes(t.encode("utf-8"), source), source)
 
 
+def name_untitled(notation: Notation, source, title: str | None = None) -> None:
+    """A score made from a file, with no title of its own, takes ``title``, else the file's name (not
+    "Music21 Fragment"). A score still held as the reader's MusicXML text is titled already."""
+    if source is None and not title or notation.musicxml is not None:
+        return
+    try:
+        from music21 import metadata
+
+        score = notation.score
+        md = score.metadata
+        own = (md.title or "").strip() if md is not None else ""
+        if not own or own.lower().startswith("music21"):
+            if md is None:
+                md = metadata.Metadata()
+                score.insert(0, md)
+            md.title = title or Path(source).stem.replace("_", " ")
+            if (md.movementName or "").lower().startswith("music21"):
+                md.movementName = None
+    except Exception:
+        pass
+
+
 def musicxml_bytes(notation: Notation) -> bytes:
     """Serialise a score as MusicXML 4 text (what notation editors import); a score still held as MusicXML
-    text (:meth:`Notation.from_musicxml`) is that text."""
+    text (:meth:`Notation.from_musicxml`) is that text. A score without a title or composer is written
+    without them (music21 would write "Music21 Fragment", composed by "Music21")."""
     if notation.musicxml is not None:
         return notation.musicxml.encode("utf-8")
+    from music21 import defaults
     from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    defaults.title = defaults.author = ""
 
 
     try:

@@ -43,6 +43,19 @@ def test_exact_routes(files, tmp_path, src, dst):
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
+def test_a_score_made_from_a_performance_is_named_after_its_file(files, tmp_path):
+    """A musician opening the score in a notation editor sees the file's name as its title, not music21's
+    "Music21 Fragment" composed by "Music21"."""
+    from model.io import load
+
+    src = tmp_path / "Evening_song.mid"
+    shutil.copy(files["mid"], src)
+    assert unimt("convert", src, tmp_path / "song.musicxml").returncode == 0
+    text = (tmp_path / "song.musicxml").read_text(encoding="utf-8")
+    assert "Music21" not in text and "<work-title>Evening song</work-title>" in text
+    assert load(tmp_path / "song.musicxml").score.metadata.movementName == "Evening song"
+
+
 def test_systems_option_writes_one_png_per_system(files, tmp_path):
     proc = unimt("convert", files["musicxml"], tmp_path / "sys.png", "--systems", "--font", "Leland")
     assert proc.returncode == 0, proc.stderr
