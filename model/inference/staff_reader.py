@@ -317,7 +317,7 @@ def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notati
     tokens = read.tokens
     if "measure" not in tokens:
         raise UnimtError("the score reader found no measures on the page", image.source)
-    notation = lazy_notation(titled(delinearize(tokens), image.source))
+    notation = lazy_notation(titled(delinearize(tokens), image.source), read_from=image.source)
     notation.recognition = read
     return notation
 

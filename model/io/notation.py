@@ -185,10 +185,12 @@ def parse_musicxml_bytes(data: bytes, path: Path | None = None):
     return score
 
 
-def lazy_notation(text: str, source: Path | None = None) -> Notation:
+def lazy_notation(text: str, source: Path | None = None, read_from: Path | None = None) -> Notation:
     """A score held as MusicXML text, which music21 parses when the score is first asked for (it is written
-    as that text until then: :func:`musicxml_bytes`)."""
-    return Notation.from_musicxml(text, lambda t: parse_musicxml_bytes(t.encode("utf-8"), source), source)
+    as that text until then: :func:`musicxml_bytes`). A parse error names ``read_from`` (the scan a score
+    was read from), else ``source``."""
+    return Notation.from_musicxml(text, lambda t: parse_musicxml_bytes(t.encode("utf-8"), read_from or source),
+                                  source)
 
 
 def name_untitled(notation: Notation, source, title: str | None = None) -> None:

@@ -46,8 +46,8 @@ def test_a_score_held_as_text_is_written_as_is_until_parsed_then_as_changed(file
     lazy.score.parts[0].partName = "Changed"
     save(lazy, tmp_path / "changed.mxl")
     assert load(tmp_path / "changed.mxl").score.parts[0].partName == "Changed"
-    with pytest.raises(BadInputError, match="broken.png"):
-        _ = lazy_notation("<score-partwise><part", tmp_path / "broken.png").score
+    with pytest.raises(BadInputError, match="broken.png"):   # the error names the scan it was read from
+        _ = lazy_notation("<score-partwise><part", read_from=tmp_path / "broken.png").score
 
 
 def test_audio_formats_agree_in_length(files):
