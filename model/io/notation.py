@@ -225,8 +225,6 @@ def musicxml_bytes(notation: Notation) -> bytes:
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     defaults.title = defaults.author = ""
-
-
     try:
         return GeneralObjectExporter(notation.score).parse()
     except Exception as exc:
