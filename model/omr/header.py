@@ -103,12 +103,14 @@ def measure_lengths(staves: list[list[str]]) -> list[Fraction]:
 
 def choose_time(scores, times: list[int], symbols: list[str], lengths: list[Fraction], top: int = 10) -> int:
     """The time signature (symbol id): the best-scored of the head's ``top`` whose measure length is the
-    most common of ``lengths``; the best-scored when none is, or when nothing was measured."""
+    most common of ``lengths`` (any of them, when several are as common: a pickup and one full measure); the
+    best-scored when none is, or when nothing was measured."""
     order = sorted(range(len(times)), key=lambda c: -float(scores[c]))
     if lengths:
-        common = Counter(lengths).most_common(1)[0][0]
+        counts = Counter(lengths)
+        common = {n for n, k in counts.items() if k == max(counts.values())}
         for c in order[:top]:
-            if time_length(symbols[times[c]]) == common:
+            if time_length(symbols[times[c]]) in common:
                 return times[c]
     return times[order[0]]
 

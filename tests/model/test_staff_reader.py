@@ -246,6 +246,11 @@ def test_the_time_signature_agrees_with_the_measures_read():
     scores[times.index(SYMBOL_INDEX["time:4/4"])] = 4.0    # ... the measures say 4 quarters
     assert SYMBOLS[choose_time(scores, times, list(SYMBOLS), measure_lengths([staff]))] == "time:4/4"
     assert SYMBOLS[choose_time(scores, times, list(SYMBOLS), [])] == "time:3/4"   # nothing measured
+    # a pickup of one quarter and one full measure are as common: the head's choice among them stands
+    scores[times.index(SYMBOL_INDEX["time:1/4"])] = 1.0
+    assert SYMBOLS[choose_time(scores, times, list(SYMBOLS), [1, 3])] == "time:3/4"
+    assert SYMBOLS[choose_time(scores, times, list(SYMBOLS), [1, 4])] == "time:4/4"
+    scores[times.index(SYMBOL_INDEX["time:1/4"])] = 0.0
     key_scores = [0.0] * len(keys)
     key_scores[keys.index(SYMBOL_INDEX["key:fifths:-2"])] = 1.0
     (fixed,) = read_header([[SYMBOL_INDEX[s] for s in staff]], key_scores, scores, list(SYMBOLS))
