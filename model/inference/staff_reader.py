@@ -308,7 +308,7 @@ def _measure_boxes(page: int, system: int, row, reads, slots: int) -> list[Measu
 
 def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notation:
     """Read every page of ``image`` into one score (``notation.recognition`` says where each measure is)."""
-    from model.io.notation import lazy_notation
+    from model.io.notation import file_title, lazy_notation
     from model.tokenizers.lmx import delinearize
 
     read = get_reader(folder, stages_only(report)).read(image, report)
@@ -317,19 +317,8 @@ def recognise(folder: str | Path, image: ScoreImage, report: Reporter) -> Notati
     tokens = read.tokens
     if "measure" not in tokens:
         raise UnimtError("the score reader found no measures on the page", image.source)
-    notation = lazy_notation(titled(delinearize(tokens), image.source), read_from=image.source)
+    title = file_title(image.source) if image.source else None
+    notation = lazy_notation(delinearize(tokens, title), read_from=image.source)
     notation.recognition = read
     return notation
 
-
-def titled(xml: str, source: Path | None) -> str:
-    """MusicXML text of a score read from ``source`` with that file's name as its title (music21's own
-    writer would call it "Music21 Fragment", composed by "Music21") and unimt as its encoder."""
-    from xml.sax.saxutils import escape
-
-    head = '<score-partwise version="4.0">'
-    if head not in xml:
-        return xml
-    title = f"\n  <movement-title>{escape(Path(source).stem.replace('_', ' '))}</movement-title>" if source else ""
-    return xml.replace(head, head + title + "\n  <identification>\n    <encoding>\n      <software>unimt"
-                       "</software>\n    </encoding>\n  </identification>", 1)

@@ -193,6 +193,12 @@ def lazy_notation(text: str, source: Path | None = None, read_from: Path | None 
                                   source)
 
 
+def file_title(source) -> str:
+    """The title a score made from the file ``source`` takes: its name without the extension, underscores as
+    spaces."""
+    return Path(source).stem.replace("_", " ")
+
+
 def name_untitled(notation: Notation, source, title: str | None = None) -> None:
     """A score made from a file, with no title of its own, takes ``title``, else the file's name (not
     "Music21 Fragment"). A score still held as the reader's MusicXML text is titled already."""
@@ -208,7 +214,7 @@ def name_untitled(notation: Notation, source, title: str | None = None) -> None:
             if md is None:
                 md = metadata.Metadata()
                 score.insert(0, md)
-            md.title = title or Path(source).stem.replace("_", " ")
+            md.title = title or file_title(source)
             if (md.movementName or "").lower().startswith("music21"):
                 md.movementName = None
     except Exception:

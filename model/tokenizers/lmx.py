@@ -164,15 +164,15 @@ def _check(tokens: list[str]) -> None:
             raise TokenizationError(f"unknown LMX token {t!r} at position {i}")
 
 
-def delinearize(tokens: list[str]) -> str:
-    """LMX tokens -> MusicXML text.
+def delinearize(tokens: list[str], title: str | None = None) -> str:
+    """LMX tokens -> MusicXML text (with ``title`` as its title, if given).
 
     Raises:
         TokenizationError: a token is not in the vocabulary (message names token and position).
     """
     tokens = list(tokens)
     _check(tokens)
-    return _delinearize(tokens)
+    return _delinearize(tokens, title)
 
 
 def decode_tokens(tokens: list[str]) -> Any:

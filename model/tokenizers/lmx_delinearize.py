@@ -89,11 +89,12 @@ def _no_empty_grace_measures(part: ET.Element, div: int) -> None:
             _sub(rest, "type", "quarter")
 
 
-def delinearize(tokens: list[str]) -> str:
+def delinearize(tokens: list[str], title: str | None = None) -> str:
     """Turn LMX tokens into partwise MusicXML text (forgiving: see the module docstring).
 
     Args:
         tokens: LMX token strings, all in the vocabulary.
+        title: the score's title (``movement-title``, what notation editors show), if any.
 
     Returns:
         MusicXML 4.0 text.
@@ -104,6 +105,8 @@ def delinearize(tokens: list[str]) -> str:
     measures = parser.measures or [[_Segment()]]
     n_parts = max(len(m) for m in measures)
     root = ET.Element("score-partwise", version="4.0")
+    if title:
+        _sub(root, "movement-title", title)
     part_list = _sub(root, "part-list")
     for p in range(n_parts):
         sp = _sub(part_list, "score-part", id=f"P{p + 1}")
