@@ -20,7 +20,9 @@ ROWS = [("as read", ()), ("+ note values fill the measure", ("durations",)),
         ("+ hidden rests on single staves", _BASE + ("opening", "pedals", "fills")),
         ("+ chords read again where they do not ascend", _BASE + ("opening", "pedals", "fills", "chords")),
         ("+ a chord tied on some notes tied on all",
-         _BASE + ("opening", "pedals", "fills", "chords", "tied chords"))]
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords")),
+        ("+ voices read again where one overfills its measure",
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices"))]
 
 
 def main(argv=None) -> int:

@@ -30,9 +30,10 @@ READER_CONFIG, READER_WEIGHTS = READER_FILES
 FIT_COST = 8.0   # the most log-probability given up to make a voice fill its measure
 
 # the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped,
-# courtesy signatures dropped, note values fitted to the measure, ties completed, pedal marks kept in pairs,
-# a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
-AFTER_STEPS = ("bars", "opening", "courtesy", "durations", "chords", "ties", "tied chords", "pedals", "fills")
+# courtesy signatures dropped, voices re-chosen where one overfills its measure, note values fitted to the
+# measure, ties completed, pedal marks kept in pairs, a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
+AFTER_STEPS = ("bars", "opening", "courtesy", "voices", "durations", "chords", "ties", "tied chords", "pedals",
+               "fills")
 
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
 # staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
@@ -107,6 +108,7 @@ class StaffReaderEngine:
 
         from model.bundle import dequantize, read_weights
         from model.omr.crnn import ReaderConfig, StaffReader
+        from model.omr.voices import voice_number
         from model.tokenizers.staff_symbols import _PITCH_SET, SYMBOLS
 
         folder = Path(folder)
@@ -124,6 +126,7 @@ class StaffReaderEngine:
         self.torch = torch
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
         self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s in _PITCH_SET])
+        self.voice_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if voice_number(s) is not None])
         self.max_cost = FIT_COST
         self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
         self.scales = SCALES
@@ -132,7 +135,7 @@ class StaffReaderEngine:
         """Greedy CTC reading of strips (all those of a page at once: the network reads a batch of strips
         of like widths in about the time of one): per strip (symbol ids, probabilities, output positions),
         the header head's key and time log-probabilities (None without a head), and the reader's best note
-        values at each note value read and best pitches at each pitch read
+        values at each note value read, best pitches at each pitch read and best voices at each voice read
         (:func:`model.omr.durations.symbol_alternatives`).
 
         Each strip is read at every width in :data:`SCALES` (stretched sideways) and the reading whose best
@@ -148,8 +151,9 @@ class StaffReaderEngine:
             ids, probs, pos = decoded
             durations = symbol_alternatives(log_probs, ids, pos, self.duration_ids)
             pitches = symbol_alternatives(log_probs, ids, pos, self.pitch_ids)
+            voices = symbol_alternatives(log_probs, ids, pos, self.voice_ids)
             out.append(((ids, probs, [int(t // slots / f) * slots + t % slots for t in pos]), key_lp, time_lp,
-                        [d or p for d, p in zip(durations, pitches)]))
+                        [d or p or v for d, p, v in zip(durations, pitches, voices)]))
         return out
 
     def read_systems(self, rows: list[list[np.ndarray]]) -> list[tuple]:
@@ -204,8 +208,9 @@ class StaffReaderEngine:
         """Every page's systems read, then joined: a grand staff's bar lines made to agree between its staves
         (:func:`model.omr.bars.agree_bars`) and a bar line read before a system's first note dropped
         (:func:`model.omr.bars.drop_opening_bar`), the key of each system chosen over the whole score
-        (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, and
-        note values re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
+        (:func:`model.omr.header.smooth_keys`), the time signature checked against the measures read, voices
+        re-chosen where one holds more than its measure (:func:`model.omr.voices.fit_voices`), and note values
+        re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
         the time signature carried from system to system); ties read at their end only are given their start
         (:func:`model.omr.ties.complete_ties`), a chord tied on some notes tied on all (:func:`model.omr.ties.tie_chords`)
         and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
@@ -222,6 +227,7 @@ class StaffReaderEngine:
         )
         from model.omr.strips import staff_strips
         from model.omr.ties import complete_ties, pair_pedals, tie_chords
+        from model.omr.voices import fit_voices
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
         symbols = list(SYMBOLS)
@@ -241,6 +247,9 @@ class StaffReaderEngine:
             if "opening" in self.after:
                 reads, alts = drop_opening_bar(reads, alts, symbols)
             fixed = [ids for ids, _, _ in reads]
+            if "voices" in self.after:   # before the time signature is checked against the measures' lengths
+                fixed = [fit_voices(ids, al, symbols, length, n == 0, n == len(read) - 1)
+                         for ids, al in zip(fixed, alts)]
             if self.config.keys:
                 fixed = read_header(fixed, key_sum, time_sum, symbols, key=keys[n])
             if "courtesy" in self.after:
