@@ -22,7 +22,9 @@ ROWS = [("as read", ()), ("+ note values fill the measure", ("durations",)),
         ("+ a chord tied on some notes tied on all",
          _BASE + ("opening", "pedals", "fills", "chords", "tied chords")),
         ("+ voices read again where one overfills its measure",
-         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices"))]
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices")),
+        ("+ a pitch put back after a chord mark read without one",
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches"))]
 
 
 def main(argv=None) -> int:

@@ -29,11 +29,12 @@ READER_CONFIG, READER_WEIGHTS = READER_FILES
 
 FIT_COST = 8.0   # the most log-probability given up to make a voice fill its measure
 
-# the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped,
-# courtesy signatures dropped, voices re-chosen where one overfills its measure, note values fitted to the
-# measure, ties completed, pedal marks kept in pairs, a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
-AFTER_STEPS = ("bars", "opening", "courtesy", "voices", "durations", "chords", "ties", "tied chords", "pedals",
-               "fills")
+# the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped, a
+# pitch read after a chord mark or accidental that has none, courtesy signatures dropped, voices re-chosen
+# where one overfills its measure, note values fitted to the measure, ties completed, pedal marks kept in
+# pairs, a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
+AFTER_STEPS = ("bars", "opening", "pitches", "courtesy", "voices", "durations", "chords", "ties", "tied chords",
+               "pedals", "fills")
 
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
 # staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
@@ -109,6 +110,7 @@ class StaffReaderEngine:
         from model.bundle import dequantize, read_weights
         from model.omr.crnn import ReaderConfig, StaffReader
         from model.omr.voices import voice_number
+        from model.tokenizers.lmx_vocab import ACCIDENTALS
         from model.tokenizers.staff_symbols import _PITCH_SET, SYMBOLS
 
         folder = Path(folder)
@@ -127,6 +129,8 @@ class StaffReaderEngine:
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
         self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s in _PITCH_SET])
         self.voice_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if voice_number(s) is not None])
+        self.prefix_ids = {i for i, s in enumerate(SYMBOLS) if s == "chord" or s in ACCIDENTALS}
+        self.head_ids = {i for i, s in enumerate(SYMBOLS) if s == "rest" or s in _PITCH_SET}
         self.max_cost = FIT_COST
         self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
         self.scales = SCALES
@@ -140,7 +144,7 @@ class StaffReaderEngine:
 
         Each strip is read at every width in :data:`SCALES` (stretched sideways) and the reading whose best
         path is the most probable is kept; its output positions are given at the strip's own width."""
-        from model.omr.durations import symbol_alternatives
+        from model.omr.durations import gap_alternatives, symbol_alternatives
 
         slots = self.config.slots
         reads = [self._read_at(strips, f, batch) for f in self.scales]
@@ -152,8 +156,9 @@ class StaffReaderEngine:
             durations = symbol_alternatives(log_probs, ids, pos, self.duration_ids)
             pitches = symbol_alternatives(log_probs, ids, pos, self.pitch_ids)
             voices = symbol_alternatives(log_probs, ids, pos, self.voice_ids)
+            gaps = gap_alternatives(log_probs, ids, pos, self.prefix_ids, self.head_ids, self.pitch_ids)
             out.append(((ids, probs, [int(t // slots / f) * slots + t % slots for t in pos]), key_lp, time_lp,
-                        [d or p or v for d, p, v in zip(durations, pitches, voices)]))
+                        [d or p or v or g for d, p, v, g in zip(durations, pitches, voices, gaps)]))
         return out
 
     def read_systems(self, rows: list[list[np.ndarray]]) -> list[tuple]:
@@ -215,7 +220,7 @@ class StaffReaderEngine:
         (:func:`model.omr.ties.complete_ties`), a chord tied on some notes tied on all (:func:`model.omr.ties.tie_chords`)
         and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
         from model.omr.bars import agree_bars, drop_opening_bar
-        from model.omr.chords import fix_chords
+        from model.omr.chords import fix_chords, missing_pitches
         from model.omr.durations import fit_durations
         from model.omr.header import (
             drop_courtesy,
@@ -246,6 +251,8 @@ class StaffReaderEngine:
                 reads, alts = agree_bars(reads, alts, symbols, self.config.slots)
             if "opening" in self.after:
                 reads, alts = drop_opening_bar(reads, alts, symbols)
+            if "pitches" in self.after:
+                reads, alts = map(list, zip(*[missing_pitches(r, a, symbols) for r, a in zip(reads, alts)]))
             fixed = [ids for ids, _, _ in reads]
             if "voices" in self.after:   # before the time signature is checked against the measures' lengths
                 fixed = [fit_voices(ids, al, symbols, length, n == 0, n == len(read) - 1)

@@ -42,6 +42,27 @@ def symbol_alternatives(log_probs, ids: list[int], pos: list[int], kind_ids, top
     return out
 
 
+def gap_alternatives(log_probs, ids: list[int], pos: list[int], prefix_ids: set[int], head_ids: set[int],
+                     pitch_ids, top: int = 4) -> Alternatives:
+    """For every read note prefix (``prefix_ids``: a chord mark, an accidental) that no note head
+    (``head_ids``: pitches, a rest) follows, only more prefixes, the ``top`` pitches the reader saw best in
+    the frames after it, up to the next symbol read, with their log-probabilities (each at its best frame);
+    an empty list elsewhere. :func:`model.omr.chords.missing_pitches` reads them."""
+    out: Alternatives = [[] for _ in ids]
+    for j, i in enumerate(ids):
+        if i not in prefix_ids or (j + 1 < len(ids) and ids[j + 1] in prefix_ids):
+            continue
+        if j + 1 < len(ids) and ids[j + 1] in head_ids:
+            continue
+        end = pos[j + 1] if j + 1 < len(ids) else log_probs.shape[0]
+        if end - pos[j] < 2:
+            continue
+        values, _ = log_probs[pos[j] + 1:end][:, pitch_ids].max(0)
+        best, where = values.topk(min(top, len(pitch_ids)))
+        out[j] = [(int(pitch_ids[w]), float(v)) for v, w in zip(best, where)]
+    return out
+
+
 def _best_fill(notes: list[list[tuple[Fraction, float, int]]], length: Fraction):
     """The cheapest choice of one option per note whose values sum to ``length``: (cost, symbol ids), or
     None when there is none."""

@@ -1,5 +1,6 @@
 """The staff reader's parts: strips cut at a fixed size per staff space, the network's shapes, CTC decoding."""
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -348,6 +349,42 @@ def test_a_voice_that_overfills_its_measure_is_read_again_from_the_next_best_voi
     ids, alts = read(staff[2:], -0.9)
     assert fit_voices(ids, alts, symbols, Fraction(3))[5] == SYMBOL_INDEX["v2:up"]
     assert fit_voices(ids, alts, symbols, None) == ids                          # no time signature known
+
+
+def test_a_chord_note_read_without_its_pitch_gets_the_pitch_seen_after_its_mark():
+    from model.omr.chords import missing_pitches
+    from model.omr.durations import gap_alternatives
+    from model.tokenizers.staff_symbols import _PITCH_SET, SYMBOL_INDEX, SYMBOLS
+
+    symbols = list(SYMBOLS)
+    pitches = torch.tensor([i for i, s in enumerate(SYMBOLS) if s in _PITCH_SET])
+    prefixes = {SYMBOL_INDEX[s] for s in ("chord", "flat", "sharp", "natural")}
+    heads = {i for i, s in enumerate(SYMBOLS) if s in _PITCH_SET or s == "rest"}
+    # C4-E4-G4, the G read as its chord mark and flat only: its pitch was seen (at -1.2) between them and the bar
+    staff = ["C4", "d:whole", "v1", "chord", "E4", "chord", "flat", "measure", "D4", "d:whole", "v1"]
+    ids = [SYMBOL_INDEX[s] for s in staff]
+    pos = [3 * k for k in range(len(ids))]
+    log_probs = torch.full((3 * len(ids), len(SYMBOLS)), -20.0)
+    for i, t in zip(ids, pos):
+        log_probs[t, i] = -0.1
+    log_probs[pos[6] + 1, SYMBOL_INDEX["G4"]] = -1.2
+    log_probs[pos[6] + 2, SYMBOL_INDEX["A4"]] = -2.5
+    log_probs[pos[2] + 1, SYMBOL_INDEX["F4"]] = -0.5     # after a voice, not a mark: nothing is missing there
+    gaps = gap_alternatives(log_probs, ids, pos, prefixes, heads, pitches)
+    assert [k for k, g in enumerate(gaps) if g] == [6]            # the flat, the last mark before the gap
+    assert gaps[6][:2] == [(SYMBOL_INDEX["G4"], pytest.approx(-1.2)), (SYMBOL_INDEX["A4"], pytest.approx(-2.5))]
+    probs = [0.9] * len(ids)
+    (fixed, fixed_probs, fixed_pos), alts = missing_pitches((ids, probs, pos), gaps, symbols)
+    assert [SYMBOLS[i] for i in fixed] == staff[:7] + ["G4"] + staff[7:]
+    assert len(fixed_probs) == len(fixed_pos) == len(alts) == len(fixed) and fixed_pos[7] == pos[6]
+    assert alts[6] == [] and alts[7] == gaps[6] and fixed_probs[7] == pytest.approx(math.exp(-1.2))
+    # too faint a pitch is not put back, and a reading with nothing missing is unchanged
+    assert missing_pitches((ids, probs, pos), gaps, symbols, min_log_prob=-1.0)[0][0] == ids
+    whole = staff[:7] + ["G4"] + staff[7:]
+    whole_ids = [SYMBOL_INDEX[s] for s in whole]
+    whole_pos = [3 * k for k in range(len(whole))]
+    assert not any(gap_alternatives(torch.zeros(3 * len(whole), len(SYMBOLS)) - 1, whole_ids, whole_pos,
+                                    prefixes, heads, pitches))
 
 
 def test_note_values_are_rechosen_so_a_voice_fills_its_measure():
