@@ -90,6 +90,15 @@ def fit_durations(ids: list[int], alternatives: Alternatives, symbols: list[str]
     systems before), None when unknown; ``opens`` / ``closes``: the staff holds the score's first / last
     measure, which may be short (a pickup, the closing measure), so it is only fitted where it is long."""
     out = list(ids)
+    for a, b, measure_length, short_ok in timed_measures(ids, symbols, length, opens, closes):
+        _fit_measure(out, alternatives, symbols, a, b, measure_length, short_ok, max_cost)
+    return out
+
+
+def timed_measures(ids: list[int], symbols: list[str], length: Fraction | None, opens: bool, closes: bool):
+    """Each measure of a staff's read symbols whose length is known: (start, end) in ``ids``, its length
+    in quarters (from the last time signature read, else ``length``) and whether it may be short (the
+    score's first measure where the staff ``opens`` it, its last where it ``closes`` it)."""
     bounds, start = [], 0
     for j, i in enumerate(ids):
         if symbols[i] == "measure":
@@ -101,9 +110,7 @@ def fit_durations(ids: list[int], alternatives: Alternatives, symbols: list[str]
             if symbols[ids[j]].startswith("time:"):
                 length = time_length(symbols[ids[j]])
         if length is not None:
-            short_ok = (m == 0 and opens) or (m == len(bounds) - 1 and closes)
-            _fit_measure(out, alternatives, symbols, a, b, length, short_ok, max_cost)
-    return out
+            yield a, b, length, (m == 0 and opens) or (m == len(bounds) - 1 and closes)
 
 
 def _fit_measure(out: list[int], alternatives: Alternatives, symbols: list[str], a: int, b: int,

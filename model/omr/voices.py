@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from model.omr.durations import Alternatives
-from model.omr.header import duration_value, time_length
+from model.omr.durations import Alternatives, timed_measures
+from model.omr.header import duration_value
 
 # the most states kept while choosing (the cheapest): a measure has a few voices and at most a few dozen notes
 _BEAM = 400
@@ -93,21 +93,9 @@ def fit_voices(ids: list[int], alternatives: Alternatives, symbols: list[str], l
     frame, best first (voice symbols get voice symbols); ``length``, ``opens`` and ``closes`` as for
     :func:`model.omr.durations.fit_durations`."""
     out = list(ids)
-    bounds, start = [], 0
-    for j, i in enumerate(ids):
-        if symbols[i] == "measure":
-            bounds.append((start, j))
-            start = j + 1
-    bounds.append((start, len(ids)))
-    for m, (a, b) in enumerate(bounds):
-        for j in range(a, b):
-            if symbols[ids[j]].startswith("time:"):
-                length = time_length(symbols[ids[j]])
-        events = _events(out, symbols, a, b) if length is not None else None
-        if not events:
-            continue
-        short_ok = (m == 0 and opens) or (m == len(bounds) - 1 and closes)
-        if max(_totals(events, out, symbols).values()) <= length:
+    for a, b, measure, short_ok in timed_measures(ids, symbols, length, opens, closes):
+        events = _events(out, symbols, a, b)
+        if not events or max(_totals(events, out, symbols).values()) <= measure:
             continue
         options = []
         for j, _ in events:
@@ -119,7 +107,7 @@ def fit_voices(ids: list[int], alternatives: Alternatives, symbols: list[str], l
                 if v is not None and top - lp <= max_cost and v not in cheapest:
                     cheapest[v] = (v, top - lp, s)
             options.append(list(cheapest.values()) or [(voice_number(symbols[out[j]]), 0.0, out[j])])
-        best = _best_voices(options, [v for _, v in events], length, short_ok)
+        best = _best_voices(options, [v for _, v in events], measure, short_ok)
         if best is not None and best[0] <= max_cost:
             for (j, _), sym in zip(events, best[1]):
                 out[j] = sym

@@ -315,8 +315,23 @@ def test_a_widened_reader_reads_exactly_as_the_one_it_grew_from_and_its_new_chan
         widen(wide.state_dict(), wide.config, old)
 
 
-def test_a_voice_that_overfills_its_measure_is_read_again_from_the_next_best_voices():
+def _read_with_second_choice(staff: list[str], kind_ids, where: int, second: str, second_lp: float,
+                             read_lp: float):
+    """A reading of ``staff`` (every symbol at ``read_lp`` on a frame of its own) with ``second`` the next
+    best at symbol ``where``'s frame: the symbol ids and their alternatives among ``kind_ids``."""
     from model.omr.durations import symbol_alternatives
+    from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
+
+    ids = [SYMBOL_INDEX[s] for s in staff]
+    pos = list(range(0, 2 * len(ids), 2))
+    log_probs = torch.full((2 * len(ids), len(SYMBOLS)), -20.0)
+    for i, t in zip(ids, pos):
+        log_probs[t, i] = read_lp
+    log_probs[pos[where], SYMBOL_INDEX[second]] = second_lp
+    return ids, symbol_alternatives(log_probs, ids, pos, kind_ids)
+
+
+def test_a_voice_that_overfills_its_measure_is_read_again_from_the_next_best_voices():
     from model.omr.voices import fit_voices
     from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
 
@@ -325,13 +340,7 @@ def test_a_voice_that_overfills_its_measure_is_read_again_from_the_next_best_voi
 
     def read(staff: list[str], second: float):
         """Symbol ids and their voice alternatives, the lower half note's second choice ``v2:up`` at ``second``."""
-        ids = [SYMBOL_INDEX[s] for s in staff]
-        pos = list(range(0, 2 * len(ids), 2))
-        log_probs = torch.full((2 * len(ids), len(SYMBOLS)), -20.0)
-        for i, t in zip(ids, pos):
-            log_probs[t, i] = -0.6
-        log_probs[pos[staff.index("C4") + 2], SYMBOL_INDEX["v2:up"]] = second
-        return ids, symbol_alternatives(log_probs, ids, pos, voices)
+        return _read_with_second_choice(staff, voices, staff.index("C4") + 2, "v2:up", second, -0.6)
 
     # 3/4: a dotted half over a late half note, both read as voice 1 (five beats), then a full measure
     staff = ["clef:G2", "time:3/4", "E5", "d:half.", "v1:down", "C4", "d:half", "v1:down", "measure",
@@ -388,7 +397,7 @@ def test_a_chord_note_read_without_its_pitch_gets_the_pitch_seen_after_its_mark(
 
 
 def test_note_values_are_rechosen_so_a_voice_fills_its_measure():
-    from model.omr.durations import fit_durations, symbol_alternatives
+    from model.omr.durations import fit_durations
     from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
 
     symbols = list(SYMBOLS)
@@ -396,13 +405,7 @@ def test_note_values_are_rechosen_so_a_voice_fills_its_measure():
 
     def read(staff: list[str], second: float):
         """Symbol ids and their duration alternatives, the eighth's second choice a quarter at ``second``."""
-        ids = [SYMBOL_INDEX[s] for s in staff]
-        pos = list(range(0, 2 * len(ids), 2))
-        log_probs = torch.full((2 * len(ids), len(SYMBOLS)), -20.0)
-        for i, t in zip(ids, pos):
-            log_probs[t, i] = -0.1
-        log_probs[pos[staff.index("d:eighth")], SYMBOL_INDEX["d:quarter"]] = second
-        return ids, symbol_alternatives(log_probs, ids, pos, durations)
+        return _read_with_second_choice(staff, durations, staff.index("d:eighth"), "d:quarter", second, -0.1)
 
     four = ["C5", "d:quarter", "v1:up"] * 4
     short = ["D5", "d:quarter", "v1:up", "E5", "d:half", "v1:up", "F5", "d:eighth", "v1:up"]   # an eighth short
