@@ -108,10 +108,10 @@ class StaffReaderEngine:
         import torch
 
         from model.bundle import dequantize, read_weights
+        from model.omr.chords import NOTE_PREFIXES
         from model.omr.crnn import ReaderConfig, StaffReader
-        from model.omr.voices import voice_number
-        from model.tokenizers.lmx_vocab import ACCIDENTALS
-        from model.tokenizers.staff_symbols import _PITCH_SET, SYMBOLS
+        from model.omr.header import NOTE_HEADS
+        from model.tokenizers.staff_symbols import _PITCH_SET, _VOICE_SYMS, SYMBOLS
 
         folder = Path(folder)
         if report is not None:
@@ -128,9 +128,9 @@ class StaffReaderEngine:
         self.torch = torch
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
         self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s in _PITCH_SET])
-        self.voice_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if voice_number(s) is not None])
-        self.prefix_ids = {i for i, s in enumerate(SYMBOLS) if s == "chord" or s in ACCIDENTALS}
-        self.head_ids = {i for i, s in enumerate(SYMBOLS) if s == "rest" or s in _PITCH_SET}
+        self.voice_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s in _VOICE_SYMS])
+        self.prefix_ids = {i for i, s in enumerate(SYMBOLS) if s in NOTE_PREFIXES}
+        self.head_ids = {i for i, s in enumerate(SYMBOLS) if s in NOTE_HEADS}
         self.max_cost = FIT_COST
         self.after = set(AFTER_STEPS)   # what reading does after CTC (a research tool turns steps off)
         self.scales = SCALES

@@ -30,7 +30,7 @@ from model.tokenizers.lmx_vocab import ACCIDENTALS
 from model.tokenizers.staff_symbols import _PITCH_SET
 
 _STEPS = "CDEFGAB"
-_PREFIXES = frozenset(("chord", *ACCIDENTALS))   # what a note may be read with before its pitch
+NOTE_PREFIXES = frozenset(("chord", *ACCIDENTALS))   # what a note may be read with before its pitch
 
 
 def _height(symbol: str) -> int | None:
@@ -92,7 +92,7 @@ def missing_pitches(read: tuple[list[int], list[float], list[int]], alternatives
     out_ids, out_probs, out_pos, out_alts = [], [], [], []
     for j, i in enumerate(ids):
         alts = alternatives[j] if j < len(alternatives) else []
-        gap = bool(alts) and symbols[i] in _PREFIXES and symbols[alts[0][0]] in _PITCH_SET
+        gap = bool(alts) and symbols[i] in NOTE_PREFIXES and symbols[alts[0][0]] in _PITCH_SET
         out_ids.append(i)
         out_probs.append(probs[j])
         out_pos.append(pos[j])

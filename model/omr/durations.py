@@ -20,6 +20,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from model.omr.header import duration_value, time_length
+from model.tokenizers.staff_symbols import _VOICE_SYMS
 
 # per read symbol: (symbol id of its kind, log-probability), best first
 Alternatives = list[list[tuple[int, float]]]
@@ -50,9 +51,7 @@ def gap_alternatives(log_probs, ids: list[int], pos: list[int], prefix_ids: set[
     an empty list elsewhere. :func:`model.omr.chords.missing_pitches` reads them."""
     out: Alternatives = [[] for _ in ids]
     for j, i in enumerate(ids):
-        if i not in prefix_ids or (j + 1 < len(ids) and ids[j + 1] in prefix_ids):
-            continue
-        if j + 1 < len(ids) and ids[j + 1] in head_ids:
+        if i not in prefix_ids or (j + 1 < len(ids) and (ids[j + 1] in prefix_ids or ids[j + 1] in head_ids)):
             continue
         end = pos[j + 1] if j + 1 < len(ids) else log_probs.shape[0]
         if end - pos[j] < 2:
@@ -113,21 +112,29 @@ def timed_measures(ids: list[int], symbols: list[str], length: Fraction | None, 
             yield a, b, length, (m == 0 and opens) or (m == len(bounds) - 1 and closes)
 
 
-def _fit_measure(out: list[int], alternatives: Alternatives, symbols: list[str], a: int, b: int,
-                 length: Fraction, short_ok: bool, max_cost: float) -> None:
-    voices: dict[int, list[int]] = {}
-    grace = False
+def measure_notes(out: list[int], symbols: list[str], a: int, b: int) -> list[tuple[int, int]] | None:
+    """Every note or rest of ``out[a:b]`` that counts in its measure (grace notes do not): where its note
+    value is and its voice (read in the symbol after the value); None for a whole-measure rest."""
+    notes, grace = [], False
     for j in range(a, b):
         sym = symbols[out[j]]
         if sym == "rest:measure":
-            return
+            return None
         if sym.startswith("grace"):
             grace = True
         elif sym.startswith("d:"):
-            nxt = symbols[out[j + 1]] if j + 1 < b else ""
-            if not grace and nxt[:1] == "v" and nxt[1:2].isdigit():
-                voices.setdefault(int(nxt[1:].split(":")[0]), []).append(j)
+            voice = _VOICE_SYMS.get(symbols[out[j + 1]]) if j + 1 < b else None
+            if not grace and voice is not None:
+                notes.append((j, voice[0]))
             grace = False
+    return notes
+
+
+def _fit_measure(out: list[int], alternatives: Alternatives, symbols: list[str], a: int, b: int,
+                 length: Fraction, short_ok: bool, max_cost: float) -> None:
+    voices: dict[int, list[int]] = {}
+    for j, voice in measure_notes(out, symbols, a, b) or []:
+        voices.setdefault(voice, []).append(j)
     if not voices:
         return
     main = min(voices)

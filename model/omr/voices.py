@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from model.omr.durations import Alternatives, timed_measures
+from model.omr.durations import Alternatives, measure_notes, timed_measures
 from model.omr.header import duration_value
+from model.tokenizers.staff_symbols import _VOICE_SYMS
 
 # the most states kept while choosing (the cheapest): a measure has a few voices and at most a few dozen notes
 _BEAM = 400
@@ -30,28 +31,20 @@ _BEAM = 400
 
 def voice_number(symbol: str) -> int | None:
     """The voice of a voice symbol (``v2:up`` -> 2), else None."""
-    if symbol[:1] != "v" or not symbol[1:2].isdigit():
-        return None
-    return int(symbol[1:].split(":")[0])
+    voice = _VOICE_SYMS.get(symbol)
+    return None if voice is None else voice[0]
 
 
 def _events(out: list[int], symbols: list[str], a: int, b: int) -> list[tuple[int, Fraction]] | None:
-    """Where each note's voice symbol is in ``out[a:b]`` and its value (grace notes have none); None for a
-    measure rest or a value the measure cannot count."""
-    events, grace = [], False
-    for j in range(a, b):
-        sym = symbols[out[j]]
-        if sym == "rest:measure":
+    """Where each note's voice symbol is in ``out[a:b]`` and its value
+    (:func:`model.omr.durations.measure_notes`); None for a whole-measure rest or a value the measure cannot
+    count."""
+    events = []
+    for j, _ in measure_notes(out, symbols, a, b) or []:
+        value = duration_value(symbols[out[j]])
+        if value is None:
             return None
-        if sym.startswith("grace"):
-            grace = True
-        elif sym.startswith("d:"):
-            if not grace and j + 1 < b and voice_number(symbols[out[j + 1]]) is not None:
-                value = duration_value(sym)
-                if value is None:
-                    return None
-                events.append((j + 1, value))
-            grace = False
+        events.append((j + 1, value))
     return events
 
 
