@@ -25,8 +25,10 @@ import numpy as np
 def score_chunks(score, rng: np.random.Generator, excerpts: int,
                  max_measures: int) -> list[tuple[list[str], int]]:
     """(LMX, measures) of ``excerpts`` random chunks of 1 to ``max_measures`` measures of a score, in order;
-    chunks longer than 1,000 tokens are left out. Evaluation's one way of cutting a held-out piece."""
-    from model.tokenizers.lmx import _to_root, linearize_chunks
+    chunks longer than 1,000 tokens are left out. Evaluation's one way of cutting a held-out piece. A chunk
+    keeps no tie or slur its edges cut (:func:`~model.tokenizers.lmx.without_cut_curves`): no engraver draws
+    one, so no reader can read one."""
+    from model.tokenizers.lmx import _to_root, linearize_chunks, without_cut_curves
     from model.tokenizers.lmx_linearize import linearize_parts
 
     root = _to_root(score)
@@ -40,7 +42,7 @@ def score_chunks(score, rng: np.random.Generator, excerpts: int,
     for i in sorted(rng.choice(len(starts), size=min(excerpts, len(starts)), replace=False)):
         stop = starts[i + 1] if i + 1 < len(starts) else n
         if chunks[i] and len(chunks[i]) <= 1000:
-            out.append((chunks[i], stop - starts[i]))
+            out.append((without_cut_curves(chunks[i]), stop - starts[i]))
     return out
 
 

@@ -126,14 +126,18 @@ def _generator():
 
 
 def unit_scores(unit: dict, rng: np.random.Generator) -> list:
-    """music21 scores of a unit (an Opus gives a few of its scores), reduced to at most two staves."""
-    from music21 import converter, stream
+    """music21 scores of a unit (an Opus gives a few of its scores), reduced to at most two staves, every
+    chord's notes low to high as notation programs write them (ABC keeps them as typed, often top down; the
+    order is not on the page, so no reader can be asked for it)."""
+    from music21 import chord, converter, stream
 
     if unit["path"] is None:
         gen = _generator()
         return [gen(int(unit["source"].split(":")[1]), measures=int(rng.integers(8, 33)))]
     parsed = converter.parse(unit["path"])
     scores = list(parsed.scores[:3]) if isinstance(parsed, stream.Opus) else [parsed]
+    for c in (c for s in scores for c in s.recurse().getElementsByClass(chord.Chord)):
+        c.sortAscending(inPlace=True)
     return [s for s in (keyboard_reduction(s) for s in scores) if s is not None]
 
 

@@ -111,14 +111,17 @@ def load_pool(path: Path) -> list[dict]:
 
 def random_excerpt(piece: dict, rng: np.random.Generator, max_measures: int, untimed: float = 0.0) -> list[str]:
     """Measures ``a`` to ``a + k`` of a pool piece, ``k`` at most ``max_measures``; with probability
-    ``untimed`` its opening has no time signature, as every system of a page after the first."""
+    ``untimed`` its opening has no time signature, as every system of a page after the first. Ties and
+    slurs the excerpt's edges cut are left out, as the engraving leaves them out."""
+    from model.tokenizers.lmx import without_cut_curves
+
     n = len(piece["plain"])
     k = int(rng.integers(1, max_measures + 1))
     a = int(rng.integers(0, max(1, n - k + 1)))
     head = piece["headed"][a]
     if rng.random() < untimed:
         head = without_time(head)
-    return head + [t for m in piece["plain"][a + 1:a + k] for t in m]
+    return without_cut_curves(head + [t for m in piece["plain"][a + 1:a + k] for t in m])
 
 
 def without_time(measure: list[str]) -> list[str]:

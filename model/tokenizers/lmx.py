@@ -78,7 +78,7 @@ from typing import Any
 from model.tokenizers.base import TokenizationError, Tokenizer, TokenSequence
 from model.tokenizers.lmx_delinearize import delinearize as _delinearize
 from model.tokenizers.lmx_linearize import linearize_parts, parse_root
-from model.tokenizers.lmx_vocab import TOKEN_SET, VOCAB
+from model.tokenizers.lmx_vocab import PITCHES, TOKEN_SET, VOCAB
 
 __all__ = [
     "VOCAB",
@@ -146,6 +146,38 @@ def linearize_chunks(source: Any, starts: list[int]) -> list[list[str]]:
     measures = linearize_parts(_to_root(source), starts[0], None, frozenset(starts))
     bounds = [s - starts[0] for s in starts] + [len(measures)]
     return [[t for m in measures[a:b] for t in m] for a, b in itertools.pairwise(bounds)]
+
+
+def without_cut_curves(tokens: list[str]) -> list[str]:
+    """An excerpt's LMX without the ties and slurs its edges cut.
+
+    A tie or slur whose other end lies outside the excerpt is not on the excerpt's page: Verovio, MuseScore 3
+    and LilyPond all draw nothing for half of one. A ``tied:start`` pairs with the next ``tied:stop`` of the
+    same pitch on a later note, a ``slur:stop`` with the latest open ``slur:start`` of an earlier note; the
+    ends left without a partner are dropped. Everything else is kept as it is.
+    """
+    pitches = frozenset(PITCHES)
+    note, pitch = 0, None
+    ties: dict[str, list[tuple[int, int]]] = {}
+    slurs: list[tuple[int, int]] = []
+    drop: set[int] = set()
+    for i, t in enumerate(tokens):
+        if t in pitches or t == "rest":
+            note, pitch = note + 1, t
+        elif t == "tied:start":
+            ties.setdefault(pitch, []).append((note, i))
+        elif t == "slur:start":
+            slurs.append((note, i))
+        elif t in ("tied:stop", "slur:stop"):
+            opened = ties.get(pitch, []) if t == "tied:stop" else slurs
+            k = next((j for j in (range(len(opened)) if t == "tied:stop" else range(len(opened) - 1, -1, -1))
+                      if opened[j][0] != note), None)
+            if k is None:
+                drop.add(i)
+            else:
+                opened.pop(k)
+    drop.update(i for opened in (*ties.values(), slurs) for _, i in opened)
+    return [t for i, t in enumerate(tokens) if i not in drop]
 
 
 def split_measures(tokens: list[str]) -> list[list[str]]:

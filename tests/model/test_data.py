@@ -205,3 +205,16 @@ def test_a_pack_carries_the_builds_examples_and_redraws_its_images(small_build, 
     assert (
         redraw(ink, True, np.random.default_rng(1)).std() != redraw(ink, True, np.random.default_rng(2)).std()
     )
+
+
+def test_a_pieces_chords_are_written_low_to_high_whatever_order_its_file_types_them(tmp_path):
+    """ABC types a chord's notes in any order (fiddle tunes often top down); the order is not on the page,
+    so every score the data and the evaluations cut writes them low to high, as notation programs do."""
+    from model.data.build import unit_scores
+    from model.tokenizers.lmx import linearize
+
+    tune = tmp_path / "tune.abc"
+    tune.write_text("X:1\nT:Top down\nM:4/4\nL:1/4\nK:G\n[dB] [gB] [BG] G |]\n")
+    tokens = linearize(unit_scores({"path": str(tune), "source": "tune.abc"}, np.random.default_rng(0))[0])
+    heads = [t for t in tokens if len(t) == 2 and t[0] in "ABCDEFG" and t[1].isdigit()]
+    assert heads == ["B4", "D5", "B4", "G5", "G4", "B4", "G4"]

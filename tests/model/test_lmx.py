@@ -534,3 +534,37 @@ def test_markings_and_forwards_past_the_bar_line_write():
               "metronome", "bpm:30", "staff:2"])
     _written(["beat-type:32", "C7", "G8", "key:fifths:1", "measure", "bpm:240", "staff:3", "C8",
               "key:fifths:3"])
+
+
+def test_an_excerpt_keeps_no_tie_or_slur_its_edges_cut():
+    """Half a tie or slur is not on an excerpt's page (no engraver draws one): its LMX is dropped; ties and
+    slurs with both ends inside, and chains of ties through a note, are kept."""
+    from music21 import note as m21note
+    from music21 import spanner, stream, tie
+
+    from model.tokenizers.lmx import without_cut_curves
+
+    part = stream.Part()
+    notes = [m21note.Note(p, quarterLength=2.0) for p in ("C5", "C5", "C5", "E5", "G4", "A4", "A4", "A4")]
+    for k, kind in ((0, "start"), (1, "continue"), (2, "stop"), (5, "start"), (6, "continue"), (7, "stop")):
+        notes[k].tie = tie.Tie(kind)
+    for bar in range(4):
+        m = stream.Measure(number=bar + 1)
+        m.append(notes[2 * bar:2 * bar + 2])
+        part.append(m)
+    part.insert(0, spanner.Slur(notes[3], notes[4]))
+    whole = linearize(stream.Score([part]))
+    assert whole.count("tied:start") == 4 and whole.count("slur:start") == 1 and whole.count("tied:stop") == 4
+    assert without_cut_curves(whole) == whole
+    first, second, last = linearize_chunks(stream.Score([part]), [0, 1, 3])
+    assert first.count("tied:start") == 2 and first.count("tied:stop") == 1
+    kept = without_cut_curves(first)                       # C5-C5 inside; the second C5 tied on past the edge
+    assert kept.count("tied:start") == 1 and kept.count("tied:stop") == 1
+    assert kept.index("tied:start") < kept.index("tied:stop")
+    kept = without_cut_curves(second)                      # C5's tie stop and A4's start cut; the slur inside
+    assert kept.count("tied:stop") == 0 and kept.count("tied:start") == 0
+    assert kept.count("slur:start") == 1 and kept.count("slur:stop") == 1
+    kept = without_cut_curves(last)                        # A4 A4: the chain's middle keeps only its start
+    assert kept.count("tied:start") == 1 and kept.count("tied:stop") == 1
+    assert [t for t in kept if not t.startswith(("tied", "slur"))] == [
+        t for t in last if not t.startswith(("tied", "slur"))]
