@@ -276,10 +276,15 @@ def musescore_batch(excerpts: list[list[str]], out: Path, text_share: float = 0.
 
 
 def load_musescore(folder: Path) -> list[tuple[np.ndarray, list[str]]]:
+    """(system image, LMX) of every MuseScore 3 engraving made ahead; ties and slurs cut by an excerpt's edges
+    are left out of the LMX (batches made before :func:`random_excerpt` dropped them carry them)."""
+    from model.tokenizers.lmx import without_cut_curves
+
     out = []
     for f in sorted(Path(folder).glob("*.npz")) if Path(folder).is_dir() else []:
         data = np.load(f, allow_pickle=False)
-        out += [(data[f"img{i}"], str(data[f"lmx{i}"]).split()) for i in range(len(data.files) // 2)]
+        out += [(data[f"img{i}"], without_cut_curves(str(data[f"lmx{i}"]).split()))
+                for i in range(len(data.files) // 2)]
     return out
 
 
