@@ -24,7 +24,9 @@ ROWS = [("as read", ()), ("+ note values fill the measure", ("durations",)),
         ("+ voices read again where one overfills its measure",
          _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices")),
         ("+ a pitch put back after a chord mark read without one",
-         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches"))]
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches")),
+        ("+ ties and slurs to nothing at the score's ends dropped",
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches", "dangling"))]
 
 
 def main(argv=None) -> int:

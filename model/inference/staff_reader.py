@@ -32,9 +32,10 @@ FIT_COST = 8.0   # the most log-probability given up to make a voice fill its me
 # the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped, a
 # pitch read after a chord mark or accidental that has none, courtesy signatures dropped, voices re-chosen
 # where one overfills its measure, note values fitted to the measure, ties completed, pedal marks kept in
-# pairs, a single staff's short voices filled with hidden rests (see :meth:`StaffReaderEngine.read`)
+# pairs, a single staff's short voices filled with hidden rests, ties and slurs to nothing at the score's two
+# ends dropped (see :meth:`StaffReaderEngine.read`)
 AFTER_STEPS = ("bars", "opening", "pitches", "courtesy", "voices", "durations", "chords", "ties", "tied chords",
-               "pedals", "fills")
+               "pedals", "fills", "dangling")
 
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
 # staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
@@ -218,7 +219,8 @@ class StaffReaderEngine:
         re-chosen where a voice does not fill its measure (:func:`model.omr.durations.fit_durations`,
         the time signature carried from system to system); ties read at their end only are given their start
         (:func:`model.omr.ties.complete_ties`), a chord tied on some notes tied on all (:func:`model.omr.ties.tie_chords`)
-        and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`)."""
+        and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`); a tie or slur end read in the
+        score's first or last measure that has no partner is dropped (:func:`model.omr.ties.drop_dangling_ends`)."""
         from model.omr.bars import agree_bars, drop_opening_bar
         from model.omr.chords import fix_chords, missing_pitches
         from model.omr.durations import fit_durations
@@ -231,7 +233,7 @@ class StaffReaderEngine:
             time_length,
         )
         from model.omr.strips import staff_strips
-        from model.omr.ties import complete_ties, pair_pedals, tie_chords
+        from model.omr.ties import complete_ties, drop_dangling_ends, pair_pedals, tie_chords
         from model.omr.voices import fit_voices
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
@@ -287,6 +289,11 @@ class StaffReaderEngine:
             top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
             result.systems.append((p, (left, top, right, bottom)))
             result.measures.extend(_measure_boxes(p, len(result.systems) - 1, row, reads, self.config.slots))
+        if "dangling" in self.after and result.system_tokens:
+            ends = result.system_tokens
+            ends[0] = drop_dangling_ends(ends[0], True, len(ends) == 1)
+            if len(ends) > 1:
+                ends[-1] = drop_dangling_ends(ends[-1], False, True)
         report(total, total, "writing the score")
         return result
 

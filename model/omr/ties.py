@@ -136,3 +136,18 @@ def pair_pedals(seq: list[str]) -> list[str]:
     if down is not None:
         keep[down] = False
     return [s for s, kept in zip(seq, keep) if kept]
+
+
+def drop_dangling_ends(tokens: list[str], first: bool, last: bool) -> list[str]:
+    """A read system's LMX without the tie and slur ends that can have no partner in the score: a stop in the
+    score's first measure with no start before it (``first``), a start in its last measure with no stop after
+    it (``last``). Nothing is drawn for them on any page, and a notation program drops them."""
+    from model.tokenizers.lmx import unpaired_curve_ends
+
+    bars = [k for k, t in enumerate(tokens) if t == "measure"]
+    opening = bars[1] if len(bars) > 1 else len(tokens)
+    closing = bars[-1] if bars else 0
+    drop = {k for k in unpaired_curve_ends(tokens)
+            if (first and k < opening and tokens[k].endswith(":stop"))
+            or (last and k >= closing and tokens[k].endswith(":start"))}
+    return [t for k, t in enumerate(tokens) if k not in drop]

@@ -152,10 +152,16 @@ def without_cut_curves(tokens: list[str]) -> list[str]:
     """An excerpt's LMX without the ties and slurs its edges cut.
 
     A tie or slur whose other end lies outside the excerpt is not on the excerpt's page: Verovio, MuseScore 3
-    and LilyPond all draw nothing for half of one. A ``tied:start`` pairs with the next ``tied:stop`` of the
-    same pitch on a later note, a ``slur:stop`` with the latest open ``slur:start`` of an earlier note; the
-    ends left without a partner are dropped. Everything else is kept as it is.
+    and LilyPond all draw nothing for half of one. Everything else is kept as it is.
     """
+    drop = unpaired_curve_ends(tokens)
+    return [t for i, t in enumerate(tokens) if i not in drop]
+
+
+def unpaired_curve_ends(tokens: list[str]) -> set[int]:
+    """Where the tie and slur ends of an LMX without a partner in it are. A ``tied:start`` pairs with the next
+    ``tied:stop`` of the same pitch on a later note, a ``slur:stop`` with the latest open ``slur:start`` of
+    an earlier note."""
     pitches = frozenset(PITCHES)
     note, pitch = 0, None
     ties: dict[str, list[tuple[int, int]]] = {}
@@ -177,7 +183,7 @@ def without_cut_curves(tokens: list[str]) -> list[str]:
             else:
                 opened.pop(k)
     drop.update(i for opened in (*ties.values(), slurs) for _, i in opened)
-    return [t for i, t in enumerate(tokens) if i not in drop]
+    return drop
 
 
 def split_measures(tokens: list[str]) -> list[list[str]]:

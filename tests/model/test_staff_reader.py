@@ -482,6 +482,24 @@ def test_pedal_marks_are_kept_only_in_pairs_within_a_staff():
     assert lmx.count("pedal:start") == lmx.count("pedal:stop") == 1
 
 
+def test_ties_and_slurs_to_nothing_at_a_scores_two_ends_are_dropped_and_none_between():
+    """A tie stop in the score's first measure with no start before it, a tie or slur start in its last measure
+    with no stop after it: nothing on a page draws them. Unpaired ends inside the score, and paired ones at
+    its ends, are kept; a system between the first and the last is left alone."""
+    from model.omr.ties import drop_dangling_ends
+
+    head = "measure key:fifths:0 time beats:2 beat-type:4 clef:G2".split()
+    first = "C5 voice:1 quarter tied:stop E5 quarter tied:start slur:start measure E5 quarter tied:stop".split()
+    last = "G5 quarter slur:stop tied:start measure G5 quarter tied:stop A5 quarter tied:start slur:start".split()
+    score = head + first + last
+    kept = drop_dangling_ends(score, True, True)
+    assert kept == head + first[:3] + first[4:] + last[:-2]
+    assert drop_dangling_ends(score, False, False) == score
+    inner = head + "C5 voice:1 quarter tied:stop measure D5 quarter slur:start".split()
+    assert drop_dangling_ends(inner, False, True) == inner[:-1]
+    assert drop_dangling_ends(inner, True, False) == inner[:9] + inner[10:]
+
+
 def test_a_courtesy_key_after_a_systems_last_bar_line_makes_no_measure():
     from model.omr.header import drop_courtesy
     from model.tokenizers.staff_symbols import SYMBOL_INDEX, SYMBOLS
