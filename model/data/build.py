@@ -136,9 +136,10 @@ def unit_scores(unit: dict, rng: np.random.Generator) -> list:
         return [gen(int(unit["source"].split(":")[1]), measures=int(rng.integers(8, 33)))]
     parsed = converter.parse(unit["path"])
     scores = list(parsed.scores[:3]) if isinstance(parsed, stream.Opus) else [parsed]
-    for c in (c for s in scores for c in s.recurse().getElementsByClass(chord.Chord)):
+    scores = [s for s in (keyboard_reduction(s) for s in scores) if s is not None]
+    for c in (c for s in scores for c in s.recurse().getElementsByClass(chord.Chord)):   # reductions' too
         c.sortAscending(inPlace=True)
-    return [s for s in (keyboard_reduction(s) for s in scores) if s is not None]
+    return scores
 
 
 def keyboard_reduction(score):

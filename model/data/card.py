@@ -23,9 +23,9 @@ from typing import Optional
 
 import numpy as np
 
-from model.tokenizers.lmx_vocab import CLEFS, PITCHES, TUPLET_RATIOS
+from model.tokenizers.lmx_vocab import CLEFS, PITCH_SET, TUPLET_RATIOS
 
-_PITCH = frozenset(PITCHES)
+_PITCH = PITCH_SET
 _TUPLETS = frozenset(TUPLET_RATIOS)
 _CLEFS = frozenset(CLEFS)
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from model.tokenizers.lmx_vocab import PITCHES, group_value
+from model.tokenizers.lmx_vocab import PITCH_SET, group_value
 
-NOTE_HEADS = frozenset(PITCHES) | {"rest"}   # the symbols that start a note or a rest
+NOTE_HEADS = PITCH_SET | {"rest"}   # the symbols that start a note or a rest
 
 
 def header_symbols(symbols: list[str]) -> tuple[list[int], list[int]]:

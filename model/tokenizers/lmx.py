@@ -78,7 +78,7 @@ from typing import Any
 from model.tokenizers.base import TokenizationError, Tokenizer, TokenSequence
 from model.tokenizers.lmx_delinearize import delinearize as _delinearize
 from model.tokenizers.lmx_linearize import linearize_parts, parse_root
-from model.tokenizers.lmx_vocab import PITCHES, TOKEN_SET, VOCAB
+from model.tokenizers.lmx_vocab import PITCH_SET, TOKEN_SET, VOCAB
 
 __all__ = [
     "VOCAB",
@@ -162,13 +162,12 @@ def unpaired_curve_ends(tokens: list[str]) -> set[int]:
     """Where the tie and slur ends of an LMX without a partner in it are. A ``tied:start`` pairs with the next
     ``tied:stop`` of the same pitch on a later note, a ``slur:stop`` with the latest open ``slur:start`` of
     an earlier note."""
-    pitches = frozenset(PITCHES)
     note, pitch = 0, None
     ties: dict[str, list[tuple[int, int]]] = {}
     slurs: list[tuple[int, int]] = []
     drop: set[int] = set()
     for i, t in enumerate(tokens):
-        if t in pitches or t == "rest":
+        if t in PITCH_SET or t == "rest":
             note, pitch = note + 1, t
         elif t == "tied:start":
             ties.setdefault(pitch, []).append((note, i))
@@ -176,8 +175,8 @@ def unpaired_curve_ends(tokens: list[str]) -> set[int]:
             slurs.append((note, i))
         elif t in ("tied:stop", "slur:stop"):
             opened = ties.get(pitch, []) if t == "tied:stop" else slurs
-            k = next((j for j in (range(len(opened)) if t == "tied:stop" else range(len(opened) - 1, -1, -1))
-                      if opened[j][0] != note), None)
+            order = range(len(opened)) if t == "tied:stop" else reversed(range(len(opened)))
+            k = next((j for j in order if opened[j][0] != note), None)   # never the note's own start
             if k is None:
                 drop.add(i)
             else:

@@ -28,6 +28,7 @@ TUPLET_RATIOS = [f"{a}in{n}" for a in range(2, MAX_TUPLET + 1) for n in range(1,
 
 STEPS = "CDEFGAB"
 PITCHES = [f"{s}{o}" for o in range(10) for s in STEPS]
+PITCH_SET = frozenset(PITCHES)
 
 #: accidental token -> alter in semitones
 ACCIDENTALS = {"sharp": 1, "flat": -1, "natural": 0, "double-sharp": 2, "flat-flat": -2,
