@@ -193,14 +193,16 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
     ``variants``, engraved clean by Verovio: ``clefs``, the excerpt with one staff in the other clef over
     some measures (:func:`model.data.clefs.vary_clefs`, as piano music changes clef); ``text``, the excerpt
     with lyrics, words and fingerings (:func:`model.data.text.add_text`), which are not read; ``lilypond``,
-    the excerpt engraved by LilyPond (:func:`lilypond_pages`), an engraver training never draws."""
+    the excerpt engraved by LilyPond (:func:`lilypond_pages`), an engraver training never draws. The reference
+    has no hidden rest after a measure's last printed note (nothing on the page shows one:
+    :func:`~model.tokenizers.lmx.without_trailing_rests`)."""
     from model.data.degrade import degrade
     from model.data.staff_images import engrave_system, with_clefs, with_text
-    from model.tokenizers.lmx import delinearize
+    from model.tokenizers.lmx import delinearize, without_trailing_rests
 
-    for k, (_, ref) in enumerate(items):
+    for k, (_, written) in enumerate(items):
         rng = np.random.default_rng([seed, 7, k])
-        xml = delinearize(ref)
+        xml, ref = delinearize(written), without_trailing_rests(written)
         clean = engrave_system(xml, rng)
         yield k, "verovio clean", [clean], ref
         yield k, "verovio degraded", [degrade(clean, rng, float(rng.uniform(0.2, 1.0)))], ref
@@ -210,9 +212,10 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
         # each variant draws from its own generator: its readings do not depend on which others are asked
         if "clefs" in variants:
             own = np.random.default_rng([seed, 11, k])
-            varied = with_clefs(ref, own, 1.0)
-            if varied != ref:
-                yield k, VARIANT_SETS["clefs"], [engrave_system(delinearize(varied), own)], varied
+            varied = with_clefs(written, own, 1.0)
+            if varied != written:
+                pages = [engrave_system(delinearize(varied), own)]
+                yield k, VARIANT_SETS["clefs"], pages, without_trailing_rests(varied)
         if "text" in variants:
             own = np.random.default_rng([seed, 13, k])
             yield k, VARIANT_SETS["text"], [engrave_system(with_text(xml, own, 1.0), own)], ref

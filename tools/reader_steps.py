@@ -26,7 +26,10 @@ ROWS = [("as read", ()), ("+ note values fill the measure", ("durations",)),
         ("+ a pitch put back after a chord mark read without one",
          _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches")),
         ("+ ties and slurs to nothing at the score's ends dropped",
-         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches", "dangling"))]
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches", "dangling")),
+        ("+ no hidden rest after a measure's last printed note",
+         _BASE + ("opening", "pedals", "fills", "chords", "tied chords", "voices", "pitches", "dangling",
+                  "rests"))]
 
 
 def main(argv=None) -> int:

@@ -32,10 +32,11 @@ FIT_COST = 8.0   # the most log-probability given up to make a voice fill its me
 # the steps after CTC: bar lines of a grand staff agreed, a bar line before a system's first note dropped, a
 # pitch read after a chord mark or accidental that has none, courtesy signatures dropped, voices re-chosen
 # where one overfills its measure, note values fitted to the measure, ties completed, pedal marks kept in
-# pairs, a single staff's short voices filled with hidden rests, ties and slurs to nothing at the score's two
-# ends dropped (see :meth:`StaffReaderEngine.read`)
+# pairs, a single staff's short voices filled with hidden rests (but none after a measure's last printed note,
+# which nothing on a page shows), ties and slurs to nothing at the score's two ends dropped (see
+# :meth:`StaffReaderEngine.read`)
 AFTER_STEPS = ("bars", "opening", "pitches", "courtesy", "voices", "durations", "chords", "ties", "tied chords",
-               "pedals", "fills", "dangling")
+               "pedals", "fills", "rests", "dangling")
 
 # the widths each strip is read at (x its own): the most probable reading is kept. On the 161 validation
 # staves (reader12, symbol SER): 6.99% at its own width alone, 6.26% keeping the best of 1 and 1.19, 6.18%
@@ -99,9 +100,10 @@ def is_loaded(folder: str | Path) -> bool:
     return str(Path(folder).resolve()) in _cache
 
 
-def layout_of(staves: int) -> list[int]:
-    """Staves per part for a system of ``staves`` staves: two staves are one piano part, else one a part."""
-    return [2] if staves == 2 else [1] * staves
+def layout_of(staves: int, grouped: bool = True) -> list[int]:
+    """Staves per part for a system of ``staves`` staves: two grouped staves (a brace, or bar lines from one
+    to the other) are one piano part, else each staff is a part."""
+    return [2] if staves == 2 and grouped else [1] * staves
 
 
 class StaffReaderEngine:
@@ -220,7 +222,8 @@ class StaffReaderEngine:
         the time signature carried from system to system); ties read at their end only are given their start
         (:func:`model.omr.ties.complete_ties`), a chord tied on some notes tied on all (:func:`model.omr.ties.tie_chords`)
         and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`); a tie or slur end read in the
-        score's first or last measure that has no partner is dropped (:func:`model.omr.ties.drop_dangling_ends`)."""
+        score's first or last measure that has no partner is dropped (:func:`model.omr.ties.drop_dangling_ends`);
+        no hidden rest follows a measure's last printed note (:func:`model.tokenizers.lmx.without_trailing_rests`)."""
         from model.omr.bars import agree_bars, drop_opening_bar
         from model.omr.chords import fix_chords, missing_pitches
         from model.omr.durations import fit_durations
@@ -235,6 +238,7 @@ class StaffReaderEngine:
         from model.omr.strips import staff_strips
         from model.omr.ties import complete_ties, drop_dangling_ends, pair_pedals, tie_chords
         from model.omr.voices import fit_voices
+        from model.tokenizers.lmx import without_trailing_rests
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
         symbols = list(SYMBOLS)
@@ -246,6 +250,8 @@ class StaffReaderEngine:
             read += [(p, row, *r) for row, r in zip(systems, self.read_systems([[s.image for s in row]
                                                                                  for row in systems]))]
         keys = smooth_keys([k for _, _, _, k, _, _ in read]) if self.config.keys else []
+        twos = [row[0].grouped for _, row, *_ in read if len(row) == 2]   # one layout for a whole score:
+        grouped = 2 * sum(twos) >= len(twos)          # a piano's grand staff unless most such systems say not
         key_ids = header_symbols(symbols)[0]
         result, length = ReadScore(), None
         for n, (p, row, reads, key_sum, time_sum, alts) in enumerate(read):
@@ -284,7 +290,8 @@ class StaffReaderEngine:
             # (validation LMX SER on single staves 6.9% -> 6.1% clean); on a grand staff the fills were
             # wrong more often than right (11.3% -> 15.0%)
             fill = "fills" in self.after and len(row) == 1
-            result.system_tokens.append(assemble(seqs, layout_of(len(row)), fill=fill))
+            tokens = assemble(seqs, layout_of(len(row), grouped), fill=fill)
+            result.system_tokens.append(without_trailing_rests(tokens) if "rests" in self.after else tokens)
             left = min(s.box[0] for s in row)
             top, right, bottom = row[0].box[1], max(s.box[2] for s in row), row[-1].box[3]
             result.systems.append((p, (left, top, right, bottom)))

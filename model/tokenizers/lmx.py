@@ -78,7 +78,7 @@ from typing import Any
 from model.tokenizers.base import TokenizationError, Tokenizer, TokenSequence
 from model.tokenizers.lmx_delinearize import delinearize as _delinearize
 from model.tokenizers.lmx_linearize import linearize_parts, parse_root
-from model.tokenizers.lmx_vocab import PITCH_SET, TOKEN_SET, VOCAB
+from model.tokenizers.lmx_vocab import DURATION_TYPES, PITCH_SET, TOKEN_SET, TUPLET_RATIOS, VOCAB
 
 __all__ = [
     "VOCAB",
@@ -183,6 +183,40 @@ def unpaired_curve_ends(tokens: list[str]) -> set[int]:
                 opened.pop(k)
     drop.update(i for opened in (*ties.values(), slurs) for _, i in opened)
     return drop
+
+
+#: what a hidden rest that only fills time holds: no voice change, no tuplet bracket, no mark
+_PLAIN_REST = frozenset(["print-object:no", "rest", "dot", "rest:measure", "stem:none", *DURATION_TYPES,
+                         *TUPLET_RATIOS, *(f"staff:{i}" for i in range(1, 5))])
+_BAR = ("barline:", "ending:", "repeat:")
+
+
+def without_trailing_rests(tokens: list[str]) -> list[str]:
+    """An LMX without the hidden rests that end a measure: the last notes of each measure's (and part's)
+    last stream, after a note of that stream, that are hidden rests and nothing more.
+
+    They fill a short measure (a section's last bar before its pickup, say) to the meter, after everything
+    printed; no bar line, note or backup depends on them and nothing on the page shows them, so no reader can
+    see them. Hidden rests that place a note later in its voice are kept.
+    """
+    drop: set[int] = set()
+    starts: list[int] = []          # note starts since the last measure or part
+    for i, t in enumerate([*tokens, "measure"]):
+        if t in ("measure", "part"):
+            end = i
+            while end > 0 and tokens[end - 1].startswith(_BAR):
+                end -= 1
+            while len(starts) > 1 and tokens[starts[-1]] == "print-object:no" \
+                    and set(tokens[starts[-1]:end]) <= _PLAIN_REST:
+                drop.update(range(starts[-1], end))
+                end = starts.pop()
+            starts = []
+        elif t in ("backup", "forward") or t.startswith(("dynamics:", "wedge:", "pedal:", "metronome")):
+            starts = []             # a new stream, or a direction: what comes before is not trailing
+        elif t in ("print-object:no", "grace", "chord", "rest") or t in PITCH_SET:
+            if i == 0 or tokens[i - 1] not in ("print-object:no", "grace", "grace:slash", "chord"):
+                starts.append(i)
+    return [t for i, t in enumerate(tokens) if i not in drop]
 
 
 def split_measures(tokens: list[str]) -> list[list[str]]:

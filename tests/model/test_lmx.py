@@ -568,3 +568,40 @@ def test_an_excerpt_keeps_no_tie_or_slur_its_edges_cut():
     assert kept.count("tied:start") == 1 and kept.count("tied:stop") == 1
     assert [t for t in kept if not t.startswith(("tied", "slur"))] == [
         t for t in last if not t.startswith(("tied", "slur"))]
+
+
+def test_hidden_rests_after_a_measures_last_printed_note_are_dropped():
+    """A hidden rest that only fills a short measure after its printed notes is not on the page: it is left
+    out; one that places a later note in its voice, and a measure that is nothing but one, are kept."""
+    from music21 import converter, meter, stream
+    from music21 import note as m21note
+
+    from model.tokenizers.lmx import delinearize, without_trailing_rests
+
+    def hidden(length: float):
+        r = m21note.Rest(quarterLength=length)
+        r.style.hideObjectOnPrint = True
+        return r
+
+    part = stream.Part()
+    bars = [[m21note.Note("C5", quarterLength=1.0), m21note.Note("D5", quarterLength=1.0), hidden(2.0)],
+            [hidden(1.0), m21note.Note("E5", quarterLength=3.0)],
+            [hidden(4.0)],
+            [m21note.Note("F5", quarterLength=1.0), hidden(1.0), hidden(2.0)]]
+    for k, notes in enumerate(bars):
+        m = stream.Measure(number=k + 1)
+        if k == 0:
+            m.append(meter.TimeSignature("4/4"))
+        m.append(notes)
+        part.append(m)
+    part.getElementsByClass("Measure").last().rightBarline = "final"
+    lmx = linearize(stream.Score([part]))
+    assert lmx.count("print-object:no") == 5
+    kept = without_trailing_rests(lmx)
+    assert kept.count("print-object:no") == 2                 # bar 2's leading rest and bar 3's whole one
+    assert kept[-1] == lmx[-1] and kept.count("measure") == 4  # the final bar line stays
+    score = converter.parseData(delinearize(kept), format="musicxml")
+    measures = list(score.parts[0].getElementsByClass("Measure"))
+    assert [float(m.duration.quarterLength) for m in measures] == [2.0, 4.0, 4.0, 1.0]
+    assert [(n.nameWithOctave, float(n.offset)) for n in measures[1].recurse().notes] == [("E5", 1.0)]
+    assert without_trailing_rests(kept) == kept
