@@ -33,6 +33,7 @@ class StaffStrip:
     staff: int                           # index of the staff inside its system
     box: tuple[int, int, int, int]       # left, top, right, bottom on the deskewed page
     scale: float                         # strip pixels per page pixel
+    grouped: bool = True                 # its system's staves are grouped (see ``System.grouped``)
 
 
 def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -76,6 +77,6 @@ def staff_strips(page: np.ndarray, space: int = STAFF_SPACE) -> tuple[list[list[
         row = []
         for j, staff in enumerate(system.staves):
             image, box, scale = cut_strip(straight, staff.lines, left, right, system.spacing, space)
-            row.append(StaffStrip(image, i, j, box, scale))
+            row.append(StaffStrip(image, i, j, box, scale, system.grouped))
         out.append(row)
     return out, straight

@@ -32,6 +32,36 @@ def test_piano_page_gives_grand_staff_systems(piano_page):
     systems, _ = find_systems(piano_page)
     assert len(systems) >= 4 and all(len(s.staves) == 2 for s in systems)
     assert all(9 <= s.spacing <= 13 for s in systems)
+    assert all(s.grouped for s in systems)      # a brace and bar lines through the gap: one piano part
+
+
+@pytest.mark.parametrize("group", [None, "bracket", "brace"])
+def test_a_duet_without_a_group_is_two_parts(group):
+    """Two staves that share only the system's left line are two parts; a bracket or brace groups them."""
+    from music21 import layout, meter, note, stream
+
+    from model.engrave import notation_to_image
+    from model.inference.staff_reader import layout_of
+    from model.io.types import Notation
+
+    score = stream.Score()
+    parts = []
+    for pitches in (("A4", "B4", "G4", "A4"), ("D4", "E4", "F4", "E4")):
+        part = stream.Part()
+        for k in range(3):
+            m = stream.Measure(number=k + 1)
+            if k == 0:
+                m.insert(0, meter.TimeSignature("4/4"))
+            m.append([note.Note(p) for p in pitches])
+            part.append(m)
+        parts.append(part)
+        score.insert(0, part)
+    if group:
+        score.insert(0, layout.StaffGroup(parts, symbol=group, barTogether=False))
+    systems, _ = find_systems(notation_to_image(Notation(score), dpi=150).page(0))
+    assert [len(s.staves) for s in systems] == [2]
+    assert systems[0].grouped == bool(group)
+    assert layout_of(2, systems[0].grouped) == ([2] if group else [1, 1])
 
 
 @pytest.mark.parametrize("angle", [1.0, -1.5])
