@@ -41,16 +41,10 @@ def _joins(ink: np.ndarray, upper: Staff, lower: Staff) -> np.ndarray | None:
     return left + np.flatnonzero(coverage >= 0.9)
 
 
-def _joined(ink: np.ndarray, upper: Staff, lower: Staff) -> bool:
-    cols = _joins(ink, upper, lower)
-    return cols is None or cols.size > 0
-
-
-def _grouped(ink: np.ndarray, upper: Staff, lower: Staff) -> bool:
-    """Whether more than the system's left line joins two staves: a bar line drawn through the gap, or a
-    brace or bracket left of that line (ink on most rows from the upper staff's top to the lower's bottom;
-    a part's name there covers far fewer)."""
-    cols = _joins(ink, upper, lower)
+def _grouped(ink: np.ndarray, upper: Staff, lower: Staff, cols: np.ndarray | None) -> bool:
+    """Whether more than the system's left line joins two staves (``cols``: :func:`_joins`): a bar line drawn
+    through the gap, or a brace or bracket left of that line (ink on most rows from the upper staff's top to
+    the lower's bottom; a part's name there covers far fewer)."""
     if cols is None or cols.size == 0:
         return True
     sp = upper.spacing
@@ -73,11 +67,15 @@ def find_systems(page: np.ndarray) -> tuple[list[System], np.ndarray]:
         return [], page
     ink = binarize(page)
     groups: list[list[Staff]] = [[staves[0]]]
+    grouped = [True]
     for prev, cur in zip(staves, staves[1:]):
-        if _joined(ink, prev, cur):
+        cols = _joins(ink, prev, cur)
+        if cols is None or cols.size > 0:
             groups[-1].append(cur)
+            grouped[-1] = grouped[-1] and _grouped(ink, prev, cur, cols)
         else:
             groups.append([cur])
+            grouped.append(True)
     h, w = page.shape
     systems = []
     for i, group in enumerate(groups):
@@ -91,8 +89,7 @@ def find_systems(page: np.ndarray) -> tuple[list[System], np.ndarray]:
         left = min(s.left for s in group) - 3 * sp
         right = max(s.right for s in group) + 2 * sp
         box = (int(max(0, left)), int(max(0, top)), int(min(w, right)), int(min(h, bottom)))
-        grouped = all(_grouped(ink, a, b) for a, b in zip(group, group[1:]))
-        systems.append(System(tuple(group), box, grouped))
+        systems.append(System(tuple(group), box, grouped[i]))
     return systems, page
 
 
