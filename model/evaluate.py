@@ -285,8 +285,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variants", default="",
                         help="score reading: also read each excerpt engraved clean by Verovio with 'clefs' "
                         "(one staff in the other clef for some measures) and/or 'text' (lyrics, words, "
-                        "fingerings), and the excerpts engraved by LilyPond ('lilypond', an engraver never "
-                        "trained on); comma-separated, kept out of the overall figure")
+                        "fingerings), 'octave' (a treble staff in the tenor's clef, G2-8), and the "
+                        "excerpts engraved by LilyPond ('lilypond', an engraver never trained on); "
+                        "comma-separated, kept out of the overall figure")
     parser.add_argument("--no-writer", dest="writer", action="store_false",
                         help="--only midi2lmx: skip the seq2seq writer (about 10 s an excerpt on a CPU)")
     parser.add_argument(

@@ -184,7 +184,8 @@ def lilypond_pages(musicxml: str) -> list[np.ndarray] | None:
 
 
 # the evaluation's extra sets (``variants``), kept out of the overall figure so that it stays comparable
-VARIANT_SETS = {"clefs": "verovio clef changes", "text": "verovio with text", "lilypond": "lilypond clean"}
+VARIANT_SETS = {"clefs": "verovio clef changes", "text": "verovio with text", "lilypond": "lilypond clean",
+                "octave": "verovio tenor clef"}
 
 
 def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = True, variants: tuple = ()):
@@ -193,9 +194,11 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
     ``variants``, engraved clean by Verovio: ``clefs``, the excerpt with one staff in the other clef over
     some measures (:func:`model.data.clefs.vary_clefs`, as piano music changes clef); ``text``, the excerpt
     with lyrics, words and fingerings (:func:`model.data.text.add_text`), which are not read; ``lilypond``,
-    the excerpt engraved by LilyPond (:func:`lilypond_pages`), an engraver training never draws. The reference
-    has no hidden rest after a measure's last printed note (nothing on the page shows one:
+    the excerpt engraved by LilyPond (:func:`lilypond_pages`), an engraver training never draws; ``octave``,
+    a treble staff of the excerpt in the tenor's clef ``G2-8`` (:func:`model.data.clefs.octave_clef`). The
+    reference has no hidden rest after a measure's last printed note (nothing on the page shows one:
     :func:`~model.tokenizers.lmx.without_trailing_rests`)."""
+    from model.data.clefs import octave_clef
     from model.data.degrade import degrade
     from model.data.staff_images import engrave_system, with_clefs, with_text
     from model.tokenizers.lmx import delinearize, without_trailing_rests
@@ -219,6 +222,12 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
         if "text" in variants:
             own = np.random.default_rng([seed, 13, k])
             yield k, VARIANT_SETS["text"], [engrave_system(with_text(xml, own, 1.0), own)], ref
+        if "octave" in variants:
+            own = np.random.default_rng([seed, 17, k])
+            varied = octave_clef(written, own)
+            if varied != written:
+                pages = [engrave_system(delinearize(varied), own)]
+                yield k, VARIANT_SETS["octave"], pages, without_trailing_rests(varied)
         if "lilypond" in variants:
             pages = lilypond_pages(xml)
             if pages:

@@ -109,3 +109,30 @@ def vary_clefs(tokens: list[str], rng: np.random.Generator) -> list[str]:
     for index, toks in sorted(inserts, reverse=True):
         out[index:index] = toks
     return out
+
+
+OCTAVE = {"clef:G2": "clef:G2-8"}   # the tenor's treble clef, an octave lower than written
+
+
+def octave_clef(tokens: list[str], rng: np.random.Generator) -> list[str]:
+    """``tokens`` with one treble-clef staff written in the tenor's clef (``G2-8``, a small 8 below): the
+    page looks the same but every pitch of that staff sounds, and is labelled, an octave lower. Trecento
+    and Renaissance tenors are written so, and a reader that has rarely seen the small 8 reads them an
+    octave high. Unchanged when no staff is in the treble clef throughout, or the excerpt has several parts
+    (their staves are numbered alike)."""
+    if "part" in tokens:
+        return tokens
+    first_measure_end = tokens.index("measure", 1) if "measure" in tokens[1:] else len(tokens)
+    clefs = [(i, t, int(tokens[i + 1].split(":")[1])) for i, t in enumerate(tokens[:-1])
+             if t.startswith("clef:") and tokens[i + 1].startswith("staff:")]
+    changing = {s for i, _, s in clefs if i >= first_measure_end}
+    choices = [(i, t, s) for i, t, s in clefs if i < first_measure_end and t in OCTAVE and s not in changing]
+    if not choices:
+        return tokens
+    at, old, staff = choices[int(rng.integers(len(choices)))]
+    out = list(tokens)
+    out[at] = OCTAVE[old]
+    for _, p, _, s in _notes(tokens):
+        if p >= 0 and s == staff:
+            out[p] = _shift(out[p], -1)
+    return out

@@ -315,13 +315,15 @@ def with_clefs(excerpt: list[str], rng: np.random.Generator, share: float) -> li
 
 
 def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5, musescore: list | None = None,
-           musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = STAFF_SPACE
-           ) -> Iterator[tuple[np.ndarray, list[int]]]:
+           musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = STAFF_SPACE,
+           octave_share: float = 0.0) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Training strips forever; ``max_measures()`` is asked before every excerpt (a curriculum). A share of
     the systems comes from ``musescore`` (MuseScore 3 engravings made ahead), at a random resolution and
     degraded afresh; a share ``clef_share`` of the others changes clef (:func:`with_clefs`) and a share
-    ``text_share`` carries text (:func:`with_text`). Strips have ``space`` px a staff space (MuseScore's
+    ``text_share`` carries text (:func:`with_text`) and a share ``octave_share`` writes a treble staff in the
+    tenor's clef (:func:`model.data.clefs.octave_clef`). Strips have ``space`` px a staff space (MuseScore's
     pages, made at about 10 px, are scaled to match)."""
+    from model.data.clefs import octave_clef
     from model.data.degrade import degrade
 
     rng = np.random.default_rng(seed)
@@ -336,6 +338,8 @@ def stream(pool: list[dict], seed: int, max_measures, degrade_prob: float = 0.5,
                 continue
             piece = pool[int(rng.integers(len(pool)))]
             excerpt = with_clefs(random_excerpt(piece, rng, int(max_measures()), untimed=0.2), rng, clef_share)
+            if octave_share > 0 and rng.random() < octave_share:
+                excerpt = octave_clef(excerpt, rng)
             examples = staff_examples(excerpt, rng, degrade_prob, text_share, space)
         except Exception:  # an excerpt Verovio or the tokenizers cannot take is skipped
             continue

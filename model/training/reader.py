@@ -36,7 +36,8 @@ VARIANTS = Path("data/staff_valset_variants.npz")
 
 
 def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, degrade_prob: float,
-            musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = STAFF_SPACE) -> None:
+            musescore_share: float = 0.2, clef_share: float = 0.0, text_share: float = 0.0, space: int = STAFF_SPACE,
+            octave_share: float = 0.0) -> None:
     torch.set_num_threads(1)
     from model.data.staff_images import load_musescore, load_pool, stream
 
@@ -44,7 +45,7 @@ def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, 
     musescore = load_musescore(Path(musescore_dir))
     for n, (strip, target) in enumerate(
         stream(pool, seed, lambda: max_measures.value, degrade_prob, musescore, musescore_share, clef_share, text_share,
-               space), 1
+               space, octave_share), 1
     ):
         queue.put((strip, target))
         if n % 3000 == 0:  # the pool and the engravings may still be growing (builds running beside)
@@ -361,7 +362,7 @@ def train(args) -> None:
 
     measures = mp.Value("i", 1)
     queue = mp.Queue(maxsize=256)
-    shares = (args.degrade, args.musescore_share, args.clef_share, args.text_share, space)
+    shares = (args.degrade, args.musescore_share, args.clef_share, args.text_share, space, args.octave_share)
     workers = [
         mp.Process(target=_worker, daemon=True,
                    args=(queue, args.pool, args.musescore, args.seed * 100 + state["step"] + i, measures, *shares))
@@ -471,6 +472,8 @@ def main(argv=None) -> int:
                     help="share of the Verovio excerpts with one staff in the other clef for some measures")
     ap.add_argument("--text-share", type=float, default=0.0,
                     help="share of the Verovio excerpts engraved with lyrics, words and fingerings")
+    ap.add_argument("--octave-share", type=float, default=0.0,
+                    help="share of the Verovio excerpts with a treble staff in the tenor's clef (G2-8)")
     ap.add_argument("--hours", type=float, default=1.0,
                     help="wall-clock hours of this invocation: a resumed run's learning-rate schedule (and "
                     "--anneal) starts again from its resume")

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from model.data.clefs import vary_clefs
+from model.data.clefs import octave_clef, vary_clefs
 from model.tokenizers.lmx import delinearize, linearize
 from model.tokenizers.staff_symbols import staff_sequences
 
@@ -98,3 +98,36 @@ def test_the_evaluation_reads_the_variants_apart_and_leaves_the_usual_readings_a
     clefs = [[t for t in q if t.startswith("clef:")] for q in staff_sequences(clef_ref)]
     assert clefs != [["clef:G2"], ["clef:F4"]] and ("clef:F4" in clefs[0] or "clef:G2" in clefs[1])
     assert both[3][3] == items[0][1]           # text is not read: the reference is the excerpt's own
+
+
+def test_a_treble_staff_in_the_tenors_clef_sounds_an_octave_lower_and_engraves_with_its_eight():
+    tokens = _grand_staff()
+    tenor = octave_clef(tokens, np.random.default_rng(0))
+    before, after = staff_sequences(tokens), staff_sequences(tenor)
+    assert after[1] == before[1]                 # the bass staff is as written
+    assert [t for t in after[0] if t.startswith("clef:")] == ["clef:G2-8"]
+    old, new = _pitches(before[0]), _pitches(after[0])
+    assert [p[0] for p in old] == [p[0] for p in new]
+    assert {int(a[1]) - int(b[1]) for a, b in zip(old, new)} == {1}
+    assert linearize(delinearize(tenor)) == tenor
+    from music21 import clef, converter
+
+    parsed = converter.parseData(delinearize(tenor), format="musicxml")
+    assert isinstance(parsed.parts[0].recurse().getElementsByClass(clef.Clef).first(), clef.Treble8vbClef)
+    # several parts number their staves alike; a staff that already changes clef keeps its clefs
+    two_parts = tokens[:1] + ["part"] + tokens[1:]
+    assert octave_clef(two_parts, np.random.default_rng(0)) == two_parts
+    for seed in range(6):
+        varied = linearize(delinearize(vary_clefs(tokens, np.random.default_rng(seed))))
+        tenor = octave_clef(varied, np.random.default_rng(0))
+        for was, now in zip(staff_sequences(varied), staff_sequences(tenor)):
+            if sum(t.startswith("clef:") for t in was) > 1:
+                assert now == was
+
+def test_the_tenor_clef_variant_reads_apart():
+    from model.evaluate_reader import readings
+
+    items = [("built", _grand_staff())]
+    both = list(readings(items, seed=0, musescore=False, variants=("octave",)))
+    assert [k for _, k, _, _ in both] == ["verovio clean", "verovio degraded", "verovio tenor clef"]
+    assert "clef:G2-8" in both[2][3] and "clef:G2-8" not in both[0][3]
