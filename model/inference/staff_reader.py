@@ -224,6 +224,8 @@ class StaffReaderEngine:
         and pedal marks kept only in pairs (:func:`model.omr.ties.pair_pedals`); a tie or slur end read in the
         score's first or last measure that has no partner is dropped (:func:`model.omr.ties.drop_dangling_ends`);
         no hidden rest follows a measure's last printed note (:func:`model.tokenizers.lmx.without_trailing_rests`)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from model.omr.bars import agree_bars, drop_opening_bar
         from model.omr.chords import fix_chords, missing_pitches
         from model.omr.durations import fit_durations
@@ -244,11 +246,18 @@ class StaffReaderEngine:
         symbols = list(SYMBOLS)
         read = []
         total = image.page_count
-        for p in range(total):
-            report(p, total, f"reading page {p + 1} of {total}")
-            systems, _ = staff_strips(image.page(p), self.config.space)
-            read += [(p, row, *r) for row, r in zip(systems, self.read_systems([[s.image for s in row]
-                                                                                 for row in systems]))]
+        with ThreadPoolExecutor(1) as ahead:   # the next page's staves are found while the network reads
+            def find(q: int):
+                return staff_strips(image.page(q), self.config.space)[0]
+
+            coming = ahead.submit(find, 0)
+            for p in range(total):
+                report(p, total, f"reading page {p + 1} of {total}")
+                systems = coming.result()
+                if p + 1 < total:
+                    coming = ahead.submit(find, p + 1)
+                read += [(p, row, *r) for row, r in zip(systems, self.read_systems([[s.image for s in row]
+                                                                                     for row in systems]))]
         keys = smooth_keys([k for _, _, _, k, _, _ in read]) if self.config.keys else []
         twos = [row[0].grouped for _, row, *_ in read if len(row) == 2]   # one layout for a whole score:
         grouped = 2 * sum(twos) >= len(twos)          # a piano's grand staff unless most such systems say not
