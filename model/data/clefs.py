@@ -61,23 +61,27 @@ def _midi(token: str) -> int:
     return 12 * (int(m.group(2)) + 1) + _STEP[m.group(1)]
 
 
+def _clefs(tokens: list[str]) -> tuple[list[tuple[int, str, int]], set[int]]:
+    """(index, clef, staff) of each clef in the excerpt's first measure, and the staves with more than one
+    clef (they change clef somewhere)."""
+    first_measure_end = tokens.index("measure", 1) if "measure" in tokens[1:] else len(tokens)
+    clefs = [(i, t, int(tokens[i + 1].split(":")[1])) for i, t in enumerate(tokens[:-1])
+             if t.startswith("clef:") and tokens[i + 1].startswith("staff:")]
+    staves = [s for _, _, s in clefs]
+    return [c for c in clefs if c[0] < first_measure_end], {s for s in staves if staves.count(s) > 1}
+
+
 def vary_clefs(tokens: list[str], rng: np.random.Generator) -> list[str]:
     """``tokens`` with one staff in the other clef over a run of measures (unchanged when the excerpt's
     clefs are not treble and bass ones, or the chosen staff already changes clef)."""
-    header = [(i, t) for i, t in enumerate(tokens[:-1])
-              if t.startswith("clef:") and tokens[i + 1].startswith("staff:")]
-    first_measure_end = tokens.index("measure", 1) if "measure" in tokens[1:] else len(tokens)
-    header = [(i, t) for i, t in header if i < first_measure_end]
-    if not header:
-        return tokens
-    choices = [(i, t, int(tokens[i + 1].split(":")[1])) for i, t in header if t in OTHER]
+    header, changing = _clefs(tokens)
+    choices = [(i, t, s) for i, t, s in header if t in OTHER]
     if not choices:
         return tokens
     # a grand staff's lower staff goes to the treble clef more often than its upper one to the bass clef
     weights = np.array([2.0 if t == "clef:F4" else 1.0 for _, t, _ in choices])
     at, old, staff = choices[int(rng.choice(len(choices), p=weights / weights.sum()))]
-    if any(t == f"staff:{staff}" and tokens[i - 1].startswith("clef:") and i - 1 != at
-           for i, t in enumerate(tokens) if i > 0):
+    if staff in changing:
         return tokens
     new = OTHER[old]
     notes = [n for n in _notes(tokens) if n[3] == staff]
@@ -122,11 +126,8 @@ def octave_clef(tokens: list[str], rng: np.random.Generator) -> list[str]:
     (their staves are numbered alike)."""
     if "part" in tokens:
         return tokens
-    first_measure_end = tokens.index("measure", 1) if "measure" in tokens[1:] else len(tokens)
-    clefs = [(i, t, int(tokens[i + 1].split(":")[1])) for i, t in enumerate(tokens[:-1])
-             if t.startswith("clef:") and tokens[i + 1].startswith("staff:")]
-    changing = {s for i, _, s in clefs if i >= first_measure_end}
-    choices = [(i, t, s) for i, t, s in clefs if i < first_measure_end and t in OCTAVE and s not in changing]
+    header, changing = _clefs(tokens)
+    choices = [(i, t, s) for i, t, s in header if t in OCTAVE and s not in changing]
     if not choices:
         return tokens
     at, old, staff = choices[int(rng.integers(len(choices)))]
