@@ -213,21 +213,17 @@ def readings(items: list[tuple[str, list[str]]], seed: int, musescore: bool = Tr
         if pages:
             yield k, "musescore clean", pages, ref
         # each variant draws from its own generator: its readings do not depend on which others are asked
-        if "clefs" in variants:
-            own = np.random.default_rng([seed, 11, k])
-            varied = with_clefs(written, own, 1.0)
-            if varied != written:
-                pages = [engrave_system(delinearize(varied), own)]
-                yield k, VARIANT_SETS["clefs"], pages, without_trailing_rests(varied)
+        redrawn = (("clefs", 11, lambda w, r: with_clefs(w, r, 1.0)), ("octave", 17, octave_clef))
+        for variant, salt, vary in redrawn:
+            if variant in variants:
+                own = np.random.default_rng([seed, salt, k])
+                varied = vary(written, own)
+                if varied != written:
+                    pages = [engrave_system(delinearize(varied), own)]
+                    yield k, VARIANT_SETS[variant], pages, without_trailing_rests(varied)
         if "text" in variants:
             own = np.random.default_rng([seed, 13, k])
             yield k, VARIANT_SETS["text"], [engrave_system(with_text(xml, own, 1.0), own)], ref
-        if "octave" in variants:
-            own = np.random.default_rng([seed, 17, k])
-            varied = octave_clef(written, own)
-            if varied != written:
-                pages = [engrave_system(delinearize(varied), own)]
-                yield k, VARIANT_SETS["octave"], pages, without_trailing_rests(varied)
         if "lilypond" in variants:
             pages = lilypond_pages(xml)
             if pages:
