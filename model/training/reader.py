@@ -33,6 +33,7 @@ VALSET = Path("data/staff_valset.npz")
 # validation staves of pages the plain set lacks: a staff in the other clef for some measures, text around the
 # staves (made with shares of 0.6); runs that train on them are judged on both sets
 VARIANTS = Path("data/staff_valset_variants.npz")
+OCTAVE = Path("data/staff_valset_octave.npz")
 
 
 def _worker(queue, pool_path: str, musescore_dir: str, seed: int, max_measures, degrade_prob: float,
@@ -90,9 +91,10 @@ def valset_path(path: Path, space: int) -> Path:
 
 
 def validation_set(pool_path: Path, count: int = 160, seed: int = 12345, path: Path = VALSET,
-                   variants: float = 0.0, space: int = STAFF_SPACE) -> list:
+                   variants: float = 0.0, space: int = STAFF_SPACE, octave: float = 0.0) -> list:
     """The fixed validation staves (made once, then read from ``path``, named by ``space``). With ``variants``,
-    that share of the excerpts changes clef and, drawn apart, that share carries text (:data:`VARIANTS`)."""
+    that share of the excerpts changes clef and, drawn apart, that share carries text (:data:`VARIANTS`); with
+    ``octave``, that share has a treble staff in the tenor's clef (:data:`OCTAVE`)."""
     from model.tokenizers.staff_symbols import SYMBOLS, ids
 
     path = valset_path(path, space)
@@ -100,6 +102,7 @@ def validation_set(pool_path: Path, count: int = 160, seed: int = 12345, path: P
     if path.exists():  # targets are kept as symbol names: the set stays valid when the vocabulary grows
         data = np.load(path, allow_pickle=False)
         return [(data[f"s{i}"], ids(str(data[f"t{i}"]).split())) for i in range(int(data["n"]))]
+    from model.data.clefs import octave_clef
     from model.data.staff_images import load_pool, random_excerpt, staff_examples, with_clefs
 
     pool = load_pool(pool_path)
@@ -109,6 +112,11 @@ def validation_set(pool_path: Path, count: int = 160, seed: int = 12345, path: P
         piece = pool[int(rng.integers(len(pool)))]
         try:
             excerpt = with_clefs(random_excerpt(piece, rng, 4), rng, variants)
+            if octave > 0 and rng.random() < octave:
+                tenor = octave_clef(excerpt, rng)
+                if tenor == excerpt and octave >= 1:   # a set of tenor clefs only: excerpts without one are not kept
+                    continue
+                excerpt = tenor
             out += staff_examples(excerpt, rng, 0.5, variants, space)
         except Exception:
             continue
@@ -317,8 +325,8 @@ def _config(args, ck: dict | None, classes: int, keys: int, times: int):
 
 def _validate(ema, valsets: list, run: Path, state: dict, extra: dict) -> None:
     """Read the validation staves, log one line to ``RUN/history.jsonl`` and keep the best weights: best by
-    the plain set's SER or, with a variants set, by the mean of both (a run that changes criterion starts
-    its best afresh)."""
+    the plain set's SER or, with a variants set (and a tenor-clef set), by the mean of them all (a run that
+    changes criterion starts its best afresh)."""
     ser, key_acc, time_acc = evaluate_ser(ema, valsets[0])
     rec = {"step": state["step"], "hours": round(state["hours"], 4), "loss": extra["loss"], "val_ser": round(ser, 4),
            "val_key": round(key_acc, 3), "val_time": round(time_acc, 3), "lr": extra["lr"],
@@ -327,6 +335,9 @@ def _validate(ema, valsets: list, run: Path, state: dict, extra: dict) -> None:
     if len(valsets) > 1:
         rec["val_variants"] = round(evaluate_ser(ema, valsets[1])[0], 4)
         judged, criterion = (ser + rec["val_variants"]) / 2, "plain and variants"
+    if len(valsets) > 2:
+        rec["val_octave"] = round(evaluate_ser(ema, valsets[2])[0], 4)
+        judged, criterion = (ser + rec["val_variants"] + rec["val_octave"]) / 3, "plain, variants and octave"
     if state.get("criterion", "plain") != criterion:
         state["criterion"], state["best"] = criterion, 1e9
     print(json.dumps(rec), flush=True)
@@ -357,6 +368,8 @@ def train(args) -> None:
     valsets = [validation_set(Path(args.val_pool), space=space)]
     if args.clef_share or args.text_share:
         valsets.append(validation_set(Path(args.val_pool), 100, 54321, VARIANTS, variants=0.6, space=space))
+    if args.octave_share and len(valsets) > 1:   # the tenor's clef is judged too: no valset above holds it
+        valsets.append(validation_set(Path(args.val_pool), 60, 777, OCTAVE, octave=1.0, space=space))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
 

@@ -661,3 +661,21 @@ def test_strips_read_at_several_widths_keep_the_surest_reading_with_bars_where_t
     assert wide.tokens.count("measure") == one.tokens.count("measure") >= 4
     edges = [[m.box[2] for m in r.measures] for r in (wide, one)]
     assert len(edges[0]) == len(edges[1]) and max(abs(a - b) for a, b in zip(*edges)) <= 12
+
+
+def test_the_tenor_clef_validation_set_holds_only_staves_in_that_clef(tmp_path):
+    import gzip
+    import json
+
+    from model.tokenizers.staff_symbols import SYMBOLS
+    from model.training.reader import validation_set
+
+    pool = tmp_path / "pool.jsonl.gz"
+    with gzip.open(pool, "wt") as f:
+        f.write(json.dumps(_pool_piece()) + "\n")
+    made = validation_set(pool, 3, 5, tmp_path / "octave.npz", octave=1.0)
+    again = validation_set(pool, 3, 5, tmp_path / "octave.npz", octave=1.0)   # kept, read back alike
+    assert len(made) >= 3 and len(again) == len(made)
+    for (strip, target), (strip2, target2) in zip(made, again):
+        assert "clef:G2-8" in [SYMBOLS[k] for k in target] and list(target) == list(target2)
+        assert np.array_equal(strip, strip2)
