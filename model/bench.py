@@ -134,6 +134,7 @@ def model_bench(
         from model.inference.pipeline import ModelOptions, recognise_image
         from model.io.notation import musicxml_bytes
         from model.io.types import Notation
+        from model.omr.crnn import native_bf16
 
         xml = musicxml_bytes(Notation(corpus.parse("joplin/maple_leaf_rag")))
         page = svg_to_array(engrave_svg(xml, EngraveOptions())[0], 150)
@@ -148,6 +149,7 @@ def model_bench(
             "seconds": round(sec, 2),
             "systems": systems,
             "seconds_per_system": round(sec / max(systems, 1), 2),
+            "convolutions": "bfloat16" if native_bf16() else "float32",   # what this CPU reads in
         }
     else:
         results["recognise_page"] = "skipped: these weights were not trained to read score images"

@@ -112,7 +112,7 @@ class StaffReaderEngine:
 
         from model.bundle import dequantize, read_weights
         from model.omr.chords import NOTE_PREFIXES
-        from model.omr.crnn import ReaderConfig, StaffReader
+        from model.omr.crnn import ReaderConfig, StaffReader, native_bf16
         from model.omr.header import NOTE_HEADS
         from model.tokenizers.staff_symbols import _PITCH_SET, _VOICE_SYMS, SYMBOLS
 
@@ -127,7 +127,8 @@ class StaffReaderEngine:
         state = dequantize(read_weights(folder / READER_WEIGHTS, report, "the score reader"))
         self.model.load_state_dict(state)   # a reader without a header head has no header weights either
         self.model.eval()
-        self.fast = self.model.fused()   # what reads: batch norms folded into the convolutions
+        # what reads: batch norms folded into the convolutions, in bfloat16 where the CPU computes it
+        self.fast = self.model.fused(bf16=native_bf16())
         self.torch = torch
         self.duration_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s.startswith("d:")])
         self.pitch_ids = torch.tensor([i for i, s in enumerate(SYMBOLS) if s in _PITCH_SET])

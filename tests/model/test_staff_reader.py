@@ -679,3 +679,27 @@ def test_the_tenor_clef_validation_set_holds_only_staves_in_that_clef(tmp_path):
     for (strip, target), (strip2, target2) in zip(made, again):
         assert "clef:G2-8" in [SYMBOLS[k] for k in target] and list(target) == list(target2)
         assert np.array_equal(strip, strip2)
+
+
+def test_convolutions_in_bfloat16_read_a_page_as_in_float32(tmp_path):
+    """Where the CPU computes bfloat16 natively the reader's convolutions run in it (about half their time);
+    the page reads to the same symbols (a doubtful one may flip), and only the copy that reads is changed."""
+    from music21 import corpus
+
+    from model.inference.staff_reader import StaffReaderEngine
+    from model.inference.weights import PACKAGED_WEIGHTS, has_reader
+    from model.io.types import ScoreImage
+    from model.metrics import SER
+    from model.progress import Reporter
+
+    if not has_reader(PACKAGED_WEIGHTS):
+        pytest.skip("the shipped weights carry no staff reader")
+    engine = StaffReaderEngine(PACKAGED_WEIGHTS)
+    xml = corpus.parse("bach/bwv66.6").parts[0].measures(1, 4).write("musicxml", fp=str(tmp_path / "m.xml"))
+    image = ScoreImage.from_arrays([_engrave(open(xml).read(), 12.0)])
+    reads = []
+    for bf16 in (False, True):
+        engine.fast = engine.model.fused(bf16=bf16)
+        assert engine.fast.bf16_convolutions is bf16 and not engine.model.bf16_convolutions
+        reads.append(engine.read(image, Reporter()).tokens)
+    assert reads[0].count("measure") >= 4 and SER().add(reads[1], reads[0]) <= 0.02
