@@ -185,13 +185,15 @@ def staff_examples(tokens: list[str], rng: np.random.Generator, degrade_prob: fl
 
 def strips_of(img: np.ndarray, tokens: list[str], space: int = STAFF_SPACE) -> list[tuple[np.ndarray, list[int]]]:
     """Pairs (strip as uint8 ink at ``space`` px a staff space, symbol ids) of a one-system image of
-    ``tokens``; [] when the staves found do not match the excerpt's."""
+    ``tokens``, pitches as drawn (:func:`model.tokenizers.clef_octaves.as_drawn`); [] when the staves found
+    do not match the excerpt's."""
     from model.omr.strips import staff_strips
+    from model.tokenizers.clef_octaves import as_drawn
     from model.tokenizers.staff_symbols import ids, staff_sequences
 
     systems, _ = staff_strips(img, space)
     strips = [s for row in systems for s in row]
-    seqs = staff_sequences(tokens)
+    seqs = [as_drawn(q) for q in staff_sequences(tokens)]   # pitches where they stand, under any clef
     if len(systems) != 1 or len(strips) != len(seqs):
         return []
     return [(np.clip(s.image * 255.0 + 0.5, 0, 255).astype(np.uint8), ids(q)) for s, q in zip(strips, seqs)]

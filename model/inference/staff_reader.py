@@ -241,6 +241,7 @@ class StaffReaderEngine:
         from model.omr.strips import staff_strips
         from model.omr.ties import complete_ties, drop_dangling_ends, pair_pedals, tie_chords
         from model.omr.voices import fit_voices
+        from model.tokenizers.clef_octaves import as_sounding
         from model.tokenizers.lmx import without_trailing_rests
         from model.tokenizers.staff_symbols import SYMBOLS, assemble
 
@@ -300,6 +301,7 @@ class StaffReaderEngine:
             # (validation LMX SER on single staves 6.9% -> 6.1% clean); on a grand staff the fills were
             # wrong more often than right (11.3% -> 15.0%)
             fill = "fills" in self.after and len(row) == 1
+            seqs = [as_sounding(q) for q in seqs]   # read where they stand: an octave clef's pitches move
             tokens = assemble(seqs, layout_of(len(row), grouped), fill=fill)
             result.system_tokens.append(without_trailing_rests(tokens) if "rests" in self.after else tokens)
             left = min(s.box[0] for s in row)

@@ -131,3 +131,27 @@ def test_the_tenor_clef_variant_reads_apart():
     both = list(readings(items, seed=0, musescore=False, variants=("octave",)))
     assert [k for _, k, _, _ in both] == ["verovio clean", "verovio degraded", "verovio tenor clef"]
     assert "clef:G2-8" in both[2][3] and "clef:G2-8" not in both[0][3]
+
+
+def test_an_octave_clefs_pitches_are_labelled_where_they_stand_and_read_back_as_they_sound():
+    from model.data.staff_images import strips_of
+    from model.engrave import EngraveOptions, engrave_svg, svg_to_array
+    from model.tokenizers.clef_octaves import as_drawn, as_sounding
+    from model.tokenizers.staff_symbols import SYMBOLS
+
+    tokens = _grand_staff(2)
+    tenor = octave_clef(tokens, np.random.default_rng(0))
+    plain, moved = staff_sequences(tokens), staff_sequences(tenor)
+    # drawn, the tenor's staff is the treble staff but for its clef's glyph; the bass staff is untouched
+    drawn = as_drawn(moved[0])
+    assert drawn == [("clef:G2-8" if s == "clef:G2" else s) for s in plain[0]] and drawn != moved[0]
+    assert as_drawn(moved[1]) == moved[1] and as_sounding(drawn) == moved[0]
+    # a clef change inside a staff moves only the pitches after it, and back
+    seq = ["clef:G2", "C5", "d:quarter", "clef:G2-8", "C5", "d:quarter", "clef:F4-8", "C3", "clef:G2", "C5"]
+    assert as_drawn(seq) == ["clef:G2", "C5", "d:quarter", "clef:G2-8", "C6", "d:quarter", "clef:F4-8", "C4",
+                             "clef:G2", "C5"]
+    assert as_sounding(as_drawn(seq)) == seq
+    # the training strips of an engraved tenor's staff are labelled as drawn
+    page = svg_to_array(engrave_svg(delinearize(tenor), EngraveOptions())[0], 150)
+    pairs = strips_of(page, tenor)
+    assert len(pairs) == 2 and [SYMBOLS[k] for k in pairs[0][1]] == drawn
