@@ -290,18 +290,16 @@ class StaffReaderEngine:
                 then = key_ids[keys[n + 1]] if n + 1 < len(keys) else None
                 fixed = key_changes(fixed, symbols, key_ids[keys[n]], then)
             reads = [(ids, probs, pos) for ids, (_, probs, pos) in zip(fixed, reads)]
-            seqs = [[SYMBOLS[i] for i in ids] for ids, _, _ in reads]
+            seqs = [as_sounding([SYMBOLS[i] for i in ids]) for ids, _, _ in reads]   # an octave clef's pitches move
             if "ties" in self.after:
                 seqs = [complete_ties(q) for q in seqs]
             if "tied chords" in self.after:
                 seqs = [tie_chords(q) for q in seqs]
             if "pedals" in self.after:
                 seqs = [pair_pedals(q) for q in seqs]
-            # a single staff's voice that starts late or ends early gets hidden rests, as engravers write it
-            # (validation LMX SER on single staves 6.9% -> 6.1% clean); on a grand staff the fills were
-            # wrong more often than right (11.3% -> 15.0%)
+            # a single staff's voice that starts late or ends early gets hidden rests, as engravers write it (single
+            # staves 6.9% -> 6.1% validation SER); on a grand staff fills were more often wrong (11.3% -> 15.0%)
             fill = "fills" in self.after and len(row) == 1
-            seqs = [as_sounding(q) for q in seqs]   # read where they stand: an octave clef's pitches move
             tokens = assemble(seqs, layout_of(len(row), grouped), fill=fill)
             result.system_tokens.append(without_trailing_rests(tokens) if "rests" in self.after else tokens)
             left = min(s.box[0] for s in row)
