@@ -74,6 +74,7 @@ class _Block(nn.Module):
 
 class StaffReader(nn.Module):
     bf16_convolutions = False   # set on a reading copy by :meth:`fused`
+
     def __init__(self, config: ReaderConfig):
         super().__init__()
         self.config = config
