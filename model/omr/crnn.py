@@ -129,10 +129,8 @@ class StaffReader(nn.Module):
         return log_probs, out[:, : self.config.keys], out[:, self.config.keys:]
 
     def _convolve(self, images: torch.Tensor) -> torch.Tensor:
-        if not self.bf16_convolutions:
-            return self.blocks(self.stem(images))
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return self.blocks(self.stem(images)).float()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16_convolutions):
+            return self.blocks(self.stem(images)).float()   # float32 stays as it is
 
     def fused(self, int8: bool = True, bf16: bool = False) -> nn.Module:
         """A copy for reading only (eval mode): each batch norm folded into the convolution before it (the

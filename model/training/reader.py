@@ -323,21 +323,20 @@ def _config(args, ck: dict | None, classes: int, keys: int, times: int):
     return ReaderConfig.from_dict(shape | {"classes": classes, "keys": keys, "times": times})
 
 
-def _validate(ema, valsets: list, run: Path, state: dict, extra: dict) -> None:
+def _validate(ema, valsets: dict, run: Path, state: dict, extra: dict) -> None:
     """Read the validation staves, log one line to ``RUN/history.jsonl`` and keep the best weights: best by
-    the plain set's SER or, with a variants set (and a tenor-clef set), by the mean of them all (a run that
-    changes criterion starts its best afresh)."""
-    ser, key_acc, time_acc = evaluate_ser(ema, valsets[0])
+    the mean SER of the sets read (``valsets``: name -> staves, the plain set first; the others are logged
+    as ``val_NAME``); a run that changes criterion starts its best afresh."""
+    (plain, *others) = valsets.items()
+    ser, key_acc, time_acc = evaluate_ser(ema, plain[1])
     rec = {"step": state["step"], "hours": round(state["hours"], 4), "loss": extra["loss"], "val_ser": round(ser, 4),
            "val_key": round(key_acc, 3), "val_time": round(time_acc, 3), "lr": extra["lr"],
            "measures": extra["measures"]}
-    judged, criterion = ser, "plain"
-    if len(valsets) > 1:
-        rec["val_variants"] = round(evaluate_ser(ema, valsets[1])[0], 4)
-        judged, criterion = (ser + rec["val_variants"]) / 2, "plain and variants"
-    if len(valsets) > 2:
-        rec["val_octave"] = round(evaluate_ser(ema, valsets[2])[0], 4)
-        judged, criterion = (ser + rec["val_variants"] + rec["val_octave"]) / 3, "plain, variants and octave"
+    sers = [ser]
+    for name, staves in others:
+        sers.append(evaluate_ser(ema, staves)[0])
+        rec[f"val_{name}"] = round(sers[-1], 4)
+    judged, criterion = sum(sers) / len(sers), " and ".join(valsets)
     if state.get("criterion", "plain") != criterion:
         state["criterion"], state["best"] = criterion, 1e9
     print(json.dumps(rec), flush=True)
@@ -365,11 +364,11 @@ def train(args) -> None:
     del ck   # the weights live in the model and the optimiser now
     ema = _ema_of(model, args.ema, ema_state)
     space = model.config.space
-    valsets = [validation_set(Path(args.val_pool), space=space)]
+    valsets = {"plain": validation_set(Path(args.val_pool), space=space)}
     if args.clef_share or args.text_share:
-        valsets.append(validation_set(Path(args.val_pool), 100, 54321, VARIANTS, variants=0.6, space=space))
-    if args.octave_share and len(valsets) > 1:   # the tenor's clef is judged too: no valset above holds it
-        valsets.append(validation_set(Path(args.val_pool), 60, 777, OCTAVE, octave=1.0, space=space))
+        valsets["variants"] = validation_set(Path(args.val_pool), 100, 54321, VARIANTS, variants=0.6, space=space)
+    if args.octave_share:   # the tenor's clef is judged too: no set above holds it
+        valsets["octave"] = validation_set(Path(args.val_pool), 60, 777, OCTAVE, octave=1.0, space=space)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
 

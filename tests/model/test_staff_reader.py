@@ -703,3 +703,21 @@ def test_convolutions_in_bfloat16_read_a_page_as_in_float32(tmp_path):
         assert engine.fast.bf16_convolutions is bf16 and not engine.model.bf16_convolutions
         reads.append(engine.read(image, Reporter()).tokens)
     assert reads[0].count("measure") >= 4 and SER().add(reads[1], reads[0]) <= 0.02
+
+
+def test_a_run_keeps_the_weights_best_by_the_mean_of_its_validation_sets(tmp_path):
+    import json
+
+    from model.training.reader import _validate, evaluate_ser
+
+    model = StaffReader(ReaderConfig(classes=40, channels=(4, 8, 8, 8, 8), hidden=8, feature=16, slot_dim=8)).eval()
+    rng = np.random.default_rng(0)
+    sets = {name: [(rng.integers(0, 255, (STRIP_HEIGHT, 64), dtype=np.uint8), [1 + i % 5, 2, 3])
+                   for i in range(n)] for name, n in (("plain", 3), ("octave", 2))}
+    state = {"step": 7, "hours": 0.5, "best": 0.01, "criterion": "plain"}
+    _validate(model, sets, tmp_path, state, {"loss": 1.0, "lr": 1e-4, "measures": 4})
+    rec = json.loads((tmp_path / "history.jsonl").read_text())
+    mean = (evaluate_ser(model, sets["plain"])[0] + evaluate_ser(model, sets["octave"])[0]) / 2
+    # a new criterion starts its best afresh: these weights are kept although worse than the old best
+    assert state["criterion"] == "plain and octave" and abs(state["best"] - mean) < 1e-9
+    assert rec["step"] == 7 and "val_octave" in rec and (tmp_path / "reader.safetensors").exists()
